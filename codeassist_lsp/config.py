@@ -1,0 +1,145 @@
+"""One typed settings object, built in one place.
+
+Layers, later wins: defaults <- user config file (JSON) <- LSP `initializationOptions`
+<- `workspace/didChangeConfiguration`. Raw option dicts (camelCase or snake_case) are kept
+apart from the resolved `Settings`; an invalid value is reported and its default kept.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from codeassist_lsp.llm.settings import LLMSettings
+
+log = logging.getLogger(__name__)
+
+DATA_DIR_ENV = "CODEASSIST_DATA_DIR"
+CONFIG_FILE_ENV = "CODEASSIST_CONFIG"
+
+
+@dataclass
+class IndexSettings:
+    """What gets indexed and how."""
+
+    max_file_bytes: int = 1_000_000
+    exclude: list[str] = field(default_factory=list)
+    embedder: str = "minilm"
+    embed_batch_size: int = 64
+    threads: int = 0  # 0: one per physical core
+    debounce_ms: int = 300
+
+
+@dataclass
+class SearchSettings:
+    """Knobs of the hybrid retrieval pipeline."""
+
+    limit: int = 10
+    vector_k: int = 40
+    keyword_k: int = 40
+    rrf_k: int = 60
+    graph_expansion: bool = True
+    rerank: bool = True
+
+
+@dataclass
+class Settings:
+    """Resolved settings of the whole server."""
+
+    data_dir: Path = field(default_factory=lambda: default_data_dir())
+    index: IndexSettings = field(default_factory=IndexSettings)
+    search: SearchSettings = field(default_factory=SearchSettings)
+    llm: LLMSettings = field(default_factory=LLMSettings)
+
+
+def default_data_dir() -> Path:
+    """`$CODEASSIST_DATA_DIR`, else `$XDG_DATA_HOME/codeassist`, else ~/.local/share."""
+    env = os.environ.get(DATA_DIR_ENV)
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(xdg) / "codeassist"
+
+
+def default_config_file() -> Path:
+    env = os.environ.get(CONFIG_FILE_ENV)
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(xdg) / "codeassist" / "config.json"
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _coerce(value: Any, current: Any, where: str, errors: list[str]) -> Any:
+    """Convert one raw value to the type of the current one, or report and keep it."""
+    if dataclasses.is_dataclass(current) and not isinstance(current, type):
+        if not isinstance(value, dict):
+            errors.append(f"{where}: expected an object")
+            return current
+        return _merge(current, value, where, errors)
+    if isinstance(current, bool):
+        if isinstance(value, bool):
+            return value
+    elif isinstance(current, int):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif isinstance(current, float):
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+    elif isinstance(current, Path):
+        if isinstance(value, str) and value:
+            return Path(value).expanduser()
+    elif isinstance(current, list):
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return list(value)
+    elif current is None or isinstance(current, str):
+        if value is None or isinstance(value, str):
+            return value
+    errors.append(f"{where}: invalid value {value!r}")
+    return current
+
+
+def _merge(obj: Any, raw: dict[str, Any], prefix: str, errors: list[str]) -> Any:
+    names = {f.name for f in dataclasses.fields(obj)}
+    changes: dict[str, Any] = {}
+    for key, value in raw.items():
+        name = _snake(key)
+        where = f"{prefix}.{key}" if prefix else key
+        if name not in names:
+            errors.append(f"{where}: unknown setting")
+            continue
+        changes[name] = _coerce(value, getattr(obj, name), where, errors)
+    return dataclasses.replace(obj, **changes)
+
+
+def apply_options(settings: Settings, raw: dict[str, Any] | None) -> tuple[Settings, list[str]]:
+    """Layer raw options over `settings`; returns the new settings and any complaints."""
+    errors: list[str] = []
+    if not raw:
+        return settings, errors
+    if not isinstance(raw, dict):
+        return settings, ["settings: expected an object"]
+    raw = raw.get("codeassist", raw) if isinstance(raw.get("codeassist"), dict) else raw
+    return _merge(settings, raw, "", errors), errors
+
+
+def load_settings(config_file: Path | None = None) -> tuple[Settings, list[str]]:
+    """Defaults overlaid with the user's config file, if there is one."""
+    path = config_file or default_config_file()
+    settings = Settings()
+    if not path.is_file():
+        return settings, []
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return settings, [f"{path}: cannot read config ({exc})"]
+    return apply_options(settings, raw)

@@ -1,0 +1,1 @@
+"""Workspace index: tree-sitter parsing, code graph, vectors, BM25 and metadata."""

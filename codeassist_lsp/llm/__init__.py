@@ -1,0 +1,1 @@
+"""The model engine: one small Backend protocol, several backends, a model manager."""

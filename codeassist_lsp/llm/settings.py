@@ -1,0 +1,18 @@
+"""Settings of the model engine (a branch of `codeassist_lsp.config.Settings`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class LLMSettings:
+    """Which backend and model to use, and how to run it."""
+
+    backend: str = "llama_cpp"
+    model: str = "qwen2.5-coder-0.5b"
+    threads: int = 0  # 0: one per physical core
+    context_size: int = 4096
+    openai_url: str = ""
+    openai_model: str = ""
+    openai_api_key: str = ""
