@@ -11,6 +11,7 @@ import logging
 import sys
 
 from codeassist_lsp import __version__
+from codeassist_lsp.errors import CodeAssistError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         return int(args.func(args) or 0)
+    except CodeAssistError as exc:
+        print(f"codeassist: error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -1,0 +1,172 @@
+"""CLI subcommands over the workspace index: index, search, status, serve."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+from codeassist_lsp.config import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+
+class ProgressBar:
+    """A one-line progress bar on a terminal (stderr); silent when stderr is not a TTY."""
+
+    def __init__(self, stream: TextIO = sys.stderr) -> None:
+        self.stream = stream
+        self.enabled = stream.isatty()
+        self._last = 0.0
+
+    def __call__(self, done: int, total: int, label: str) -> None:
+        now = time.monotonic()
+        if not self.enabled or (now - self._last < 0.1 and done < total):
+            return
+        self._last = now
+        width = 30
+        filled = width * done // total if total else width
+        bar = "#" * filled + "-" * (width - filled)
+        self.stream.write(f"\r[{bar}] {done}/{total} {label[-40:]:<40}")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self.stream.write("\r" + " " * 90 + "\r")
+            self.stream.flush()
+
+
+def _settings() -> Settings:
+    settings, errors = load_settings()
+    for error in errors:
+        log.warning("config: %s", error)
+    return settings
+
+
+def open_index(path: str, settings: Settings):  # type: ignore[no-untyped-def]
+    """Open a workspace index with the configured embedder (imported lazily: it is slow)."""
+    from codeassist_lsp.index.embedder import create_embedder
+    from codeassist_lsp.index.workspace import WorkspaceIndex
+
+    embedder = create_embedder(
+        settings.index.embedder, settings.data_dir / "embedders", settings.index.threads
+    )
+    index = WorkspaceIndex(Path(path), settings, embedder, _reranker(settings))
+    for notice in index.notices:
+        print(f"codeassist: {notice}", file=sys.stderr)
+    return index
+
+
+def _reranker(settings: Settings):  # type: ignore[no-untyped-def]
+    if not settings.search.rerank:
+        return None
+    try:
+        from codeassist_lsp.rag.rerank import create_reranker
+    except ImportError:
+        return None
+    return create_reranker(settings.data_dir / "rerankers", settings.index.threads)
+
+
+def _run_index(index, quiet: bool = False):  # type: ignore[no-untyped-def]
+    bar = ProgressBar()
+    try:
+        stats = index.refresh(progress=None if quiet else bar)
+    finally:
+        bar.close()
+    index.mark_indexed()
+    return stats
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    index = open_index(args.path, _settings())
+    try:
+        stats = _run_index(index)
+    finally:
+        index.close()
+    print(f"indexed {index.root}: {stats.summary()}")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    settings = _settings()
+    index = open_index(args.path, settings)
+    try:
+        if index.is_empty():
+            stats = _run_index(index, quiet=args.json)
+            print(f"indexed {index.root}: {stats.summary()}", file=sys.stderr)
+        hits = index.search(args.query, args.limit)
+    finally:
+        index.close()
+    if args.json:
+        json.dump([h.to_json() for h in hits], sys.stdout)
+        sys.stdout.write("\n")
+        return 0
+    if not hits:
+        print("no results")
+    for rank, hit in enumerate(hits, 1):
+        c = hit.chunk
+        name = f"  {c.symbol}" if c.symbol else ""
+        print(f"{rank}. {c.path}:{c.start_line}-{c.end_line}{name}  [{c.kind}]"
+              f"  score {hit.score:.4f}  ({', '.join(hit.why)})")
+        for line in c.text.splitlines()[:6]:
+            print(f"     {line[:110]}")
+        print()
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    settings = _settings()
+    index = open_index(args.path, settings)
+    try:
+        status = index.status()
+    finally:
+        index.close()
+    status["model"] = settings.llm.model
+    status["backend"] = settings.llm.backend
+    status["data_dir"] = str(settings.data_dir)
+    if args.json:
+        json.dump(status, sys.stdout)
+        sys.stdout.write("\n")
+    else:
+        for key, value in status.items():
+            print(f"{key:>15}: {value}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from codeassist_lsp.server import create_server
+
+    server = create_server(_settings())
+    if args.tcp:
+        host, _, port = args.tcp.rpartition(":")
+        server.start_tcp(host or "127.0.0.1", int(port))
+    else:
+        server.start_io()
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add index, search, status and serve to the `codeassist` parser."""
+    p = sub.add_parser("index", help="index (or refresh) a workspace")
+    p.add_argument("path", nargs="?", default=".")
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("search", help="hybrid search of a workspace")
+    p.add_argument("path")
+    p.add_argument("query")
+    p.add_argument("--limit", type=int, default=10)
+    p.add_argument("--json", action="store_true", help="print only a JSON array")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("status", help="index counts, storage location, model and embedder")
+    p.add_argument("path", nargs="?", default=".")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("serve", help="run the language server (stdio by default)")
+    p.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio")
+    p.set_defaults(func=cmd_serve)

@@ -1,0 +1,222 @@
+"""Keeping the index fresh: initial indexing with `$/progress`, document and file events.
+
+Workspace folders are indexed in the background after `initialized`. Edits are debounced
+per file and re-indexed alone (unsaved buffer text wins over the disk); watched-file
+events and saves re-read from disk; deletions drop the file's chunks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+
+from codeassist_lsp.config import apply_options
+from codeassist_lsp.errors import CodeAssistError
+from codeassist_lsp.features.context import ServerContext
+from codeassist_lsp.index.workspace import WorkspaceIndex
+
+log = logging.getLogger(__name__)
+
+
+def _folders(params: types.InitializeParams) -> list[Path]:
+    uris = [f.uri for f in params.workspace_folders or []]
+    if not uris and params.root_uri:
+        uris = [params.root_uri]
+    if not uris and params.root_path:
+        return [Path(params.root_path)]
+    out = []
+    for uri in uris:
+        fs = to_fs_path(uri)
+        if fs:
+            out.append(Path(fs))
+    return out
+
+
+class Indexing:
+    """Owns the open indexes of a server and the debounced updates to them."""
+
+    def __init__(self, server: LanguageServer, ctx: ServerContext) -> None:
+        self.server = server
+        self.ctx = ctx
+        self.folders: list[Path] = []
+        self._pending: dict[str, asyncio.TimerHandle] = {}
+
+    def _open(self, folder: Path) -> WorkspaceIndex:
+        return WorkspaceIndex(folder, self.ctx.settings, self.ctx.embedder())
+
+    async def index_folder(self, folder: Path) -> None:
+        """Open (or create) the folder's index and bring it up to date, reporting progress."""
+        ctx = self.ctx
+        try:
+            existing = ctx.indexes.get(folder.resolve())
+            index = existing or await ctx.run_write(self._open, folder)
+        except CodeAssistError as exc:
+            ctx.error(f"cannot index {folder}: {exc}")
+            return
+        except Exception as exc:  # the server must stay up whatever the index does
+            log.exception("opening the index of %s failed", folder)
+            ctx.error(f"cannot index {folder}: {exc}")
+            return
+        ctx.indexes[index.root] = index
+        for notice in index.notices:
+            ctx.info(notice)
+        token = await self._begin_progress(f"Indexing {index.root.name}")
+        loop = asyncio.get_running_loop()
+
+        def report(done: int, total: int, label: str) -> None:
+            if token is None or total == 0:
+                return
+            pct = int(100 * done / total)
+            value = types.WorkDoneProgressReport(message=f"{done}/{total} {label}", percentage=pct)
+            loop.call_soon_threadsafe(self.server.work_done_progress.report, token, value)
+
+        ctx.indexing.add(index.root)
+        try:
+            stats = await ctx.run_write(index.refresh, report)
+            index.mark_indexed()
+            log.info("indexed %s: %s", index.root, stats.summary())
+            message = stats.summary()
+        except Exception as exc:
+            log.exception("indexing %s failed", index.root)
+            ctx.error(f"indexing {index.root} failed: {exc}")
+            message = f"failed: {exc}"
+        finally:
+            ctx.indexing.discard(index.root)
+        if token is not None:
+            self.server.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))
+
+    async def _begin_progress(self, title: str) -> str | None:
+        caps = self.server.client_capabilities
+        if not (caps.window and caps.window.work_done_progress):
+            return None
+        token = f"codeassist-index-{uuid.uuid4().hex[:8]}"
+        try:
+            await self.server.work_done_progress.create_async(token)
+        except Exception as exc:
+            log.warning("client refused a progress token: %s", exc)
+            return None
+        self.server.work_done_progress.begin(
+            token, types.WorkDoneProgressBegin(title=title, percentage=0, cancellable=False)
+        )
+        return token
+
+    def schedule(self, uri: str, text: str | None, delay: float) -> None:
+        """Re-index one document after `delay` seconds of quiet (per-URI debounce)."""
+        previous = self._pending.pop(uri, None)
+        if previous is not None:
+            previous.cancel()
+        loop = asyncio.get_running_loop()
+        self._pending[uri] = loop.call_later(
+            delay, lambda: asyncio.ensure_future(self._update(uri, text))
+        )
+
+    async def _update(self, uri: str, text: str | None) -> None:
+        self._pending.pop(uri, None)
+        found = self.ctx.locate(uri)
+        if found is None:
+            return
+        index, rel = found
+        texts = {rel: text} if text is not None else None
+        try:
+            stats = await self.ctx.run_write(index.indexer.update_paths, [rel], texts)
+            log.debug("updated %s: %s", rel, stats.summary())
+        except Exception as exc:
+            log.exception("updating %s failed", rel)
+            self.ctx.error(f"cannot update the index for {rel}: {exc}", show=False)
+
+    async def register_watchers(self) -> None:
+        caps = self.server.client_capabilities
+        ws = caps.workspace
+        if not (ws and ws.did_change_watched_files and ws.did_change_watched_files.dynamic_registration):
+            return
+        options = types.DidChangeWatchedFilesRegistrationOptions(
+            watchers=[types.FileSystemWatcher(glob_pattern="**/*")]
+        )
+        registration = types.Registration(
+            id=f"codeassist-watch-{uuid.uuid4().hex[:8]}",
+            method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+            register_options=options,
+        )
+        try:
+            await self.server.client_register_capability_async(
+                types.RegistrationParams(registrations=[registration])
+            )
+        except Exception as exc:
+            log.warning("file watcher registration failed: %s", exc)
+
+
+def register(server: LanguageServer, ctx: ServerContext) -> Indexing:
+    indexing = Indexing(server, ctx)
+    delay = ctx.settings.index.debounce_ms / 1000
+
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: LanguageServer, params: types.InitializeParams) -> None:
+        if ctx.log_handler is not None:
+            ctx.log_handler.loop = asyncio.get_running_loop()
+        options: Any = params.initialization_options
+        ctx.settings, errors = apply_options(ctx.settings, options)
+        for error in errors:
+            log.warning("initializationOptions: %s", error)
+        indexing.folders = _folders(params)
+
+    @server.feature(types.INITIALIZED)
+    async def initialized(ls: LanguageServer, params: types.InitializedParams) -> None:
+        await indexing.register_watchers()
+        for folder in indexing.folders:
+            await indexing.index_folder(folder)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    def did_change_configuration(
+        ls: LanguageServer, params: types.DidChangeConfigurationParams
+    ) -> None:
+        ctx.settings, errors = apply_options(ctx.settings, params.settings)
+        for error in errors:
+            ctx.error(f"setting {error}")
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    async def did_change_folders(
+        ls: LanguageServer, params: types.DidChangeWorkspaceFoldersParams
+    ) -> None:
+        for removed in params.event.removed:
+            fs = to_fs_path(removed.uri)
+            if fs:
+                index = ctx.indexes.pop(Path(fs).resolve(), None)
+                if index is not None:
+                    await ctx.run_write(index.close)
+        for added in params.event.added:
+            fs = to_fs_path(added.uri)
+            if fs:
+                await indexing.index_folder(Path(fs))
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: LanguageServer, params: types.DidOpenTextDocumentParams) -> None:
+        indexing.schedule(params.text_document.uri, params.text_document.text, delay)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: LanguageServer, params: types.DidChangeTextDocumentParams) -> None:
+        doc = ls.workspace.get_text_document(params.text_document.uri)
+        indexing.schedule(doc.uri, doc.source, delay)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: LanguageServer, params: types.DidSaveTextDocumentParams) -> None:
+        indexing.schedule(params.text_document.uri, params.text, 0.0)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def did_change_watched(ls: LanguageServer, params: types.DidChangeWatchedFilesParams) -> None:
+        for change in params.changes:
+            indexing.schedule(change.uri, None, delay)
+
+    @server.command("codeassist.reindex")
+    async def reindex(ls: LanguageServer, *args: Any) -> dict[str, Any]:
+        for root in list(ctx.indexes):
+            await indexing.index_folder(root)
+        return {"indexed": [str(r) for r in ctx.indexes]}
+
+    return indexing

@@ -1,0 +1,59 @@
+"""`codeassist/search` {query, limit} -> ranked chunks with uri, range, score and why."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
+from pygls.lsp.server import LanguageServer
+from pygls.uris import from_fs_path
+
+from codeassist_lsp.features.context import ServerContext
+from codeassist_lsp.rag.search import SearchHit
+
+log = logging.getLogger(__name__)
+
+SEARCH = "codeassist/search"
+MAX_LIMIT = 100
+
+
+def _param(params: Any, name: str) -> Any:
+    if isinstance(params, dict):
+        return params.get(name)
+    return getattr(params, name, None)
+
+
+def hit_to_lsp(hit: SearchHit, root_uri_path: str) -> dict[str, Any]:
+    """A search hit as the clients see it: LSP uri and 0-based range plus the CLI fields."""
+    c = hit.chunk
+    item = hit.to_json()
+    item["uri"] = from_fs_path(f"{root_uri_path}/{c.path}")
+    item["range"] = {
+        "start": {"line": c.start_line - 1, "character": 0},
+        "end": {"line": c.end_line, "character": 0},
+    }
+    return item
+
+
+def register(server: LanguageServer, ctx: ServerContext) -> None:
+    @server.feature(SEARCH)
+    async def search(ls: LanguageServer, params: Any) -> list[dict[str, Any]]:
+        query = _param(params, "query")
+        limit = _param(params, "limit") or ctx.settings.search.limit
+        if not isinstance(query, str) or not query.strip():
+            raise JsonRpcInvalidParams("codeassist/search needs a non-empty 'query' string")
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+            raise JsonRpcInvalidParams("'limit' must be a positive integer")
+        limit = min(limit, MAX_LIMIT)
+        results: list[tuple[float, dict[str, Any]]] = []
+        for root, index in list(ctx.indexes.items()):
+            hits = await ctx.run(index.search, query, limit)
+            results.extend((h.score, hit_to_lsp(h, str(root))) for h in hits)
+        results.sort(key=lambda pair: -pair[0])
+        if not ctx.indexes:
+            ls.window_log_message(
+                types.LogMessageParams(type=types.MessageType.Warning, message="no index is open")
+            )
+        return [item for _, item in results[:limit]]

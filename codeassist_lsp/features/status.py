@@ -1,0 +1,39 @@
+"""`codeassist/status` -> index counts, model, backend, memory, last error."""
+
+from __future__ import annotations
+
+import resource
+from typing import Any
+
+from pygls.lsp.server import LanguageServer
+
+from codeassist_lsp import __version__
+from codeassist_lsp.features.context import ServerContext
+
+STATUS = "codeassist/status"
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def register(server: LanguageServer, ctx: ServerContext) -> None:
+    @server.feature(STATUS)
+    async def status(ls: LanguageServer, params: Any) -> dict[str, Any]:
+        workspaces = []
+        for root, index in list(ctx.indexes.items()):
+            info = await ctx.run(index.status)
+            info["indexing"] = root in ctx.indexing
+            workspaces.append(info)
+        return {
+            "version": __version__,
+            "workspaces": workspaces,
+            "indexing": bool(ctx.indexing),
+            "model": ctx.settings.llm.model,
+            "backend": ctx.settings.llm.backend,
+            "embedder": ctx.settings.index.embedder,
+            "dataDir": str(ctx.settings.data_dir),
+            "memory": {"peakRssMb": round(peak_rss_mb(), 1)},
+            "lastError": ctx.last_error,
+        }

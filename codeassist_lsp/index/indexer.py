@@ -1,0 +1,285 @@
+"""Incremental indexing: walk, diff against the hash catalog, parse, embed, write.
+
+Writes are ordered so a crash at any point leaves the previous consistent state:
+new vectors and keyword documents are added first (unknown to DuckDB, so never served),
+then one DuckDB transaction makes them the truth, then rows that are no longer referenced
+are deleted. A `dirty` flag marks the window in between; the next open reconciles.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import networkx as nx
+
+from codeassist_lsp.config import IndexSettings
+from codeassist_lsp.index.embedder import Embedder
+from codeassist_lsp.index.files import (
+    WorkspaceFile,
+    read_text,
+    skip_reason_for,
+    walk_workspace,
+)
+from codeassist_lsp.index.graph import build_graph
+from codeassist_lsp.index.languages import language_for_path
+from codeassist_lsp.index.meta_store import FileRecord
+from codeassist_lsp.index.model import Chunk, ParsedFile
+from codeassist_lsp.index.parse import parse_source
+from codeassist_lsp.index.storage import WorkspaceStores
+
+log = logging.getLogger(__name__)
+
+BATCH_FILES = 64
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class IndexStats:
+    """What one indexing run did."""
+
+    files: int = 0
+    chunks: int = 0
+    symbols: int = 0
+    edges: int = 0
+    seconds: float = 0.0
+    parsed: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    embedded: int = 0
+    skipped: dict[str, str] = field(default_factory=dict)
+    cancelled: bool = False
+
+    def summary(self) -> str:
+        return (
+            f"{self.files} files, {self.chunks} chunks, {self.symbols} symbols, "
+            f"{self.edges} edges in {self.seconds:.1f}s ({self.parsed} parsed, "
+            f"{self.unchanged} unchanged, {self.removed} removed, {len(self.skipped)} skipped)"
+        )
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+class Indexer:
+    """Keeps one workspace's stores in step with its files."""
+
+    def __init__(self, stores: WorkspaceStores, settings: IndexSettings, embedder: Embedder):
+        self.stores = stores
+        self.settings = settings
+        self.embedder = embedder
+        self._graph: nx.MultiDiGraph | None = None
+        self._graph_lock = threading.Lock()
+        self._chunks: dict[str, Chunk] | None = None
+        if stores.meta.get_meta("dirty") == "1":
+            self.reconcile()
+
+    @property
+    def root(self) -> Path:
+        return self.stores.root
+
+    def refresh(
+        self, progress: Progress | None = None, cancel: threading.Event | None = None
+    ) -> IndexStats:
+        """Bring the whole index up to date with the workspace on disk."""
+        start = time.perf_counter()
+        walk = walk_workspace(self.root, self.settings.max_file_bytes, self.settings.exclude)
+        stats = IndexStats(skipped=walk.skipped)
+        with self.stores.lock:
+            catalog = self.stores.meta.files()
+        seen = {f.path for f in walk.files}
+        candidates = [
+            f
+            for f in walk.files
+            if (rec := catalog.get(f.path)) is None
+            or (rec.mtime_ns, rec.size) != (f.mtime_ns, f.size)
+        ]
+        removed = sorted(p for p in catalog if p not in seen)
+        stats.unchanged = len(walk.files) - len(candidates)
+        total = len(candidates)
+        if progress:
+            progress(0, total, f"{total} files to index")
+        done = 0
+        for begin in range(0, max(total, 1), BATCH_FILES):
+            if cancel is not None and cancel.is_set():
+                stats.cancelled = True
+                break
+            batch = candidates[begin : begin + BATCH_FILES]
+            gone = removed if begin == 0 else []
+            self._apply(batch, gone, catalog, stats, {})
+            done += len(batch)
+            if progress:
+                progress(done, total, batch[-1].path if batch else "")
+        self._finish(stats, changed=stats.parsed > 0 or stats.removed > 0)
+        stats.seconds = time.perf_counter() - start
+        return stats
+
+    def update_paths(self, paths: Sequence[str], texts: dict[str, str] | None = None) -> IndexStats:
+        """Re-index the given workspace-relative files (deleted ones are removed).
+
+        `texts` holds unsaved editor contents that win over the file on disk.
+        """
+        start = time.perf_counter()
+        stats = IndexStats()
+        texts = texts or {}
+        with self.stores.lock:
+            catalog = self.stores.meta.files()
+        items: list[WorkspaceFile] = []
+        removed: list[str] = []
+        for rel in dict.fromkeys(paths):
+            abs_path = self.root / rel
+            if rel not in texts and not abs_path.exists():
+                if rel in catalog:
+                    removed.append(rel)
+                continue
+            reason = skip_reason_for(
+                self.root, rel, self.settings.max_file_bytes, self.settings.exclude
+            ) if abs_path.exists() else None
+            if reason:
+                stats.skipped[rel] = reason
+                if rel in catalog:
+                    removed.append(rel)
+                continue
+            try:
+                st = abs_path.stat()
+                mtime, size = st.st_mtime_ns, st.st_size
+            except OSError:
+                mtime, size = 0, 0
+            items.append(WorkspaceFile(rel, abs_path, size, mtime))
+        self._apply(items, removed, catalog, stats, texts)
+        self._finish(stats, changed=stats.parsed > 0 or stats.removed > 0, compact=False)
+        stats.seconds = time.perf_counter() - start
+        return stats
+
+    def _apply(
+        self,
+        batch: Sequence[WorkspaceFile],
+        removed: Sequence[str],
+        catalog: dict[str, FileRecord],
+        stats: IndexStats,
+        texts: dict[str, str],
+    ) -> None:
+        parsed: list[tuple[FileRecord, ParsedFile]] = []
+        touched: list[FileRecord] = []
+        for wf in batch:
+            if wf.path in texts:
+                text = texts[wf.path]
+                digest = content_hash(text.encode("utf-8", "replace"))
+            else:
+                try:
+                    data = wf.abs_path.read_bytes()
+                except OSError as exc:
+                    stats.skipped[wf.path] = f"unreadable: {exc.strerror}"
+                    continue
+                digest = content_hash(data)
+                text = None
+            language = language_for_path(wf.path) or "text"
+            record = FileRecord(wf.path, digest, wf.mtime_ns, wf.size, language)
+            old = catalog.get(wf.path)
+            if old is not None and old.hash == digest:
+                touched.append(record)
+                stats.unchanged += 1
+                continue
+            if text is None:
+                text = read_text(wf.abs_path)
+            parsed.append((record, self._parse(wf.path, text)))
+        stats.parsed += len(parsed)
+        stats.removed += len(removed)
+        if not parsed and not removed:
+            if touched:
+                with self.stores.lock:
+                    self.stores.meta.touch_files(touched)
+            return
+        meta = self.stores.meta
+        paths = [rec.path for rec, _ in parsed] + list(removed)
+        with self.stores.lock:
+            old_ids = meta.chunk_ids(paths)
+            meta.set_meta("dirty", "1")
+        new_chunks = {c.chunk_id: c for _, pf in parsed for c in pf.chunks}
+        fresh = [c for cid, c in new_chunks.items() if cid not in old_ids]
+        if fresh:
+            vectors = self.embedder.embed_documents([c.embedding_text() for c in fresh])
+            stats.embedded += len(fresh)
+            self.stores.vectors.add([c.chunk_id for c in fresh], [c.path for c in fresh], vectors)
+            self.stores.text.write(
+                [(c.chunk_id, c.path, c.header(), c.text) for c in fresh]
+            )
+        with self.stores.lock:
+            meta.replace_files(parsed, removed)
+            meta.touch_files(touched)
+        stale = sorted(old_ids - new_chunks.keys())
+        self.stores.vectors.delete_ids(stale)
+        self.stores.text.write([], stale)
+        with self.stores.lock:
+            meta.set_meta("dirty", "0")
+        self._chunks = None
+
+    def _parse(self, path: str, text: str) -> ParsedFile:
+        try:
+            return parse_source(path, text)
+        except Exception:  # a parser bug must not stop the whole index
+            log.exception("cannot parse %s; indexing it as plain text", path)
+            lines = text.splitlines() or [""]
+            chunk = Chunk(path, 1, len(lines), "text", text, language="text")
+            return ParsedFile(path=path, language="text", chunks=[chunk])
+
+    def _finish(self, stats: IndexStats, changed: bool, compact: bool = True) -> None:
+        if changed:
+            with self._graph_lock:
+                self._graph = None
+            if compact:
+                self.stores.vectors.compact()
+        with self.stores.lock:
+            counts = self.stores.meta.counts()
+        if changed and compact:
+            counts["edges"] = self.graph().number_of_edges()
+        stats.files = counts["files"]
+        stats.chunks = counts["chunks"]
+        stats.symbols = counts["symbols"]
+        stats.edges = counts["edges"]
+
+    def graph(self) -> nx.MultiDiGraph:
+        """The code graph; re-resolved from stored facts after the index changed."""
+        with self._graph_lock:
+            if self._graph is None:
+                self._graph = self._rebuild_graph()
+            return self._graph
+
+    def _rebuild_graph(self) -> nx.MultiDiGraph:
+        from codeassist_lsp.index.graph import resolve_edges
+
+        with self.stores.lock:
+            facts = self.stores.meta.facts()
+        edges = resolve_edges(facts)
+        with self.stores.lock:
+            self.stores.meta.replace_edges(edges)
+        return build_graph(facts, edges)
+
+    def chunks(self) -> dict[str, Chunk]:
+        """All chunks DuckDB knows, by id (cached until the index changes)."""
+        cached = self._chunks
+        if cached is None:
+            with self.stores.lock:
+                cached = self.stores.meta.chunks_by_id()
+            self._chunks = cached
+        return cached
+
+    def reconcile(self) -> None:
+        """Drop vector and keyword rows DuckDB does not know (left by an interrupted run)."""
+        with self.stores.lock:
+            known = self.stores.meta.chunk_ids()
+        orphans_v = sorted(set(self.stores.vectors.ids()) - known)
+        orphans_t = sorted(set(self.stores.text.ids()) - known)
+        self.stores.vectors.delete_ids(orphans_v)
+        self.stores.text.write([], orphans_t)
+        with self.stores.lock:
+            self.stores.meta.set_meta("dirty", "0")
+        if orphans_v or orphans_t:
+            log.info("reconciled %d vector and %d keyword orphans", len(orphans_v), len(orphans_t))

@@ -1,0 +1,251 @@
+"""Metadata in DuckDB: the catalog of files with hashes, chunks, symbols, facts and edges.
+
+DuckDB is the source of truth for what the index holds. The vector and keyword stores may
+briefly hold rows that DuckDB does not (after a crash between writes); search keeps only
+chunk ids that DuckDB knows, so a `kill -9` leaves the previous consistent state.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from codeassist_lsp.index.model import Chunk, Edge, Import, ParsedFile, Reference, Symbol
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE IF NOT EXISTS files (
+    path VARCHAR PRIMARY KEY, hash VARCHAR, mtime_ns BIGINT, size BIGINT, language VARCHAR,
+    n_chunks INTEGER, n_errors INTEGER);
+CREATE TABLE IF NOT EXISTS chunks (
+    id VARCHAR, path VARCHAR, start_line INTEGER, end_line INTEGER, kind VARCHAR,
+    symbol VARCHAR, signature VARCHAR, docstring VARCHAR, parent VARCHAR, language VARCHAR,
+    text VARCHAR);
+CREATE TABLE IF NOT EXISTS symbols (
+    path VARCHAR, name VARCHAR, qualname VARCHAR, kind VARCHAR, start_line INTEGER,
+    end_line INTEGER, signature VARCHAR, docstring VARCHAR, parent VARCHAR);
+CREATE TABLE IF NOT EXISTS imports (
+    path VARCHAR, module VARCHAR, names VARCHAR, alias VARCHAR, line INTEGER);
+CREATE TABLE IF NOT EXISTS refs (
+    path VARCHAR, kind VARCHAR, name VARCHAR, target VARCHAR, source VARCHAR, line INTEGER);
+CREATE TABLE IF NOT EXISTS edges (source VARCHAR, target VARCHAR, kind VARCHAR);
+"""
+
+_PER_FILE_TABLES = ("chunks", "symbols", "imports", "refs")
+
+
+class IndexCorrupt(Exception):
+    """The metadata database cannot be opened or has another schema: rebuild it."""
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    path: str
+    hash: str
+    mtime_ns: int
+    size: int
+    language: str
+
+
+def open_database(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (or create) the metadata database; raise `IndexCorrupt` if it is unusable."""
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise
+        raise IndexCorrupt(f"cannot open {path}: {exc}") from exc
+    except duckdb.Error as exc:
+        raise IndexCorrupt(f"cannot open {path}: {exc}") from exc
+    try:
+        if not read_only:
+            con.execute(_SCHEMA)
+        row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    except duckdb.Error as exc:
+        con.close()
+        raise IndexCorrupt(f"unreadable metadata in {path}: {exc}") from exc
+    if row is None:
+        if read_only:
+            con.close()
+            raise IndexCorrupt(f"{path} has no schema version")
+        con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+    elif row[0] != str(SCHEMA_VERSION):
+        con.close()
+        raise IndexCorrupt(f"index schema {row[0]} is not the current {SCHEMA_VERSION}")
+    return con
+
+
+class MetaStore:
+    """Typed access to the metadata tables."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def close(self) -> None:
+        self.con.close()
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
+
+    def files(self) -> dict[str, FileRecord]:
+        rows = self.con.execute("SELECT path, hash, mtime_ns, size, language FROM files").fetchall()
+        return {r[0]: FileRecord(*r) for r in rows}
+
+    def chunk_ids(self, paths: Sequence[str] | None = None) -> set[str]:
+        if paths is None:
+            rows = self.con.execute("SELECT id FROM chunks").fetchall()
+        else:
+            if not paths:
+                return set()
+            rows = self.con.execute(
+                "SELECT id FROM chunks WHERE list_contains(?, path)", [list(paths)]
+            ).fetchall()
+        return {r[0] for r in rows}
+
+    def touch_files(self, records: Iterable[FileRecord]) -> None:
+        """Record a new mtime for files whose content hash did not change."""
+        rows = [(r.mtime_ns, r.size, r.path) for r in records]
+        if rows:
+            self.con.executemany("UPDATE files SET mtime_ns = ?, size = ? WHERE path = ?", rows)
+
+    def replace_files(
+        self, parsed: Sequence[tuple[FileRecord, ParsedFile]], removed: Sequence[str]
+    ) -> None:
+        """Atomically swap in the facts of changed files and drop removed ones."""
+        paths = [rec.path for rec, _ in parsed] + list(removed)
+        con = self.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            if paths:
+                for table in (*_PER_FILE_TABLES, "files"):
+                    con.execute(f"DELETE FROM {table} WHERE list_contains(?, path)", [paths])
+            self._insert(parsed)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+    def _insert(self, parsed: Sequence[tuple[FileRecord, ParsedFile]]) -> None:
+        files, chunks, symbols, imports, refs = [], [], [], [], []
+        for rec, pf in parsed:
+            files.append(
+                (rec.path, rec.hash, rec.mtime_ns, rec.size, rec.language, len(pf.chunks),
+                 len(pf.syntax_errors))
+            )
+            chunks.extend(_chunk_row(c) for c in pf.chunks)
+            symbols.extend(
+                (pf.path, s.name, s.qualname, s.kind, s.start_line, s.end_line, s.signature,
+                 s.docstring, s.parent)
+                for s in pf.symbols
+            )
+            imports.extend(
+                (pf.path, i.module, json.dumps(list(i.names)), i.alias, i.line) for i in pf.imports
+            )
+            refs.extend((pf.path, r.kind, r.name, r.target, r.source, r.line) for r in pf.references)
+        for table, rows in (
+            ("files", files), ("chunks", chunks), ("symbols", symbols), ("imports", imports),
+            ("refs", refs),
+        ):
+            if rows:
+                marks = ", ".join("?" * len(rows[0]))
+                self.con.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+
+    def chunks_by_id(self, ids: Sequence[str] | None = None) -> dict[str, Chunk]:
+        sql = (
+            "SELECT id, path, start_line, end_line, kind, symbol, signature, docstring, parent,"
+            " language, text FROM chunks"
+        )
+        if ids is None:
+            rows = self.con.execute(sql).fetchall()
+        else:
+            rows = self.con.execute(sql + " WHERE list_contains(?, id)", [list(ids)]).fetchall()
+        return {r[0]: _row_chunk(r) for r in rows}
+
+    def facts(self) -> list[ParsedFile]:
+        """Symbols, imports and references of every file, for resolving the graph."""
+        out: dict[str, ParsedFile] = {
+            p: ParsedFile(path=p, language=lang)
+            for p, lang in self.con.execute("SELECT path, language FROM files").fetchall()
+        }
+        for r in self.con.execute(
+            "SELECT path, name, qualname, kind, start_line, end_line, signature, docstring, parent"
+            " FROM symbols"
+        ).fetchall():
+            if r[0] in out:
+                out[r[0]].symbols.append(Symbol(*r[1:]))
+        for r in self.con.execute("SELECT path, module, names, alias, line FROM imports").fetchall():
+            if r[0] in out:
+                out[r[0]].imports.append(Import(r[1], tuple(json.loads(r[2])), r[3], r[4]))
+        for r in self.con.execute(
+            "SELECT path, kind, name, target, source, line FROM refs"
+        ).fetchall():
+            if r[0] in out:
+                out[r[0]].references.append(Reference(*r[1:]))
+        return list(out.values())
+
+    def replace_edges(self, edges: Sequence[Edge]) -> None:
+        con = self.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute("DELETE FROM edges")
+            if edges:
+                con.executemany(
+                    "INSERT INTO edges VALUES (?, ?, ?)", [(e.source, e.target, e.kind) for e in edges]
+                )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+    def edges(self) -> list[Edge]:
+        return [Edge(*r) for r in self.con.execute("SELECT source, target, kind FROM edges").fetchall()]
+
+    def symbols(self) -> list[tuple[str, Symbol]]:
+        rows = self.con.execute(
+            "SELECT path, name, qualname, kind, start_line, end_line, signature, docstring, parent"
+            " FROM symbols"
+        ).fetchall()
+        return [(r[0], Symbol(*r[1:])) for r in rows]
+
+    def refs_named(self, name: str) -> list[tuple[str, Reference]]:
+        rows = self.con.execute(
+            "SELECT path, kind, name, target, source, line FROM refs WHERE name = ?", [name]
+        ).fetchall()
+        return [(r[0], Reference(*r[1:])) for r in rows]
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for table in ("files", "chunks", "symbols", "edges"):
+            row = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()
+            out[table] = int(row[0]) if row else 0
+        row = self.con.execute("SELECT coalesce(sum(n_errors), 0) FROM files").fetchone()
+        out["syntax_errors"] = int(row[0]) if row else 0
+        return out
+
+
+def _chunk_row(c: Chunk) -> tuple[Any, ...]:
+    return (
+        c.chunk_id, c.path, c.start_line, c.end_line, c.kind, c.symbol, c.signature, c.docstring,
+        c.parent, c.language, c.text,
+    )
+
+
+def _row_chunk(r: Sequence[Any]) -> Chunk:
+    return Chunk(
+        path=r[1], start_line=r[2], end_line=r[3], kind=r[4], symbol=r[5], signature=r[6] or "",
+        docstring=r[7] or "", parent=r[8], language=r[9] or "", text=r[10] or "",
+    )

@@ -1,0 +1,58 @@
+"""Words for the keyword index: identifiers split on camelCase and snake_case, kept whole too.
+
+`fetchUserName` and `fetch_user_name` both yield `fetch user name fetchusername`, so a
+question in plain English ("fetch the user name") and one naming the identifier both match.
+"""
+
+from __future__ import annotations
+
+import re
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9]+")
+_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+
+# Words that say nothing about code in a question ("where do we ...").
+STOP_WORDS = frozenset(
+    """a an and are as at be by can could did do does doing for from how i if in is it its
+    me my of on or our so than that the their them then there these this those to us was we
+    were what when where which who whom why will with would you your should shall into onto
+    get gets got code function method file files project repo repository happens happen
+    handled handle handles find show tell me please some any about""".split()
+)
+
+
+def split_identifier(word: str) -> list[str]:
+    """`parseHTTPResponse_v2` -> ['parse', 'http', 'response', 'v2' parts...]."""
+    parts: list[str] = []
+    for piece in word.split("_"):
+        parts.extend(p.lower() for p in _CAMEL.findall(piece))
+    return [p for p in parts if p]
+
+
+def index_terms(text: str) -> list[str]:
+    """All words of `text` for the keyword index: each identifier's parts and its whole."""
+    out: list[str] = []
+    for ident in _IDENT.findall(text):
+        parts = split_identifier(ident)
+        out.extend(parts)
+        whole = ident.replace("_", "").lower()
+        if len(parts) > 1 and whole:
+            out.append(whole)
+    return out
+
+
+def query_terms(text: str) -> list[str]:
+    """Words of a search question, stop words dropped (all kept if nothing else is left)."""
+    terms = index_terms(text)
+    kept = [t for t in terms if t not in STOP_WORDS]
+    return kept or terms
+
+
+def identifiers_in(text: str) -> list[str]:
+    """Tokens of a question that look like code identifiers (snake_case, camelCase, dotted)."""
+    found = []
+    for token in re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", text):
+        name = token.rstrip(".").split(".")[-1]
+        if "_" in name or re.search(r"[a-z][A-Z]", name) or "." in token.rstrip("."):
+            found.append(name)
+    return found

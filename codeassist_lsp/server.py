@@ -1,0 +1,31 @@
+"""The language server: wiring only. Each feature module registers its own handlers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from pygls.lsp.server import LanguageServer
+
+from codeassist_lsp import __version__
+from codeassist_lsp.config import Settings
+from codeassist_lsp.features import indexing, search, status, symbols
+from codeassist_lsp.features.context import ServerContext
+from codeassist_lsp.features.log import forward_logs
+from codeassist_lsp.index.embedder import Embedder
+
+log = logging.getLogger(__name__)
+
+
+def create_server(
+    settings: Settings, embedder_factory: Callable[[Settings], Embedder] | None = None
+) -> LanguageServer:
+    """Build a server with every feature registered; nothing global is touched."""
+    server = LanguageServer("codeassist", __version__)
+    ctx = ServerContext(server=server, settings=settings, embedder_factory=embedder_factory)
+    ctx.log_handler = forward_logs(server)
+    indexing.register(server, ctx)
+    search.register(server, ctx)
+    status.register(server, ctx)
+    symbols.register(server, ctx)
+    return server

