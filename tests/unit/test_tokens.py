@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from codeassist_lsp.rag.tokens import identifiers_in, index_terms, query_terms, split_identifier
+
+
+def test_split_camel_and_snake() -> None:
+    assert split_identifier("fetchUserName") == ["fetch", "user", "name"]
+    assert split_identifier("fetch_user_name") == ["fetch", "user", "name"]
+    assert split_identifier("HTTPServerError") == ["http", "server", "error"]
+
+
+def test_index_terms_keep_whole_identifier() -> None:
+    terms = index_terms("retry_request(maxRetries)")
+    assert {"retry", "request", "retryrequest", "max", "retries", "maxretries"} <= set(terms)
+
+
+def test_query_terms_drop_stop_words_but_never_everything() -> None:
+    assert query_terms("where do we retry failed requests") == ["retry", "failed", "requests"]
+    assert query_terms("what is it") == ["what", "is", "it"]
+
+
+def test_identifiers_in_question() -> None:
+    assert identifiers_in("who calls load_config and Client.sendRequest?") == [
+        "load_config",
+        "sendRequest",
+    ]
+    assert identifiers_in("how are tokens refreshed") == []
