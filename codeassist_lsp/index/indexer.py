@@ -26,7 +26,7 @@ from codeassist_lsp.index.files import (
     skip_reason_for,
     walk_workspace,
 )
-from codeassist_lsp.index.graph import build_graph
+from codeassist_lsp.index.graph import graph_from_edges, graph_nodes, resolve_edges
 from codeassist_lsp.index.languages import language_for_path
 from codeassist_lsp.index.meta_store import FileRecord
 from codeassist_lsp.index.model import Chunk, ParsedFile
@@ -202,6 +202,7 @@ class Indexer:
         with self.stores.lock:
             old_ids = meta.chunk_ids(paths)
             meta.set_meta("dirty", "1")
+            meta.set_meta("edges_fresh", "0")
         new_chunks = {c.chunk_id: c for _, pf in parsed for c in pf.chunks}
         fresh = [c for cid, c in new_chunks.items() if cid not in old_ids]
         if fresh:
@@ -253,14 +254,18 @@ class Indexer:
             return self._graph
 
     def _rebuild_graph(self) -> nx.MultiDiGraph:
-        from codeassist_lsp.index.graph import resolve_edges
-
+        """Reload stored edges if they are current, else resolve them again and store them."""
+        meta = self.stores.meta
         with self.stores.lock:
-            facts = self.stores.meta.facts()
-        edges = resolve_edges(facts)
-        with self.stores.lock:
-            self.stores.meta.replace_edges(edges)
-        return build_graph(facts, edges)
+            facts = meta.facts()
+            fresh = meta.get_meta("edges_fresh") == "1"
+            edges = meta.edges() if fresh else None
+        if edges is None:
+            edges = resolve_edges(facts)
+            with self.stores.lock:
+                meta.replace_edges(edges)
+                meta.set_meta("edges_fresh", "1")
+        return graph_from_edges(edges, graph_nodes(facts))
 
     def chunks(self) -> dict[str, Chunk]:
         """All chunks DuckDB knows, by id (cached until the index changes)."""

@@ -1,0 +1,172 @@
+"""The incremental indexer over real DuckDB, LanceDB and tantivy, with the named fake embedder."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from codeassist_lsp.config import Settings
+from codeassist_lsp.index.embedder import FakeEmbedder
+from codeassist_lsp.index.storage import IndexStorageError, workspace_dir
+from codeassist_lsp.index.workspace import WorkspaceIndex
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Path:
+    root = tmp_path / "ws"
+    shutil.copytree(FIXTURES / "py-webclient", root)
+    return root
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data")
+
+
+def _open(ws: Path, settings: Settings) -> WorkspaceIndex:
+    return WorkspaceIndex(ws, settings, FakeEmbedder())
+
+
+def _all_ids(index: WorkspaceIndex) -> tuple[set[str], set[str], set[str]]:
+    return (
+        index.stores.meta.chunk_ids(),
+        set(index.stores.vectors.ids()),
+        set(index.stores.text.ids()),
+    )
+
+
+def test_cold_then_unchanged_refresh_does_no_work(ws: Path, settings: Settings) -> None:
+    index = _open(ws, settings)
+    first = index.refresh()
+    assert first.files > 5 and first.chunks >= first.files and first.symbols > 10
+    assert first.parsed == first.files and first.embedded > 0
+    assert first.edges > 0
+    again = index.refresh()
+    assert again.parsed == 0 and again.embedded == 0 and again.unchanged == first.files
+    meta, vectors, text = _all_ids(index)
+    assert meta == vectors == text
+    index.close()
+
+
+def test_changed_deleted_and_renamed_files_leave_no_ghosts(ws: Path, settings: Settings) -> None:
+    index = _open(ws, settings)
+    index.refresh()
+    py_files = sorted(p for p in ws.rglob("*.py") if p.stat().st_size > 200)
+    changed, deleted, renamed = py_files[0], py_files[1], py_files[2]
+    changed.write_text(changed.read_text() + "\n\ndef zebra_unicorn_helper():\n    return 42\n")
+    deleted_rel = deleted.relative_to(ws).as_posix()
+    deleted.unlink()
+    renamed_rel = renamed.relative_to(ws).as_posix()
+    renamed.rename(renamed.with_name("moved_" + renamed.name))
+    stats = index.refresh()
+    assert stats.parsed == 2  # the changed file and the renamed one
+    assert stats.removed == 2
+    paths = {c.path for c in index.indexer.chunks().values()}
+    assert deleted_rel not in paths and renamed_rel not in paths
+    assert any(p.endswith("moved_" + renamed.name) for p in paths)
+    hits = index.search("zebra_unicorn_helper", limit=3)
+    assert hits and "def zebra_unicorn_helper" in hits[0].chunk.text
+    assert hits[0].chunk.path == changed.relative_to(ws).as_posix()
+    meta, vectors, text = _all_ids(index)
+    assert meta == vectors == text
+    index.close()
+
+
+def test_unsaved_editor_text_is_indexed_for_one_file(ws: Path, settings: Settings) -> None:
+    index = _open(ws, settings)
+    index.refresh()
+    target = sorted(ws.rglob("*.py"))[0].relative_to(ws).as_posix()
+    stats = index.indexer.update_paths([target], {target: "def quokka_marmot():\n    pass\n"})
+    assert stats.parsed == 1
+    hits = index.search("quokka_marmot", limit=1)
+    assert hits[0].chunk.path == target
+    index.close()
+
+
+def test_lance_versions_do_not_pile_up(ws: Path, settings: Settings) -> None:
+    index = _open(ws, settings)
+    index.refresh()
+    victim = sorted(ws.rglob("*.py"))[0]
+    for i in range(4):
+        victim.write_text(victim.read_text() + f"\nVALUE_{i} = {i}\n")
+        index.refresh()
+    assert index.stores.vectors.version_count() <= 2
+    index.close()
+
+
+def test_corrupt_and_old_schema_index_is_rebuilt(ws: Path, settings: Settings) -> None:
+    index = _open(ws, settings)
+    index.refresh()
+    index.close()
+    db = workspace_dir(settings.data_dir, ws.resolve()) / "meta.duckdb"
+    db.write_bytes(b"this is not a database" * 100)
+    index = _open(ws, settings)
+    assert index.notices and "rebuilding" in index.notices[0]
+    assert index.refresh().parsed > 0
+    index.stores.meta.set_meta("schema_version", "0")
+    index.close()
+    index = _open(ws, settings)
+    assert any("schema" in n for n in index.notices)
+    index.close()
+
+
+def test_unusable_data_dir_is_a_clear_error(ws: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(IndexStorageError, match="cannot write the index"):
+        WorkspaceIndex(ws, Settings(data_dir=blocker), FakeEmbedder())
+
+
+CRASH_SCRIPT = textwrap.dedent(
+    """
+    import os, sys
+    from pathlib import Path
+    from codeassist_lsp.config import Settings
+    from codeassist_lsp.index import indexer, meta_store
+    from codeassist_lsp.index.embedder import FakeEmbedder
+    from codeassist_lsp.index.workspace import WorkspaceIndex
+
+    indexer.BATCH_FILES = 2
+    calls = {"n": 0}
+    original = meta_store.MetaStore.replace_files
+
+    def crashing(self, parsed, removed):
+        calls["n"] += 1
+        if calls["n"] == 3:  # vectors and keywords of this batch are written: die now
+            os.kill(os.getpid(), 9)
+        return original(self, parsed, removed)
+
+    meta_store.MetaStore.replace_files = crashing
+    index = WorkspaceIndex(Path(sys.argv[1]), Settings(data_dir=Path(sys.argv[2])), FakeEmbedder())
+    index.refresh()
+    """
+)
+
+
+def test_kill_9_mid_index_keeps_a_consistent_index_and_resumes(
+    ws: Path, settings: Settings
+) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", CRASH_SCRIPT, str(ws), str(settings.data_dir)],
+        capture_output=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        timeout=300,
+    )
+    assert proc.returncode == -9, proc.stderr.decode()[-2000:]
+    index = _open(ws, settings)
+    meta, vectors, text = _all_ids(index)
+    assert len(index.stores.meta.files()) == 4  # two committed batches of two files
+    assert meta == vectors == text  # orphans of the killed batch were reconciled away
+    stats = index.refresh()
+    assert stats.unchanged == 4 and stats.parsed == stats.files - 4
+    meta, vectors, text = _all_ids(index)
+    assert meta == vectors == text
+    index.close()
