@@ -1,0 +1,50 @@
+"""Data that crosses the Backend interface: messages, generation options, model facts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+ChatRole = Literal["system", "user", "assistant"]
+
+
+@dataclass(frozen=True)
+class Message:
+    """One turn of a conversation."""
+
+    role: ChatRole
+    content: str
+
+
+@dataclass(frozen=True)
+class GenerationOptions:
+    """How much to generate and how; `prompt_lookup` speeds up answers that copy the input."""
+
+    max_tokens: int = 512
+    temperature: float = 0.2
+    stop: tuple[str, ...] = ()
+    prompt_lookup: bool = False
+
+
+@dataclass(frozen=True)
+class FimRequest:
+    """Fill-in-the-middle: the text before and after the cursor, plus optional repo files.
+
+    `context` holds (path, text) pairs of other files that help, most useful last.
+    """
+
+    prefix: str
+    suffix: str
+    path: str = ""
+    repo_name: str = ""
+    context: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What callers need to know to build prompts for the active model."""
+
+    name: str
+    backend: str
+    context_length: int
+    fim: bool
