@@ -7,12 +7,19 @@ from dataclasses import dataclass
 
 @dataclass
 class LLMSettings:
-    """Which backend and model to use, and how to run it."""
+    """Which backend and model to use, and how to run it.
+
+    `model` is a tier name (`codeassist models list`), a pulled model's name or a GGUF path.
+    The chat context holds conversations; the smaller completion context serves inline
+    completion and rewrites, so the two keep their own KV caches warm.
+    """
 
     backend: str = "llama_cpp"
     model: str = "qwen2.5-coder-0.5b"
     threads: int = 0  # 0: one per physical core
     context_size: int = 4096
+    completion_context_size: int = 2048
     openai_url: str = ""
     openai_model: str = ""
     openai_api_key: str = ""
+    request_timeout: float = 120.0

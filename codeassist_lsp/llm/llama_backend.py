@@ -1,0 +1,206 @@
+"""The default backend: llama.cpp in this process, one model, one warm context per role.
+
+The model is loaded lazily, once, on a worker thread. Chat runs in its own context and
+inline completion / FIM / raw completion in another, each on its own worker thread, so
+neither evicts the other's KV cache and the event loop never runs model code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import logging
+import threading
+from collections.abc import AsyncGenerator, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from enum import Enum
+from pathlib import Path
+
+from codeassist_lsp.llm import store, sysinfo
+from codeassist_lsp.llm.backend import DEFAULT_OPTIONS
+from codeassist_lsp.llm.catalog import find_spec
+from codeassist_lsp.llm.chat_format import render_chat
+from codeassist_lsp.llm.errors import BackendError, ModelUnavailable
+from codeassist_lsp.llm.llama_engine import LlamaModel, Sampling, Slot
+from codeassist_lsp.llm.prompts import fim_prompt, fit_messages
+from codeassist_lsp.llm.settings import LLMSettings
+from codeassist_lsp.llm.stops import StopMatcher
+from codeassist_lsp.llm.threadstream import stream_in_thread
+from codeassist_lsp.llm.types import FimRequest, GenerationOptions, Message, ModelInfo
+
+log = logging.getLogger(__name__)
+
+RANDOM_SEED = 0xFFFFFFFF
+
+
+class Role(Enum):
+    """Which warm context a request runs in."""
+
+    CHAT = "chat"
+    COMPLETION = "completion"
+
+
+class LlamaCppBackend:
+    """`Backend` over llama-cpp-python's low-level API (see `llama_engine`)."""
+
+    def __init__(self, settings: LLMSettings, data_dir: Path) -> None:
+        self._settings = settings
+        self._data_dir = data_dir
+        self._threads = settings.threads or sysinfo.physical_cores()
+        spec = find_spec(settings.model)
+        self._info = ModelInfo(
+            name=spec.name if spec else Path(settings.model).stem,
+            backend="llama_cpp",
+            context_length=settings.context_size,
+            fim=spec.fim if spec else False,
+        )
+        self._lock = threading.Lock()
+        self._model: LlamaModel | None = None
+        self._slots: dict[Role, Slot] = {}
+        self._error: ModelUnavailable | None = None
+        self._executors = {
+            role: ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"llm-{role.value}")
+            for role in Role
+        }
+
+    def _ensure(self) -> LlamaModel:
+        """Load the model and make both contexts, once; later calls return it at once."""
+        with self._lock:
+            if self._model is not None:
+                return self._model
+            if self._error is not None:
+                raise self._error
+            try:
+                self._model = self._load()
+            except ModelUnavailable as exc:
+                self._error = exc
+                raise
+            return self._model
+
+    def _load(self) -> LlamaModel:
+        chosen = store.prepare(self._settings.model, self._data_dir)
+        try:
+            model = LlamaModel(chosen.path)
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise ModelUnavailable(
+                f"llama.cpp cannot load {chosen.path.name}: not a model this build can run"
+            ) from exc
+        try:
+            n_ctx = min(self._settings.context_size, model.n_ctx_train)
+            n_completion = min(self._settings.completion_context_size, n_ctx)
+            self._slots = {
+                Role.CHAT: model.new_slot(n_ctx, self._threads),
+                Role.COMPLETION: model.new_slot(n_completion, self._threads),
+            }
+        except (ValueError, RuntimeError) as exc:
+            model.close()
+            raise ModelUnavailable(f"cannot make a context for {chosen.name}: {exc}") from exc
+        self._info = ModelInfo(chosen.name, "llama_cpp", n_ctx, model.fim_tokens() is not None)
+        log.info("loaded %s (%s), %d threads", chosen.path, model.description(), self._threads)
+        return model
+
+    async def load(self) -> ModelInfo:
+        await asyncio.to_thread(self._ensure)
+        return self._info
+
+    def info(self) -> ModelInfo:
+        return self._info
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._ensure().tokenize(text))
+
+    def chat(
+        self, messages: Sequence[Message], options: GenerationOptions = DEFAULT_OPTIONS
+    ) -> AsyncGenerator[str, None]:
+        def produce(stop: threading.Event) -> Iterator[str]:
+            model = self._ensure()
+            slot = self._slots[Role.CHAT]
+            template = model.chat_template()
+            bos, eos = model.special_text("bos"), model.special_text("eos")
+
+            def measure(items: Sequence[Message]) -> int:
+                return len(model.tokenize(render_chat(items, template, bos, eos)))
+
+            budget = _prompt_budget(slot.n_ctx, options)
+            prompt = render_chat(fit_messages(messages, budget, measure), template, bos, eos)
+            add_bos = model.add_bos and not (bos and prompt.startswith(bos))
+            tokens = model.tokenize(prompt, add_bos=add_bos)[-budget:]
+            yield from _decode_text(model, slot, tokens, options, stop)
+
+        return stream_in_thread(produce, self._executors[Role.CHAT])
+
+    def complete(
+        self, prompt: str, options: GenerationOptions = DEFAULT_OPTIONS
+    ) -> AsyncGenerator[str, None]:
+        def produce(stop: threading.Event) -> Iterator[str]:
+            model = self._ensure()
+            slot = self._slots[Role.COMPLETION]
+            tokens = model.tokenize(prompt, add_bos=model.add_bos)
+            yield from _decode_text(
+                model, slot, tokens[-_prompt_budget(slot.n_ctx, options) :], options, stop
+            )
+
+        return stream_in_thread(produce, self._executors[Role.COMPLETION])
+
+    def fim(
+        self, request: FimRequest, options: GenerationOptions = DEFAULT_OPTIONS
+    ) -> AsyncGenerator[str, None]:
+        def produce(stop: threading.Event) -> Iterator[str]:
+            model = self._ensure()
+            tokens = model.fim_tokens()
+            if tokens is None:
+                raise BackendError(f"model {self._info.name} cannot fill in the middle")
+            slot = self._slots[Role.COMPLETION]
+            budget = _prompt_budget(slot.n_ctx, options)
+
+            def count(text: str) -> int:
+                return len(model.tokenize(text))
+
+            prompt = fim_prompt(request, tokens, budget, count)
+            yield from _decode_text(model, slot, model.tokenize(prompt), options, stop)
+
+        return stream_in_thread(produce, self._executors[Role.COMPLETION])
+
+    async def close(self) -> None:
+        def shutdown() -> None:
+            for executor in self._executors.values():
+                executor.shutdown(wait=True)
+            with self._lock:
+                if self._model is not None:
+                    self._model.close()
+                    self._model = None
+
+        await asyncio.to_thread(shutdown)
+
+
+def _prompt_budget(n_ctx: int, options: GenerationOptions) -> int:
+    """Prompt tokens that leave room for the answer (at least a quarter of the context)."""
+    return max(n_ctx - options.max_tokens - 1, n_ctx // 4)
+
+
+def _decode_text(
+    model: LlamaModel,
+    slot: Slot,
+    tokens: list[int],
+    options: GenerationOptions,
+    stop: threading.Event,
+) -> Iterator[str]:
+    """Generate in `slot` and turn token ids into text, honouring max_tokens and stops."""
+    sampling = Sampling(temperature=options.temperature, seed=RANDOM_SEED)
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    matcher = StopMatcher(options.stop)
+    with slot.lock:
+        produced = 0
+        try:
+            for token in slot.generate(tokens, sampling, stop, options.prompt_lookup):
+                text = matcher.feed(decoder.decode(model.piece(token)))
+                if text:
+                    yield text
+                produced += 1
+                if matcher.stopped or produced >= options.max_tokens:
+                    break
+        except (ValueError, RuntimeError) as exc:
+            raise BackendError(f"generation failed: {exc}") from exc
+        tail = matcher.feed(decoder.decode(b"", final=True)) + matcher.flush()
+        if tail:
+            yield tail

@@ -1,0 +1,394 @@
+"""The llama.cpp engine and backend on a tiny random GGUF written here with `gguf`.
+
+The model loads and generates in milliseconds. Its weights are random, so its text is
+nonsense, but tokenization, templates, KV-cache reuse, prompt-lookup decoding, sampling
+and cancellation are all real llama.cpp. Control tokens get zero output rows, so greedy
+decoding never ends a stream early by picking one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from contextlib import aclosing
+from pathlib import Path
+
+import gguf
+import numpy as np
+import pytest
+
+from codeassist_lsp.llm.errors import BackendError, ModelUnavailable
+from codeassist_lsp.llm.llama_backend import LlamaCppBackend, Role
+from codeassist_lsp.llm.llama_engine import LlamaModel, Sampling, find_draft
+from codeassist_lsp.llm.prompts import fim_prompt
+from codeassist_lsp.llm.settings import LLMSettings
+from codeassist_lsp.llm.types import FimRequest, GenerationOptions, Message
+
+CHATML = (
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
+    "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+CONTROL = [
+    "<|im_start|>",
+    "<|im_end|>",
+    "<|fim_prefix|>",
+    "<|fim_suffix|>",
+    "<|fim_middle|>",
+    "<|fim_pad|>",
+    "<|repo_name|>",
+    "<|file_sep|>",
+]
+WORDS = ["def", "return", "print", "class", "hello", "world", "self", "import"]
+
+DIM = 64
+HEADS = 4
+LAYERS = 2
+FF = 128
+
+
+def _vocab(fim: bool) -> tuple[list[str], list[float], list[int]]:
+    T = gguf.TokenType
+    tokens = ["<unk>", "<s>", "</s>"]
+    types = [T.UNKNOWN, T.CONTROL, T.CONTROL]
+    control = CONTROL if fim else CONTROL[:2]
+    tokens += control
+    types += [T.CONTROL] * len(control)
+    tokens += [f"<0x{b:02X}>" for b in range(256)]
+    types += [T.BYTE] * 256
+    normal: list[str] = []
+    for ch in "▁" + "".join(chr(c) for c in range(33, 127)):
+        normal.append(ch)
+    for word in WORDS:
+        for w in (word, "▁" + word):
+            for i in range(len(w)):
+                for j in range(i + 2, len(w) + 1):
+                    if w[i:j] not in normal:
+                        normal.append(w[i:j])
+    tokens += normal
+    types += [T.NORMAL] * len(normal)
+    scores = [0.0] * (len(tokens) - len(normal)) + [float(len(t)) for t in normal]
+    return tokens, scores, [int(t) for t in types]
+
+
+def write_tiny_gguf(path: Path, *, fim: bool = True, seed: int = 0) -> Path:
+    """Write the model to `path` and return it."""
+    tokens, scores, types = _vocab(fim)
+    n_vocab = len(tokens)
+    rng = np.random.default_rng(seed)
+
+    def weights(*shape: int) -> np.ndarray:
+        return (rng.standard_normal(shape) * 0.3).astype(np.float32)
+
+    writer = gguf.GGUFWriter(str(path), "llama")
+    writer.add_context_length(512)
+    writer.add_embedding_length(DIM)
+    writer.add_block_count(LAYERS)
+    writer.add_feed_forward_length(FF)
+    writer.add_head_count(HEADS)
+    writer.add_head_count_kv(HEADS)
+    writer.add_layer_norm_rms_eps(1e-5)
+    writer.add_rope_dimension_count(DIM // HEADS)
+    writer.add_tokenizer_model("llama")
+    writer.add_token_list(tokens)
+    writer.add_token_scores(scores)
+    writer.add_token_types(types)
+    writer.add_bos_token_id(1)
+    writer.add_eos_token_id(tokens.index("<|im_end|>"))
+    writer.add_unk_token_id(0)
+    writer.add_add_bos_token(False)
+    writer.add_add_space_prefix(False)
+    writer.add_chat_template(CHATML)
+    if fim:
+        for key, text in [
+            (gguf.Keys.Tokenizer.FIM_PRE_ID, "<|fim_prefix|>"),
+            (gguf.Keys.Tokenizer.FIM_SUF_ID, "<|fim_suffix|>"),
+            (gguf.Keys.Tokenizer.FIM_MID_ID, "<|fim_middle|>"),
+            (gguf.Keys.Tokenizer.FIM_PAD_ID, "<|fim_pad|>"),
+            (gguf.Keys.Tokenizer.FIM_REP_ID, "<|repo_name|>"),
+            (gguf.Keys.Tokenizer.FIM_SEP_ID, "<|file_sep|>"),
+        ]:
+            writer.add_uint32(key, tokens.index(text))
+    output = weights(n_vocab, DIM)
+    for i, kind in enumerate(types):
+        if kind in (gguf.TokenType.CONTROL, gguf.TokenType.UNKNOWN):
+            output[i] = 0.0
+    writer.add_tensor("token_embd.weight", weights(n_vocab, DIM))
+    writer.add_tensor("output_norm.weight", np.ones(DIM, dtype=np.float32))
+    writer.add_tensor("output.weight", output)
+    for layer in range(LAYERS):
+        name = f"blk.{layer}"
+        writer.add_tensor(f"{name}.attn_norm.weight", np.ones(DIM, dtype=np.float32))
+        for part in ("attn_q", "attn_k", "attn_v", "attn_output"):
+            writer.add_tensor(f"{name}.{part}.weight", weights(DIM, DIM))
+        writer.add_tensor(f"{name}.ffn_norm.weight", np.ones(DIM, dtype=np.float32))
+        writer.add_tensor(f"{name}.ffn_gate.weight", weights(FF, DIM))
+        writer.add_tensor(f"{name}.ffn_up.weight", weights(FF, DIM))
+        writer.add_tensor(f"{name}.ffn_down.weight", weights(DIM, FF))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_tiny_gguf(tmp_path_factory.mktemp("models") / "tiny.gguf")
+
+
+@pytest.fixture(scope="module")
+def model(tiny: Path) -> LlamaModel:
+    return LlamaModel(tiny)
+
+
+def backend_for(path: Path, tmp_path: Path, **kw: object) -> LlamaCppBackend:
+    settings = LLMSettings(model=str(path), threads=1, context_size=256, **kw)  # type: ignore[arg-type]
+    return LlamaCppBackend(settings, tmp_path)
+
+
+def greedy(max_tokens: int, **kw: object) -> GenerationOptions:
+    return GenerationOptions(max_tokens=max_tokens, temperature=0.0, **kw)  # type: ignore[arg-type]
+
+
+async def collect(stream: object) -> str:
+    return "".join([piece async for piece in stream])  # type: ignore[attr-defined]
+
+
+def test_tokenizer_roundtrip_and_control_tokens(model: LlamaModel) -> None:
+    ids = model.tokenize("def hello(self): return world<|im_end|>")
+    assert b"".join(model.piece(i) for i in ids) == b"def hello(self): return world"
+    assert model.is_eog(ids[-1])
+    assert len(model.tokenize("<|im_end|>", special=False)) > 1
+
+
+def test_fim_tokens_detected_only_when_present(model: LlamaModel, tmp_path: Path) -> None:
+    tokens = model.fim_tokens()
+    assert tokens is not None and tokens.prefix == "<|fim_prefix|>"
+    assert tokens.file_sep == "<|file_sep|>"
+    plain = LlamaModel(write_tiny_gguf(tmp_path / "nofim.gguf", fim=False))
+    try:
+        assert plain.fim_tokens() is None
+    finally:
+        plain.close()
+
+
+def test_prefill_reuses_the_common_prefix(model: LlamaModel) -> None:
+    slot = model.new_slot(256, 1, 16)
+    stop = threading.Event()
+    stable = model.tokenize("<|im_start|>system\nclass world import self<|im_end|>\n" * 3)
+    assert slot.prefill([*stable, *model.tokenize("hello")], stop)
+    assert slot.reused == 0
+    assert slot.prefill([*stable, *model.tokenize("print")], stop)
+    assert slot.reused == len(stable)
+    assert slot.cached == [*stable, *model.tokenize("print")]
+
+
+def test_roles_keep_their_own_kv_cache(model: LlamaModel) -> None:
+    chat, completion = model.new_slot(256, 1, 16), model.new_slot(256, 1, 16)
+    stop = threading.Event()
+    a, b = model.tokenize("def hello world " * 4), model.tokenize("class self import " * 4)
+    chat.prefill(a, stop)
+    completion.prefill(b, stop)
+    chat.prefill([*a, *model.tokenize("print")], stop)
+    completion.prefill([*b, *model.tokenize("return")], stop)
+    assert chat.reused == len(a) and completion.reused == len(b)
+
+
+def test_prefill_stops_between_batches(model: LlamaModel) -> None:
+    slot = model.new_slot(256, 1, 8)
+    stop = threading.Event()
+    stop.set()
+    assert not slot.prefill(model.tokenize("def hello world " * 10), stop)
+    assert slot.cached == []
+
+
+def test_prompt_too_long_for_the_context_is_refused(model: LlamaModel) -> None:
+    slot = model.new_slot(64, 1, 16)
+    with pytest.raises(ValueError, match="exceeds the context"):
+        slot.prefill(model.tokenize("hello world " * 60), threading.Event())
+
+
+def run_tokens(model: LlamaModel, prompt: list[int], lookup: bool, n: int) -> list[int]:
+    slot = model.new_slot(512, 1, 64)
+    out: list[int] = []
+    for token in slot.generate(prompt, Sampling(temperature=0), threading.Event(), lookup):
+        out.append(token)
+        if len(out) == n:
+            break
+    return out
+
+
+def test_prompt_lookup_gives_exactly_the_plain_greedy_output(model: LlamaModel) -> None:
+    prompt = model.tokenize("def hello(self):\n    return world\n" * 6)
+    plain = run_tokens(model, prompt, False, 60)
+    assert len(plain) == 60
+    assert run_tokens(model, prompt, True, 60) == plain
+
+
+def test_find_draft_copies_what_followed_the_last_ngram() -> None:
+    history = [1, 2, 3, 4, 5, 9, 1, 2, 3]
+    assert find_draft(history, max_ngram=3, n_draft=2) == [4, 5]
+    assert find_draft([7, 8, 9], max_ngram=2) == []
+
+
+def test_fim_prompt_fits_budget_with_the_models_tokenizer(model: LlamaModel) -> None:
+    tokens = model.fim_tokens()
+    assert tokens is not None
+    request = FimRequest(
+        prefix="def hello(self):\n    return world\n" * 40,
+        suffix="print(hello)\n" * 40,
+        path="a.py",
+        repo_name="demo",
+        context=(("b.py", "import self\n" * 5),),
+    )
+
+    def count(text: str) -> int:
+        return len(model.tokenize(text))
+
+    prompt = fim_prompt(request, tokens, 120, count)
+    assert count(prompt) <= 120
+    assert prompt.startswith("<|repo_name|>demo\n<|file_sep|>b.py\n")
+    assert prompt.endswith("<|fim_middle|>")
+    assert "<|fim_prefix|>def hello" in prompt or "<|fim_prefix|>    return" in prompt
+
+
+async def test_backend_chat_streams_and_fits_a_long_history(tiny: Path, tmp_path: Path) -> None:
+    backend = backend_for(tiny, tmp_path)
+    try:
+        info = await backend.load()
+        assert info.fim and info.context_length == 256
+        history = [Message("system", "hello")]
+        history += [Message("user", "def hello world " * 20)] * 10
+        text = await collect(backend.chat(history, greedy(20)))
+        assert text
+        assert backend.count_tokens("def hello") == len(backend._ensure().tokenize("def hello"))
+    finally:
+        await backend.close()
+
+
+async def test_backend_honours_max_tokens_and_stops(tiny: Path, tmp_path: Path) -> None:
+    backend = backend_for(tiny, tmp_path)
+    try:
+        text = await collect(backend.complete("def hello", greedy(30)))
+        assert text
+        cut = text[len(text) // 2 :][:2]
+        stopped = await collect(backend.complete("def hello", greedy(30, stop=(cut,))))
+        assert stopped == text[: text.index(cut)]
+        slot = backend._slots[Role.COMPLETION]
+        assert len(slot.cached) <= len(backend._ensure().tokenize("def hello")) + 30
+    finally:
+        await backend.close()
+
+
+async def test_fim_stream_and_no_fim_model_is_a_clear_error(tiny: Path, tmp_path: Path) -> None:
+    backend = backend_for(tiny, tmp_path)
+    plain = backend_for(write_tiny_gguf(tmp_path / "nofim.gguf", fim=False), tmp_path)
+    try:
+        assert await collect(backend.fim(FimRequest("def hello(", "):\n"), greedy(8)))
+        assert not (await plain.load()).fim
+        with pytest.raises(BackendError, match="cannot fill in the middle"):
+            await collect(plain.fim(FimRequest("a", "b"), greedy(8)))
+    finally:
+        await backend.close()
+        await plain.close()
+
+
+async def test_closing_a_stream_stops_generation_within_a_token(tiny: Path, tmp_path: Path) -> None:
+    backend = backend_for(tiny, tmp_path)
+    try:
+        prompt_len = len(backend._ensure().tokenize("def hello"))
+        stream = backend.complete("def hello", greedy(200))
+        got = 0
+        async for _ in stream:
+            got += 1
+            if got == 3:
+                break
+        await stream.aclose()  # type: ignore[attr-defined]
+        slot = backend._slots[Role.COMPLETION]
+        assert slot.lock.acquire(timeout=1)
+        slot.lock.release()
+        assert len(slot.cached) <= prompt_len + 3 + 1
+    finally:
+        await backend.close()
+
+
+async def test_cancelling_the_consumer_task_stops_the_worker(tiny: Path, tmp_path: Path) -> None:
+    backend = backend_for(tiny, tmp_path)
+    try:
+        await backend.load()
+        seen: list[str] = []
+        started = asyncio.Event()
+
+        async def consume() -> None:
+            async with aclosing(backend.complete("def hello", greedy(250))) as stream:
+                async for piece in stream:
+                    seen.append(piece)
+                    started.set()
+                    await asyncio.sleep(0.05)
+
+        task = asyncio.create_task(consume())
+        await started.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        slot = backend._slots[Role.COMPLETION]
+        assert slot.lock.acquire(blocking=False)  # the worker is done when the task is
+        slot.lock.release()
+        generated = len(slot.cached)
+        await asyncio.sleep(0.2)
+        assert len(slot.cached) == generated < 100
+    finally:
+        await backend.close()
+
+
+async def test_lazy_load_happens_once_under_concurrency(tiny: Path, tmp_path: Path) -> None:
+    backend = backend_for(tiny, tmp_path)
+    try:
+        models = await asyncio.gather(*(asyncio.to_thread(backend._ensure) for _ in range(6)))
+        assert all(m is models[0] for m in models)
+    finally:
+        await backend.close()
+
+
+def corrupt(path: Path, kind: str) -> Path:
+    data = path.read_bytes()
+    if kind == "truncated":
+        path.write_bytes(data[: len(data) // 2])
+    elif kind == "random":
+        path.write_bytes(np.random.default_rng(1).bytes(len(data)))
+    elif kind == "header":
+        path.write_bytes(data[:4] + b"\xff" * 64 + data[68:])
+    return path
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("truncated", "cannot load"),
+        ("random", "not a GGUF"),
+        ("header", "cannot load"),
+        ("missing", "not found"),
+    ],
+)
+async def test_bad_model_files_are_a_clear_error(
+    tiny: Path, tmp_path: Path, kind: str, message: str
+) -> None:
+    path = tmp_path / "bad.gguf"
+    if kind != "missing":
+        path.write_bytes(tiny.read_bytes())
+        corrupt(path, kind)
+    backend = backend_for(path, tmp_path)
+    try:
+        with pytest.raises(ModelUnavailable, match=message):
+            await backend.load()
+        with pytest.raises(ModelUnavailable, match=message):
+            await collect(backend.chat([Message("user", "hi")]))
+    finally:
+        await backend.close()
+
+
+def test_tiny_model_loads_fast(tiny: Path) -> None:
+    start = time.perf_counter()
+    LlamaModel(tiny).close()
+    assert time.perf_counter() - start < 5
