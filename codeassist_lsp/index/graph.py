@@ -1,0 +1,937 @@
+"""The code graph: files and symbols joined by defines, contains, imports and uses.
+
+Names are resolved without a type checker, in this order: the enclosing scopes and the
+same file (with the enclosing class for `self.`/`this.` and Go receivers), explicitly
+imported names, members of imported modules (`mod.func`), wildcard imports and the
+same package (Go, Java), then a name defined exactly once in the workspace (same
+language family). A name bound to something outside the workspace, or defined more than
+once, gets no edge: the graph prefers a missing edge to a wrong one.
+"""
+
+from __future__ import annotations
+
+import builtins
+import logging
+import posixpath
+import re
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+
+import networkx as nx
+
+from codeassist_lsp.index.model import (
+    Edge,
+    Import,
+    ParsedFile,
+    Reference,
+    Symbol,
+    file_node,
+    symbol_node,
+)
+
+log = logging.getLogger(__name__)
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+USE_KINDS = ("calls", "references", "inherits")
+_FAMILY = {
+    "python": "python",
+    "notebook": "python",
+    "javascript": "ecma",
+    "typescript": "ecma",
+    "tsx": "ecma",
+    "go": "go",
+    "rust": "rust",
+    "java": "java",
+    "c": "c",
+    "cpp": "c",
+    "ruby": "ruby",
+}
+_SELF_NAMES = frozenset({"self", "this", "cls", "Self", "@"})
+_IMPLICIT_THIS = frozenset({"java", "cpp", "ruby"})
+_PACKAGE_SCOPED = frozenset({"go", "java"})
+_CLASS_KINDS = frozenset({"class", "interface", "struct", "enum", "trait", "type"})
+_MAX_DEPTH = 12
+# Names so common on unrelated types that a workspace-wide guess would mislead.
+_COMMON_NAMES = _words(
+    """
+    get set append extend add update pop remove insert clear copy items keys values format
+    join split strip replace startswith endswith lower upper encode decode read write close
+    open run call apply bind push map filter reduce forEach then catch finally log error warn
+    info debug toString valueOf slice splice concat indexOf includes find has delete send
+    next iter into unwrap expect clone collect to_string len new default from as_ref as_str
+    Println Printf Sprintf Errorf Error String equals hashCode size isEmpty sort index count
+    main setUp tearDown length emit on off start stop reset init __init__ __call__ __enter__
+    __exit__
+    """
+)
+_PYTHON_BUILTINS = frozenset(dir(builtins))
+_JS_EXTENSIONS = (".ts", ".tsx", ".d.ts", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
+_GO_RECEIVER = re.compile(r"^func\s*\(\s*(\w+)\s")
+_SPLIT = re.compile(r"::|\.|->")
+_NAME_RE = re.compile(r"[A-Za-z_$][\w$]*")
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """One reference of a file resolved to a graph node."""
+
+    path: str
+    line: int
+    kind: str  # calls | references | inherits
+    source: str  # node id
+    target: str  # node id
+    how: str  # local | import | package | global
+
+
+@dataclass(frozen=True)
+class _Binding:
+    """What a name bound by an import refers to."""
+
+    kind: str  # module | symbol | default | external
+    paths: tuple[str, ...] = ()
+    name: str = ""
+
+
+_EXTERNAL = _Binding("external")
+_BLOCKED = "blocked"
+
+
+class Workspace:
+    """Lookup tables over all parsed files; one instance per resolution run."""
+
+    def __init__(self, files: Sequence[ParsedFile]) -> None:
+        self.files = {f.path: f for f in files}
+        self.symbols: dict[str, dict[str, Symbol]] = {}
+        self.top: dict[str, dict[str, str]] = {}
+        self.by_name: dict[tuple[str, str], list[tuple[str, Symbol]]] = defaultdict(list)
+        self.dirs: dict[str, list[str]] = defaultdict(list)
+        self.basenames: dict[str, list[str]] = defaultdict(list)
+        self.python_modules: dict[str, list[str]] = defaultdict(list)
+        self.go_modules: list[tuple[str, str]] = []  # (directory, module path)
+        for f in files:
+            self._add(f)
+        self._bindings: dict[str, tuple[dict[str, _Binding], list[str], list[str]]] = {}
+        self._bases: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        self._exports: dict[tuple[str, str], str | None] = {}
+
+    def _add(self, f: ParsedFile) -> None:
+        table: dict[str, Symbol] = {}
+        top: dict[str, str] = {}
+        family = _FAMILY.get(f.language)
+        for s in f.symbols:
+            table.setdefault(s.qualname, s)
+            if s.parent is None:
+                top.setdefault(s.name, s.qualname)
+            if family is not None:
+                self.by_name[(family, s.name)].append((f.path, s))
+        self.symbols[f.path] = table
+        self.top[f.path] = top
+        directory = posixpath.dirname(f.path)
+        self.dirs[directory].append(f.path)
+        self.basenames[posixpath.basename(f.path)].append(f.path)
+        if f.language == "python" and f.path.endswith((".py", ".pyi")):
+            parts = f.path.rsplit(".", 1)[0].split("/")
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            for i in range(len(parts)):
+                self.python_modules[".".join(parts[i:])].append(f.path)
+        if posixpath.basename(f.path) == "go.mod":
+            for s in f.symbols:
+                if s.kind == "module":
+                    self.go_modules.append((directory, s.name))
+
+    def language(self, path: str) -> str:
+        f = self.files.get(path)
+        return f.language if f is not None else ""
+
+    # --- imports -------------------------------------------------------------------
+
+    def import_targets(self, path: str, imp: Import) -> tuple[str, ...]:
+        """The workspace files an import statement brings in (none if external)."""
+        language = self.language(path)
+        if language in ("python", "notebook"):
+            found = self._python_module(path, imp.module)
+            if imp.names and imp.names != ("*",):
+                subs = [self._python_module(path, _join_dotted(imp.module, n)) for n in imp.names]
+                found = (*found, *(s[0] for s in subs if s))
+            return found
+        if language in ("javascript", "typescript", "tsx"):
+            return self._js_module(path, imp.module)
+        if language == "go":
+            return self._go_package(imp.module)
+        if language == "rust":
+            file, _ = self._rust_path(path, imp.module)
+            if file is None:
+                return ()
+            children = [self._rust_path(path, f"{imp.module}::{n}")[0] for n in imp.names]
+            sub_paths = [c for c in children if c is not None and c != file]
+            return (file, *sub_paths)
+        if language == "java":
+            return self._java_files(imp)
+        if language in ("c", "cpp", "ruby"):
+            return self._relative_file(path, imp.module)
+        return ()
+
+    def _python_module(self, path: str, module: str) -> tuple[str, ...]:
+        if module.startswith("."):
+            level = len(module) - len(module.lstrip("."))
+            base = posixpath.dirname(path)
+            for _ in range(level - 1):
+                base = posixpath.dirname(base)
+            rest = module[level:].replace(".", "/")
+            target = posixpath.join(base, rest) if rest else base
+            for candidate in (
+                f"{target}.py",
+                f"{target}/__init__.py",
+                f"{target}.pyi",
+                f"{target}/__init__.pyi",
+            ):
+                if candidate in self.files:
+                    return (candidate,)
+            return ()
+        candidates = self.python_modules.get(module)
+        if not candidates:
+            return ()
+        depth = module.count(".") + 1
+        best = min(
+            candidates,
+            key=lambda c: (
+                _module_depth(c) - depth,
+                -_common_prefix(c, path),
+                c.endswith(".pyi"),
+            ),
+        )
+        return (best,)
+
+    def _js_module(self, path: str, module: str) -> tuple[str, ...]:
+        if module.startswith("."):
+            base = posixpath.normpath(posixpath.join(posixpath.dirname(path), module))
+            bases = [base]
+        elif module.startswith(("@/", "~/")):
+            bases = [module[2:], f"src/{module[2:]}"]
+        elif module.startswith("/"):
+            bases = [module.lstrip("/")]
+        else:
+            return ()
+        for base in bases:
+            stem = re.sub(r"\.(js|jsx|mjs|cjs)$", "", base)
+            candidates = [base, *(stem + e for e in _JS_EXTENSIONS)]
+            candidates += [f"{base}/index{e}" for e in _JS_EXTENSIONS]
+            for candidate in candidates:
+                if candidate in self.files:
+                    return (candidate,)
+        return ()
+
+    def _go_package(self, module: str) -> tuple[str, ...]:
+        for directory, prefix in self.go_modules:
+            if module == prefix or module.startswith(prefix + "/"):
+                rest = module[len(prefix) :].strip("/")
+                target = posixpath.join(directory, rest) if rest else directory
+                return tuple(p for p in self.dirs.get(target, ()) if p.endswith(".go"))
+        for directory, paths in self.dirs.items():
+            if directory and (module == directory or module.endswith("/" + directory)):
+                go_files = tuple(p for p in paths if p.endswith(".go"))
+                if go_files:
+                    return go_files
+        return ()
+
+    def _rust_module_dir(self, path: str) -> str:
+        directory, name = posixpath.split(path)
+        if name in ("lib.rs", "main.rs", "mod.rs"):
+            return directory
+        return posixpath.join(directory, name[:-3])
+
+    def _rust_module_file(self, directory: str) -> str | None:
+        for candidate in ("mod.rs", "lib.rs", "main.rs"):
+            joined = posixpath.join(directory, candidate)
+            if joined in self.files:
+                return joined
+        parent, name = posixpath.split(directory)
+        joined = posixpath.join(parent, f"{name}.rs")
+        return joined if joined in self.files else None
+
+    def _rust_crate_root(self, path: str) -> str | None:
+        directory = posixpath.dirname(path)
+        while True:
+            for root in ("lib.rs", "main.rs"):
+                if posixpath.join(directory, root) in self.files:
+                    return directory
+            if not directory:
+                return None
+            directory = posixpath.dirname(directory)
+
+    def _rust_path(self, path: str, module: str) -> tuple[str | None, list[str]]:
+        """The file a `crate::a::b` path leads to and the segments left over as items."""
+        segments = [s for s in module.split("::") if s]
+        if not segments:
+            return None, []
+        head = segments[0]
+        directory: str | None
+        if head == "crate":
+            directory = self._rust_crate_root(path)
+        elif head == "self":
+            directory = self._rust_module_dir(path)
+        elif head == "super":
+            directory = posixpath.dirname(self._rust_module_dir(path))
+            while len(segments) > 1 and segments[1] == "super":
+                directory = posixpath.dirname(directory)
+                segments.pop(1)
+        else:
+            directory = self._rust_module_dir(path)
+            if self._rust_child(directory, head) is None:
+                return None, segments
+            segments.insert(0, "self")
+        if directory is None:
+            return None, segments
+        current = self._rust_module_file(directory)
+        rest = segments[1:]
+        while rest:
+            child = self._rust_child(directory, rest[0])
+            if child is None:
+                break
+            current, directory = child, posixpath.join(directory, rest[0])
+            rest = rest[1:]
+        return current, rest
+
+    def _rust_child(self, directory: str, name: str) -> str | None:
+        for candidate in (f"{directory}/{name}.rs", f"{directory}/{name}/mod.rs"):
+            candidate = candidate.lstrip("/")
+            if candidate in self.files:
+                return candidate
+        return None
+
+    def _java_files(self, imp: Import) -> tuple[str, ...]:
+        package_dir = imp.module.replace(".", "/")
+        if imp.names == ("*",):
+            return tuple(
+                p
+                for d, paths in self.dirs.items()
+                if d == package_dir or d.endswith("/" + package_dir)
+                for p in paths
+                if p.endswith(".java")
+            )
+        as_class = self._path_with_suffix(f"{package_dir}.java")
+        if as_class:
+            return as_class
+        found: list[str] = []
+        for name in imp.names:
+            found.extend(self._path_with_suffix(f"{package_dir}/{name}.java"))
+        return tuple(found)
+
+    def _path_with_suffix(self, suffix: str) -> tuple[str, ...]:
+        name = posixpath.basename(suffix)
+        return tuple(
+            p for p in self.basenames.get(name, ()) if p == suffix or p.endswith("/" + suffix)
+        )
+
+    def _relative_file(self, path: str, module: str) -> tuple[str, ...]:
+        module = module.strip("<>")
+        language = self.language(path)
+        names = [module, f"{module}.rb"] if language == "ruby" else [module]
+        directory = posixpath.dirname(path)
+        for name in names:
+            local = posixpath.normpath(posixpath.join(directory, name))
+            if local in self.files:
+                return (local,)
+        if module.startswith("."):
+            return ()
+        for name in names:
+            found = self._path_with_suffix(name)
+            if len(found) == 1:
+                return found
+        return ()
+
+    # --- bindings ------------------------------------------------------------------
+
+    def bindings(self, path: str) -> tuple[dict[str, _Binding], list[str], list[str]]:
+        """Names bound by the imports of a file, its wildcard sources and import targets."""
+        cached = self._bindings.get(path)
+        if cached is not None:
+            return cached
+        names: dict[str, _Binding] = {}
+        wildcards: list[str] = []
+        targets: list[str] = []
+        self._bindings[path] = (names, wildcards, targets)
+        f = self.files.get(path)
+        for imp in f.imports if f is not None else ():
+            found = self.import_targets(path, imp)
+            targets.extend(p for p in found if p != path)
+            self._bind(path, imp, found, names, wildcards)
+        return names, wildcards, targets
+
+    def _bind(
+        self,
+        path: str,
+        imp: Import,
+        found: tuple[str, ...],
+        names: dict[str, _Binding],
+        wildcards: list[str],
+    ) -> None:
+        language = self.language(path)
+        if imp.names == ("*",) or language in ("c", "cpp", "ruby"):
+            wildcards.extend(found if language in ("go", "java", "c", "cpp", "ruby") else found[:1])
+            return
+        if not imp.names:
+            if language in ("python", "notebook") and imp.alias is None:
+                names[imp.module] = _Binding("module", found) if found else _EXTERNAL
+                head = self._python_module(path, imp.module.split(".")[0])
+                names.setdefault(
+                    imp.module.split(".")[0], _Binding("module", head) if head else _EXTERNAL
+                )
+                return
+            local = imp.alias or _default_alias(language, imp.module)
+            if local:
+                names[local] = _Binding("module", found) if found else _EXTERNAL
+            return
+        for name in imp.names:
+            local = imp.alias if imp.alias and len(imp.names) == 1 else name
+            names[local] = self._member_binding(path, imp, found[:1], name)
+
+    def _member_binding(
+        self, path: str, imp: Import, module: tuple[str, ...], name: str
+    ) -> _Binding:
+        language = self.language(path)
+        if language in ("python", "notebook"):
+            sub = self._python_module(path, _join_dotted(imp.module, name))
+            if sub:
+                return _Binding("module", sub)
+        if not module:
+            return _EXTERNAL
+        if name == "default":
+            return _Binding("default", module, imp.alias or name)
+        if language == "rust":
+            file, rest = self._rust_path(path, f"{imp.module}::{name}")
+            if file is not None and not rest and file != module[0]:
+                return _Binding("module", (file,))
+            _, rest = self._rust_path(path, imp.module)
+            return _Binding("symbol", module, ".".join([*rest, name]))
+        elif (
+            language == "java"
+            and module
+            and module[0].endswith("/" + imp.module.replace(".", "/") + ".java")
+        ):
+            return _Binding("symbol", module, f"{imp.module.rsplit('.', 1)[-1]}.{name}")
+        elif language == "java":
+            exact = [p for p in module if posixpath.basename(p) == f"{name}.java"]
+            return _Binding("symbol", tuple(exact) or module, name)
+        return _Binding("symbol", module, name)
+
+    # --- lookups -------------------------------------------------------------------
+
+    def export(self, path: str, name: str, depth: int = 0) -> str | None:
+        """The node a module-level name of a file stands for, following re-exports."""
+        key = (path, name)
+        if key in self._exports:
+            return self._exports[key]
+        self._exports[key] = None  # a re-export cycle ends here
+        found = self._export(path, name, depth) if depth <= _MAX_DEPTH else None
+        self._exports[key] = found
+        return found
+
+    def _export(self, path: str, name: str, depth: int) -> str | None:
+        qualname = self.top.get(path, {}).get(name)
+        if qualname is not None:
+            return symbol_node(path, qualname)
+        sibling = self._in_package(path, name)
+        if sibling is not None:
+            return sibling
+        names, wildcards, _ = self.bindings(path)
+        binding = names.get(name)
+        if binding is not None:
+            target = self._follow(binding, depth + 1)
+            return target if target != _BLOCKED else None
+        for source in wildcards:
+            found = self.export(source, name, depth + 1)
+            if found is not None:
+                return found
+        return None
+
+    def _follow(self, binding: _Binding, depth: int) -> str | None:
+        if binding.kind == "external":
+            return _BLOCKED
+        if binding.kind == "module":
+            return file_node(binding.paths[0]) if binding.paths else _BLOCKED
+        for path in binding.paths:
+            if binding.kind == "default":
+                found = self.export(path, binding.name, depth) or self._sole_export(path)
+                return found or file_node(path)
+            if "." in binding.name:
+                found = self.symbol_in(path, binding.name)
+            else:
+                found = self.export(path, binding.name, depth)
+            if found is not None:
+                return found
+        return _BLOCKED
+
+    def _in_package(self, path: str, name: str) -> str | None:
+        """A top-level name of another file of the same Go or Java package."""
+        language = self.language(path)
+        if language not in _PACKAGE_SCOPED:
+            return None
+        for sibling in self.dirs.get(posixpath.dirname(path), ()):
+            if sibling != path and self.language(sibling) == language:
+                qualname = self.top.get(sibling, {}).get(name)
+                if qualname is not None:
+                    return symbol_node(sibling, qualname)
+        return None
+
+    def _sole_export(self, path: str) -> str | None:
+        top = [
+            q
+            for q in self.top.get(path, {}).values()
+            if self.symbols[path][q].kind in ("class", "function")
+        ]
+        return symbol_node(path, top[0]) if len(top) == 1 else None
+
+    def symbol_in(self, path: str, qualname: str) -> str | None:
+        return symbol_node(path, qualname) if qualname in self.symbols.get(path, {}) else None
+
+    def member(self, path: str, owner: str, name: str, depth: int = 0) -> str | None:
+        """`owner.name` in the file of owner, its package siblings or its base classes."""
+        qualname = f"{owner}.{name}"
+        found = self.symbol_in(path, qualname)
+        if found is not None:
+            return found
+        language = self.language(path)
+        if language in _PACKAGE_SCOPED or language == "rust":
+            directory = posixpath.dirname(path)
+            for sibling in self.dirs.get(directory, ()):
+                found = self.symbol_in(sibling, qualname)
+                if found is not None:
+                    return found
+        if depth >= _MAX_DEPTH:
+            return None
+        for base_path, base in self.bases(path, owner):
+            found = self.member(base_path, base, name, depth + 1)
+            if found is not None:
+                return found
+        return None
+
+    def bases(self, path: str, owner: str) -> list[tuple[str, str]]:
+        """The classes `owner` inherits from, resolved to (path, qualname)."""
+        key = (path, owner)
+        cached = self._bases.get(key)
+        if cached is not None:
+            return cached
+        self._bases[key] = []
+        f = self.files.get(path)
+        found: list[tuple[str, str]] = []
+        for ref in f.references if f is not None else ():
+            if ref.kind == "inherits" and ref.source == owner:
+                target, _ = self.resolve(path, ref)
+                if target and target.startswith("sym:"):
+                    base_path, _, base = target[4:].partition("::")
+                    found.append((base_path, base))
+        self._bases[key] = found
+        return found
+
+    # --- resolution ----------------------------------------------------------------
+
+    def resolve(self, path: str, ref: Reference) -> tuple[str | None, str]:
+        """The node a reference points at and how it was found; (None, "") if unsure."""
+        parts = [p for p in _SPLIT.split(ref.target) if p]
+        if not parts:
+            return None, ""
+        if len(parts) == 1:
+            return _settled(self.resolve_name(path, ref.source, parts[0]))
+        if parts[0] == "super" or parts[0].startswith("super("):
+            return self._super_member(path, ref, parts)
+        if parts[0] in _SELF_NAMES or parts[0] == self._receiver(path, ref.source):
+            owner = self._enclosing_class(path, ref.source)
+            if owner is not None and len(parts) == 2:
+                found = self.member(path, owner, parts[1]) or self._member_elsewhere(
+                    path, owner, parts[1]
+                )
+                return (found, "local") if found is not None else (None, "")
+            return self._guess_member(path, ref, parts)
+        if self.language(path) == "rust" and parts[0] in ("crate", "super", "self"):
+            return self._rust_qualified(path, ref.target)
+        return self._qualified(path, ref, parts)
+
+    def _super_member(self, path: str, ref: Reference, parts: list[str]) -> tuple[str | None, str]:
+        owner = self._enclosing_class(path, ref.source)
+        if owner is None or len(parts) != 2:
+            return None, ""
+        for base_path, base in self.bases(path, owner):
+            found = self.member(base_path, base, parts[1])
+            if found is not None:
+                return found, "local"
+        return None, ""
+
+    def _member_elsewhere(self, path: str, owner: str, name: str) -> str | None:
+        """A member of a class declared in another file (Rust impl, Go receiver)."""
+        found, _ = self.resolve_name(path, None, owner.split(".")[0])
+        if found is None or not found.startswith("sym:"):
+            return None
+        owner_path, _, qualname = found[4:].partition("::")
+        return self.member(owner_path, qualname, name)
+
+    def _qualified(self, path: str, ref: Reference, parts: list[str]) -> tuple[str | None, str]:
+        """`mod.func`, `pkg.sub.Class.method`, `Router().add`: resolve the head, then walk."""
+        if parts[0].startswith("…") or any("[" in p for p in parts[:-1]):
+            return self._guess_member(path, ref, parts)
+        names, _, _ = self.bindings(path)
+        start = 1
+        current: str | None = None
+        how = "import"
+        for k in range(len(parts) - 1, 1, -1):
+            dotted = ".".join(parts[:k])
+            if dotted in names:
+                current = self._follow(names[dotted], 0)
+                if current == _BLOCKED:
+                    return None, ""
+                start = k
+                break
+        if current is None:
+            current, how = self.resolve_name(
+                path, ref.source, parts[0].removesuffix("()"), guess=False
+            )
+            if how == _BLOCKED:
+                return None, ""
+            if current is None:
+                return self._guess_member(path, ref, parts)
+        found = self._walk(current, parts[start - 1 : start], parts[start:])
+        if found is None and any(p.endswith("()") for p in parts[:-1]):
+            return self._guess_member(path, ref, parts)
+        return (found, how) if found is not None else (None, "")
+
+    def _walk(self, current: str, head: list[str], rest: list[str]) -> str | None:
+        """Follow members from a node; calling a class gives an instance of it."""
+        called = bool(head) and head[0].endswith("()")
+        for part in rest:
+            if called and not self._is_class(current):
+                return None
+            name = part.removesuffix("()")
+            called = part.endswith("()")
+            if current.startswith("file:"):
+                found = self.export(current[5:], name)
+            else:
+                owner_path, _, owner = current[4:].partition("::")
+                found = self.member(owner_path, owner, name)
+            if found is None:
+                return None
+            current = found
+        return current
+
+    def _is_class(self, node: str) -> bool:
+        if not node.startswith("sym:"):
+            return False
+        path, _, qualname = node[4:].partition("::")
+        symbol = self.symbols.get(path, {}).get(qualname)
+        return symbol is not None and symbol.kind in _CLASS_KINDS
+
+    def _rust_qualified(self, path: str, target: str) -> tuple[str | None, str]:
+        file, rest = self._rust_path(path, target)
+        if file is None or not rest:
+            return (file_node(file), "import") if file is not None else (None, "")
+        found = self.export(file, rest[0])
+        for part in rest[1:]:
+            if found is None or not found.startswith("sym:"):
+                return None, ""
+            owner_path, _, owner = found[4:].partition("::")
+            found = self.member(owner_path, owner, part)
+        return (found, "import") if found is not None else (None, "")
+
+    def resolve_name(
+        self, path: str, source: str | None, name: str, *, guess: bool = True
+    ) -> tuple[str | None, str]:
+        """A bare name: enclosing scopes, the file, imports, wildcards, package, workspace.
+
+        `how` is "blocked" when the name is bound to something outside the workspace.
+        """
+        table = self.symbols.get(path, {})
+        language = self.language(path)
+        scope = source
+        while scope:
+            owner = table.get(scope)
+            if owner is None or owner.kind not in _CLASS_KINDS or language in _IMPLICIT_THIS:
+                qualname = f"{scope}.{name}"
+                if qualname in table:
+                    return symbol_node(path, qualname), "local"
+            scope = scope.rpartition(".")[0]
+        top = self.top.get(path, {}).get(name)
+        if top is not None:
+            return symbol_node(path, top), "local"
+        names, wildcards, _ = self.bindings(path)
+        binding = names.get(name)
+        if binding is not None:
+            target = self._follow(binding, 0)
+            return (None, _BLOCKED) if target == _BLOCKED else (target, "import")
+        for source_path in wildcards:
+            found = self.export(source_path, name)
+            if found is not None:
+                return found, "import"
+        sibling = self._in_package(path, name)
+        if sibling is not None:
+            return sibling, "package"
+        if not guess or self._too_common(language, name):
+            return None, ""
+        family = _FAMILY.get(language, "")
+        candidates = [s for s in self.by_name.get((family, name), ()) if s[1].parent is None]
+        if len(candidates) != 1:
+            return None, ""
+        return symbol_node(candidates[0][0], candidates[0][1].qualname), "global"
+
+    def _too_common(self, language: str, name: str) -> bool:
+        return name in _COMMON_NAMES or (language == "python" and name in _PYTHON_BUILTINS)
+
+    def _guess_member(self, path: str, ref: Reference, parts: list[str]) -> tuple[str | None, str]:
+        """`x.name()` with x of unknown type: a method of that name on a class that x's
+        name resembles (`st` → Store, `self.client` → Client); with no name to go by
+        (a call chain), the one method so named in the workspace."""
+        name, receiver = parts[-1], parts[-2]
+        language = self.language(path)
+        if self._too_common(language, name):
+            return None, ""
+        source = self.source_node(path, ref.source)
+        candidates = [
+            (p, s)
+            for p, s in self.by_name.get((_FAMILY.get(language, ""), name), ())
+            if s.kind == "method" and symbol_node(p, s.qualname) != source
+        ]
+        if _NAME_RE.fullmatch(receiver):
+            candidates = [
+                (p, s)
+                for p, s in candidates
+                if _resembles(receiver, (s.parent or "").split(".")[-1])
+            ]
+        if len(candidates) != 1:
+            return None, ""
+        return symbol_node(candidates[0][0], candidates[0][1].qualname), "global"
+
+    def _enclosing_class(self, path: str, source: str | None) -> str | None:
+        """The innermost class around a scope; a scope that is no symbol here (a Rust
+        impl, a Go receiver declared in another file) counts as the class."""
+        table = self.symbols.get(path, {})
+        scope = source
+        while scope:
+            symbol = table.get(scope)
+            if symbol is None or symbol.kind in _CLASS_KINDS:
+                return scope
+            scope = scope.rpartition(".")[0]
+        return None
+
+    def _receiver(self, path: str, source: str | None) -> str | None:
+        if source is None or self.language(path) != "go":
+            return None
+        symbol = self.symbols.get(path, {}).get(source)
+        match = _GO_RECEIVER.match(symbol.signature) if symbol is not None else None
+        return match.group(1) if match else None
+
+    def source_node(self, path: str, source: str | None) -> str:
+        if source is None:
+            return file_node(path)
+        if source in self.symbols.get(path, {}):
+            return symbol_node(path, source)
+        found, _ = self.resolve_name(path, None, source.split(".")[0])
+        return found if found is not None and found.startswith("sym:") else file_node(path)
+
+
+def _settled(found: tuple[str | None, str]) -> tuple[str | None, str]:
+    return (None, "") if found[1] == _BLOCKED else found
+
+
+def _resembles(variable: str, type_name: str) -> bool:
+    """Whether a variable's name suggests its type: st/Store, cfg/Config, http_client/Client."""
+    short, full = variable.lower().strip("_"), type_name.lower()
+    if not short or not full:
+        return False
+    if full.startswith(short) or full.endswith(short) or short.endswith(full):
+        return True
+    if short[0] != full[0]:
+        return False
+    letters = iter(full)
+    return all(ch in letters for ch in short)
+
+
+def _join_dotted(module: str, name: str) -> str:
+    return module + name if module.endswith(".") else f"{module}.{name}"
+
+
+def _module_depth(path: str) -> int:
+    parts = path.rsplit(".", 1)[0].split("/")
+    return len(parts) - (1 if parts[-1] == "__init__" else 0)
+
+
+def _common_prefix(a: str, b: str) -> int:
+    return len(posixpath.commonpath([posixpath.dirname(a) or ".", posixpath.dirname(b) or "."]))
+
+
+def _default_alias(language: str, module: str) -> str:
+    if language == "go":
+        parts = module.split("/")
+        last = parts[-1]
+        if re.fullmatch(r"v\d+", last) and len(parts) > 1:
+            last = parts[-2]
+        return re.sub(r"^go-|[.-]go$", "", last).replace("-", "_")
+    if language == "rust":
+        return module.split("::")[-1]
+    return ""
+
+
+# --- public API -------------------------------------------------------------------------
+
+
+def resolve_references(
+    files: Sequence[ParsedFile], paths: Collection[str] | None = None
+) -> list[Resolved]:
+    """Every reference (of the files in `paths`, default all) that resolves, with its line."""
+    workspace = Workspace(files)
+    out: list[Resolved] = []
+    for f in files:
+        if paths is not None and f.path not in paths:
+            continue
+        for ref in f.references:
+            target, how = workspace.resolve(f.path, ref)
+            if target is None:
+                continue
+            source = workspace.source_node(f.path, ref.source)
+            if source == target and ref.kind != "calls":
+                continue
+            out.append(Resolved(f.path, ref.line, ref.kind, source, target, how))
+    return out
+
+
+def resolve_edges(files: Sequence[ParsedFile], paths: Collection[str] | None = None) -> list[Edge]:
+    """Deduplicated edges that start in the files of `paths` (default: all files).
+
+    Targets may lie in any file, so after a change re-resolve the changed files and
+    the files that import them, or simply everything (networkx's 580 files take ~1 s).
+    """
+    workspace = Workspace(files)
+    edges: dict[Edge, None] = {}
+    for f in files:
+        if paths is not None and f.path not in paths:
+            continue
+        for edge in _structure(workspace, f):
+            edges.setdefault(edge)
+        _, _, imported = workspace.bindings(f.path)
+        for path in imported:
+            edges.setdefault(Edge(file_node(f.path), file_node(path), "imports"))
+        for ref in f.references:
+            target, _ = workspace.resolve(f.path, ref)
+            if target is None:
+                continue
+            source = workspace.source_node(f.path, ref.source)
+            if source != target or ref.kind == "calls":
+                edges.setdefault(Edge(source, target, ref.kind))
+    return list(edges)
+
+
+def _structure(workspace: Workspace, f: ParsedFile) -> Iterable[Edge]:
+    table = workspace.symbols[f.path]
+    for s in f.symbols:
+        node = symbol_node(f.path, s.qualname)
+        if s.parent is not None and s.parent in table:
+            yield Edge(symbol_node(f.path, s.parent), node, "contains")
+            continue
+        yield Edge(file_node(f.path), node, "defines")
+        if s.parent is not None:
+            owner, _ = workspace.resolve_name(f.path, None, s.parent.split(".")[0])
+            if owner is not None and owner.startswith("sym:"):
+                yield Edge(owner, node, "contains")
+
+
+def graph_nodes(files: Iterable[ParsedFile]) -> list[tuple[str, dict[str, object]]]:
+    """Node ids with the attributes the graph keeps: what hover and search need."""
+    nodes: dict[str, dict[str, object]] = {}
+    for f in files:
+        nodes[file_node(f.path)] = {"type": "file", "path": f.path, "language": f.language}
+        for s in f.symbols:
+            nodes.setdefault(
+                symbol_node(f.path, s.qualname),
+                {
+                    "type": "symbol",
+                    "path": f.path,
+                    "language": f.language,
+                    "name": s.name,
+                    "qualname": s.qualname,
+                    "kind": s.kind,
+                    "start_line": s.start_line,
+                    "end_line": s.end_line,
+                    "signature": s.signature,
+                },
+            )
+    return list(nodes.items())
+
+
+def graph_from_edges(
+    edges: Iterable[Edge], nodes: Iterable[tuple[str, dict[str, object]]]
+) -> nx.MultiDiGraph:
+    """A graph from stored rows; one edge per (source, target, kind), keyed by kind."""
+    graph = nx.MultiDiGraph()
+    graph.add_nodes_from(nodes)
+    for edge in edges:
+        graph.add_edge(edge.source, edge.target, key=edge.kind, kind=edge.kind)
+    return graph
+
+
+def build_graph(files: Sequence[ParsedFile]) -> nx.MultiDiGraph:
+    """Resolve and assemble the whole graph in one go."""
+    return graph_from_edges(resolve_edges(files), graph_nodes(files))
+
+
+def _neighbours(graph: nx.MultiDiGraph, node: str, kinds: Collection[str], incoming: bool) -> list:
+    if node not in graph:
+        return []
+    edges = graph.in_edges(node, keys=True) if incoming else graph.out_edges(node, keys=True)
+    found = {(u if incoming else v) for u, v, k in edges if k in kinds}
+    return sorted(found)
+
+
+def callers(graph: nx.MultiDiGraph, node: str) -> list[str]:
+    """Nodes that call `node`."""
+    return _neighbours(graph, node, ("calls",), incoming=True)
+
+
+def callees(graph: nx.MultiDiGraph, node: str) -> list[str]:
+    """Nodes that `node` calls."""
+    return _neighbours(graph, node, ("calls",), incoming=False)
+
+
+def references_to(graph: nx.MultiDiGraph, node: str) -> list[str]:
+    """Nodes that call, mention or inherit from `node`."""
+    return _neighbours(graph, node, USE_KINDS, incoming=True)
+
+
+def related(graph: nx.MultiDiGraph, node: str, kinds: Collection[str] = USE_KINDS) -> list[str]:
+    """Neighbours in both directions over the given kinds: for retrieval expansion."""
+    ins = _neighbours(graph, node, kinds, incoming=True)
+    outs = _neighbours(graph, node, kinds, incoming=False)
+    return sorted(set(ins) | set(outs))
+
+
+def definitions_named(graph: nx.MultiDiGraph, name: str) -> list[str]:
+    """Symbol nodes whose name or qualified name is `name`."""
+    return sorted(
+        n
+        for n, data in graph.nodes(data=True)
+        if data.get("type") == "symbol" and name in (data.get("name"), data.get("qualname"))
+    )
+
+
+def symbol_at(graph: nx.MultiDiGraph, path: str, line: int) -> str | None:
+    """The innermost symbol of a file whose range holds a 1-based line."""
+    best: str | None = None
+    best_size = 0
+    frontier = [file_node(path)]
+    while frontier:
+        current = frontier.pop()
+        if current not in graph:
+            continue
+        for _, child, kind in graph.out_edges(current, keys=True):
+            if kind not in ("defines", "contains"):
+                continue
+            data = graph.nodes[child]
+            start, end = data.get("start_line", 0), data.get("end_line", 0)
+            if data.get("path") == path and start <= line <= end:
+                size = end - start
+                if best is None or size <= best_size:
+                    best, best_size = child, size
+                frontier.append(child)
+    return best
