@@ -11,7 +11,8 @@ class LLMSettings:
 
     `model` is a tier name (`codeassist models list`), a pulled model's name or a GGUF path.
     The chat context holds conversations; the smaller completion context serves inline
-    completion and rewrites, so the two keep their own KV caches warm.
+    completion and rewrites, so the two keep their own KV caches warm. With
+    `backend = "openai"`, `openai_url` is the server's base URL (with or without `/v1`).
     """
 
     backend: str = "llama_cpp"
@@ -22,4 +23,5 @@ class LLMSettings:
     openai_url: str = ""
     openai_model: str = ""
     openai_api_key: str = ""
+    openai_fim: bool = False  # the remote model knows Qwen-style FIM tokens
     request_timeout: float = 120.0
