@@ -8,9 +8,14 @@ import logging
 import sys
 import time
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from codeassist_lsp.config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from codeassist_lsp.index.indexer import IndexStats
+    from codeassist_lsp.index.workspace import WorkspaceIndex
+    from codeassist_lsp.rag.search import Reranker
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +52,7 @@ def _settings() -> Settings:
     return settings
 
 
-def open_index(path: str, settings: Settings):  # type: ignore[no-untyped-def]
+def open_index(path: str, settings: Settings) -> WorkspaceIndex:
     """Open a workspace index with the configured embedder (imported lazily: it is slow)."""
     from codeassist_lsp.index.embedder import create_embedder
     from codeassist_lsp.index.workspace import WorkspaceIndex
@@ -61,7 +66,7 @@ def open_index(path: str, settings: Settings):  # type: ignore[no-untyped-def]
     return index
 
 
-def _reranker(settings: Settings):  # type: ignore[no-untyped-def]
+def _reranker(settings: Settings) -> Reranker | None:
     if not settings.search.rerank:
         return None
     try:
@@ -71,7 +76,7 @@ def _reranker(settings: Settings):  # type: ignore[no-untyped-def]
     return create_reranker(settings.data_dir / "rerankers", settings.index.threads)
 
 
-def _run_index(index, quiet: bool = False):  # type: ignore[no-untyped-def]
+def _run_index(index: WorkspaceIndex, quiet: bool = False) -> IndexStats:
     bar = ProgressBar()
     try:
         stats = index.refresh(progress=None if quiet else bar)
@@ -110,8 +115,10 @@ def cmd_search(args: argparse.Namespace) -> int:
     for rank, hit in enumerate(hits, 1):
         c = hit.chunk
         name = f"  {c.symbol}" if c.symbol else ""
-        print(f"{rank}. {c.path}:{c.start_line}-{c.end_line}{name}  [{c.kind}]"
-              f"  score {hit.score:.4f}  ({', '.join(hit.why)})")
+        print(
+            f"{rank}. {c.path}:{c.start_line}-{c.end_line}{name}  [{c.kind}]"
+            f"  score {hit.score:.4f}  ({', '.join(hit.why)})"
+        )
         for line in c.text.splitlines()[:6]:
             print(f"     {line[:110]}")
         print()
@@ -149,7 +156,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     """Add index, search, status and serve to the `codeassist` parser."""
     p = sub.add_parser("index", help="index (or refresh) a workspace")
     p.add_argument("path", nargs="?", default=".")

@@ -97,7 +97,9 @@ class ServerContext:
         log.error("%s", message)
         if show:
             self.server.window_show_message(
-                types.ShowMessageParams(type=types.MessageType.Error, message=f"CodeAssist: {message}")
+                types.ShowMessageParams(
+                    type=types.MessageType.Error, message=f"CodeAssist: {message}"
+                )
             )
 
     def info(self, message: str) -> None:

@@ -56,7 +56,7 @@ class Indexing:
         ctx = self.ctx
         try:
             existing = ctx.indexes.get(folder.resolve())
-            index = existing or await ctx.run_write(self._open, folder)
+            index = existing if existing is not None else await ctx.run_write(self._open, folder)
         except CodeAssistError as exc:
             ctx.error(f"cannot index {folder}: {exc}")
             return
@@ -134,7 +134,9 @@ class Indexing:
     async def register_watchers(self) -> None:
         caps = self.server.client_capabilities
         ws = caps.workspace
-        if not (ws and ws.did_change_watched_files and ws.did_change_watched_files.dynamic_registration):
+        if not (
+            ws and ws.did_change_watched_files and ws.did_change_watched_files.dynamic_registration
+        ):
             return
         options = types.DidChangeWatchedFilesRegistrationOptions(
             watchers=[types.FileSystemWatcher(glob_pattern="**/*")]

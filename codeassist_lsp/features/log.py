@@ -24,7 +24,7 @@ class ClientLogHandler(logging.Handler):
         self.loop: asyncio.AbstractEventLoop | None = None
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.name.startswith("pygls") or self.server.protocol.transport is None:
+        if record.name.startswith("pygls") or self.server.protocol.writer is None:
             return
         try:
             kind = next(v for k, v in sorted(_LEVELS.items(), reverse=True) if record.levelno >= k)

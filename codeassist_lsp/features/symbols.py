@@ -82,7 +82,7 @@ def register(server: LanguageServer, ctx: ServerContext) -> None:
                 )
         return out[:100]
 
-    def _word(params: types.TextDocumentPositionParams) -> str | None:
+    def _word(params: types.DefinitionParams | types.ReferenceParams) -> str | None:
         doc = server.workspace.get_text_document(params.text_document.uri)
         lines = doc.lines
         if params.position.line >= len(lines):

@@ -146,9 +146,7 @@ def walk_workspace(
     """List the indexable files under `root` (already checked with `check_workspace`)."""
     result = WalkResult()
     base_rules = [_Rules("", pathspec.GitIgnoreSpec.from_lines(exclude or []))]
-    stack: list[tuple[Path, str, list[_Rules]]] = [
-        (root, "", base_rules + _read_rules(root, ""))
-    ]
+    stack: list[tuple[Path, str, list[_Rules]]] = [(root, "", base_rules + _read_rules(root, ""))]
     while stack:
         directory, rel_dir, rules = stack.pop()
         try:
@@ -171,7 +169,9 @@ def walk_workspace(
                     elif _ignored(rel, True, rules):
                         result.skipped[rel + "/"] = "ignored"
                     else:
-                        stack.append((Path(entry.path), rel, rules + _read_rules(Path(entry.path), rel)))
+                        stack.append(
+                            (Path(entry.path), rel, rules + _read_rules(Path(entry.path), rel))
+                        )
                     continue
                 if not entry.is_file(follow_symlinks=False) or entry.name in IGNORE_FILES:
                     continue

@@ -139,9 +139,11 @@ class Indexer:
                 if rel in catalog:
                     removed.append(rel)
                 continue
-            reason = skip_reason_for(
-                self.root, rel, self.settings.max_file_bytes, self.settings.exclude
-            ) if abs_path.exists() else None
+            reason = (
+                skip_reason_for(self.root, rel, self.settings.max_file_bytes, self.settings.exclude)
+                if abs_path.exists()
+                else None
+            )
             if reason:
                 stats.skipped[rel] = reason
                 if rel in catalog:
@@ -209,9 +211,7 @@ class Indexer:
             vectors = self.embedder.embed_documents([c.embedding_text() for c in fresh])
             stats.embedded += len(fresh)
             self.stores.vectors.add([c.chunk_id for c in fresh], [c.path for c in fresh], vectors)
-            self.stores.text.write(
-                [(c.chunk_id, c.path, c.header(), c.text) for c in fresh]
-            )
+            self.stores.text.write([(c.chunk_id, c.path, c.header(), c.text) for c in fresh])
         with self.stores.lock:
             meta.replace_files(parsed, removed)
             meta.touch_files(touched)

@@ -140,24 +140,49 @@ class MetaStore:
             raise
 
     def _insert(self, parsed: Sequence[tuple[FileRecord, ParsedFile]]) -> None:
-        files, chunks, symbols, imports, refs = [], [], [], [], []
+        files: list[tuple[Any, ...]] = []
+        chunks: list[tuple[Any, ...]] = []
+        symbols: list[tuple[Any, ...]] = []
+        imports: list[tuple[Any, ...]] = []
+        refs: list[tuple[Any, ...]] = []
         for rec, pf in parsed:
             files.append(
-                (rec.path, rec.hash, rec.mtime_ns, rec.size, rec.language, len(pf.chunks),
-                 len(pf.syntax_errors))
+                (
+                    rec.path,
+                    rec.hash,
+                    rec.mtime_ns,
+                    rec.size,
+                    rec.language,
+                    len(pf.chunks),
+                    len(pf.syntax_errors),
+                )
             )
             chunks.extend(_chunk_row(c) for c in pf.chunks)
             symbols.extend(
-                (pf.path, s.name, s.qualname, s.kind, s.start_line, s.end_line, s.signature,
-                 s.docstring, s.parent)
+                (
+                    pf.path,
+                    s.name,
+                    s.qualname,
+                    s.kind,
+                    s.start_line,
+                    s.end_line,
+                    s.signature,
+                    s.docstring,
+                    s.parent,
+                )
                 for s in pf.symbols
             )
             imports.extend(
                 (pf.path, i.module, json.dumps(list(i.names)), i.alias, i.line) for i in pf.imports
             )
-            refs.extend((pf.path, r.kind, r.name, r.target, r.source, r.line) for r in pf.references)
+            refs.extend(
+                (pf.path, r.kind, r.name, r.target, r.source, r.line) for r in pf.references
+            )
         for table, rows in (
-            ("files", files), ("chunks", chunks), ("symbols", symbols), ("imports", imports),
+            ("files", files),
+            ("chunks", chunks),
+            ("symbols", symbols),
+            ("imports", imports),
             ("refs", refs),
         ):
             if rows:
@@ -187,7 +212,9 @@ class MetaStore:
         ).fetchall():
             if r[0] in out:
                 out[r[0]].symbols.append(Symbol(*r[1:]))
-        for r in self.con.execute("SELECT path, module, names, alias, line FROM imports").fetchall():
+        for r in self.con.execute(
+            "SELECT path, module, names, alias, line FROM imports"
+        ).fetchall():
             if r[0] in out:
                 out[r[0]].imports.append(Import(r[1], tuple(json.loads(r[2])), r[3], r[4]))
         for r in self.con.execute(
@@ -204,7 +231,8 @@ class MetaStore:
             con.execute("DELETE FROM edges")
             if edges:
                 con.executemany(
-                    "INSERT INTO edges VALUES (?, ?, ?)", [(e.source, e.target, e.kind) for e in edges]
+                    "INSERT INTO edges VALUES (?, ?, ?)",
+                    [(e.source, e.target, e.kind) for e in edges],
                 )
             con.execute("COMMIT")
         except BaseException:
@@ -212,7 +240,9 @@ class MetaStore:
             raise
 
     def edges(self) -> list[Edge]:
-        return [Edge(*r) for r in self.con.execute("SELECT source, target, kind FROM edges").fetchall()]
+        return [
+            Edge(*r) for r in self.con.execute("SELECT source, target, kind FROM edges").fetchall()
+        ]
 
     def symbols(self) -> list[tuple[str, Symbol]]:
         rows = self.con.execute(
@@ -239,13 +269,30 @@ class MetaStore:
 
 def _chunk_row(c: Chunk) -> tuple[Any, ...]:
     return (
-        c.chunk_id, c.path, c.start_line, c.end_line, c.kind, c.symbol, c.signature, c.docstring,
-        c.parent, c.language, c.text,
+        c.chunk_id,
+        c.path,
+        c.start_line,
+        c.end_line,
+        c.kind,
+        c.symbol,
+        c.signature,
+        c.docstring,
+        c.parent,
+        c.language,
+        c.text,
     )
 
 
 def _row_chunk(r: Sequence[Any]) -> Chunk:
     return Chunk(
-        path=r[1], start_line=r[2], end_line=r[3], kind=r[4], symbol=r[5], signature=r[6] or "",
-        docstring=r[7] or "", parent=r[8], language=r[9] or "", text=r[10] or "",
+        path=r[1],
+        start_line=r[2],
+        end_line=r[3],
+        kind=r[4],
+        symbol=r[5],
+        signature=r[6] or "",
+        docstring=r[7] or "",
+        parent=r[8],
+        language=r[9] or "",
+        text=r[10] or "",
     )

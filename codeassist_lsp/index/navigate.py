@@ -76,7 +76,7 @@ def definitions(
         (p, s) for p, s in symbols if p == from_path and s.start_line <= line <= s.end_line
     ]
     sources = [symbol_node(p, s.qualname) for p, s in enclosing] + [file_node(from_path)]
-    targets = set()
+    targets: set[str] = set()
     for src in sources:
         if src in graph:
             targets.update(dst for _, dst in graph.out_edges(src))
@@ -86,7 +86,7 @@ def definitions(
     same_file = [(p, s) for p, s in named if p == from_path]
     if same_file:
         return same_file
-    imported = set()
+    imported: set[str] = set()
     if file_node(from_path) in graph:
         imported = {
             dst[5:]

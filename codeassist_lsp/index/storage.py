@@ -72,7 +72,9 @@ def open_stores(data_dir: Path, root: Path, dim: int, embedder_name: str) -> Wor
         directory.mkdir(parents=True, exist_ok=True)
         (directory / "workspace.json").write_text(json.dumps({"root": str(root)}))
     except OSError as exc:
-        raise IndexStorageError(f"cannot write the index under {directory}: {exc.strerror or exc}") from exc
+        raise IndexStorageError(
+            f"cannot write the index under {directory}: {exc.strerror or exc}"
+        ) from exc
     try:
         return _open(root, directory, dim, embedder_name)
     except duckdb.IOException as exc:

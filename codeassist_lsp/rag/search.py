@@ -125,7 +125,7 @@ def expand_with_graph(
                 bump(cid, hit.score * GRAPH_DECAY)
     names = set(identifiers_in(query))
     if names:
-        for (path, qualname), cid in by_symbol.items():
+        for (_path, qualname), cid in by_symbol.items():
             if qualname.split(".")[-1] in names:
                 bump(cid, top_score)
     return sorted(items.values(), key=lambda f: (-f.score, f.key))

@@ -1,0 +1,173 @@
+"""Retrieval quality: MRR@5 and recall@5 per workspace and overall, hybrid vs BM25 vs vector.
+
+Fixture workspaces come from `fixtures/eval/*.json`; third-party projects from
+`bench/thirdparty/*.json` are fetched from their package registry (PyPI sdist or npm
+tarball) into a cache folder on first use. A result counts as a hit when it lies in an
+expected file and its line range overlaps an expected range.
+
+    python bench/retrieval_eval.py [--only NAME] [--no-thirdparty] [--embedder minilm]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from codeassist_lsp.config import Settings  # noqa: E402
+from codeassist_lsp.index.embedder import create_embedder  # noqa: E402
+from codeassist_lsp.index.workspace import WorkspaceIndex  # noqa: E402
+from codeassist_lsp.rag.search import SearchHit  # noqa: E402
+
+MODES = {
+    "hybrid": frozenset({"vector", "keyword", "graph", "rerank"}),
+    "bm25": frozenset({"keyword"}),
+    "vector": frozenset({"vector"}),
+}
+K = 5
+CACHE = Path(os.environ.get("CODEASSIST_BENCH_CACHE", Path.home() / ".cache" / "codeassist-bench"))
+
+
+@dataclass
+class Suite:
+    name: str
+    root: Path
+    questions: list[dict]
+
+
+def fetch_thirdparty(spec: dict) -> Path:
+    """Download and unpack a pinned package source once; return its source folder."""
+    target = CACHE / f"{spec['package']}-{spec['version']}"
+    src = target / spec["source_subdir"]
+    if src.is_dir():
+        return src
+    with tempfile.TemporaryDirectory() as tmp:
+        if spec.get("registry") == "npm":
+            cmd = ["npm", "pack", f"{spec['package']}@{spec['version']}", "--silent"]
+        else:
+            cmd = [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--no-binary",
+                ":all:",
+                "-q",
+                "-d",
+                tmp,
+                f"{spec['package']}=={spec['version']}",
+            ]
+        subprocess.run(cmd, cwd=tmp, check=True, stdout=subprocess.DEVNULL)
+        archive = next(p for p in Path(tmp).iterdir() if p.name.endswith((".tar.gz", ".tgz")))
+        target.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(archive) as tar:
+            tar.extractall(target, filter="data")
+    return src
+
+
+def load_suites(only: str | None, thirdparty: bool) -> list[Suite]:
+    suites = []
+    for path in sorted((ROOT / "fixtures" / "eval").glob("*.json")):
+        data = json.loads(path.read_text())
+        suites.append(
+            Suite(data["workspace"], ROOT / "fixtures" / data["workspace"], data["questions"])
+        )
+    if thirdparty:
+        for path in sorted((ROOT / "bench" / "thirdparty").glob("*.json")):
+            data = json.loads(path.read_text())
+            suites.append(
+                Suite(
+                    f"{data['package']}@{data['version']}",
+                    fetch_thirdparty(data),
+                    data["questions"],
+                )
+            )
+    return [s for s in suites if only is None or only in s.name]
+
+
+def first_hit_rank(hits: list[SearchHit], expected: list[dict]) -> int | None:
+    for rank, hit in enumerate(hits[:K], start=1):
+        c = hit.chunk
+        for e in expected:
+            if (
+                c.path == e["path"]
+                and c.start_line <= e["end_line"]
+                and e["start_line"] <= c.end_line
+            ):
+                return rank
+    return None
+
+
+def evaluate(
+    index: WorkspaceIndex, questions: list[dict], modes: frozenset[str]
+) -> tuple[float, float, list[str]]:
+    rr, found, misses = 0.0, 0, []
+    for q in questions:
+        rank = first_hit_rank(index.search(q["question"], K, modes), q["expected"])
+        if rank is not None:
+            rr += 1.0 / rank
+            found += 1
+        else:
+            misses.append(q["id"])
+    n = max(len(questions), 1)
+    return rr / n, found / n, misses
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--only")
+    parser.add_argument("--no-thirdparty", action="store_true")
+    parser.add_argument("--embedder", default="minilm")
+    parser.add_argument("--show-misses", action="store_true")
+    args = parser.parse_args()
+    data_dir = Path(tempfile.mkdtemp(prefix="codeassist-eval-"))
+    settings = Settings(data_dir=data_dir)
+    embedder = create_embedder(args.embedder, CACHE / "embedders")
+    totals = {m: [0.0, 0.0, 0] for m in MODES}
+    print(
+        f"{'workspace':<22} {'files':>5} {'chunks':>6} {'qs':>3}  "
+        + "  ".join(f"{m + ' MRR@5':>12} {'R@5':>5}" for m in MODES)
+    )
+    try:
+        for suite in load_suites(args.only, not args.no_thirdparty):
+            index = WorkspaceIndex(suite.root, settings, embedder)
+            start = time.perf_counter()
+            stats = index.refresh()
+            elapsed = time.perf_counter() - start
+            row = f"{suite.name:<22} {stats.files:>5} {stats.chunks:>6} {len(suite.questions):>3}  "
+            cells = []
+            for mode, flags in MODES.items():
+                mrr, recall, misses = evaluate(index, suite.questions, flags)
+                t = totals[mode]
+                t[0] += mrr * len(suite.questions)
+                t[1] += recall * len(suite.questions)
+                t[2] += len(suite.questions)
+                cells.append(f"{mrr:>12.3f} {recall:>5.2f}")
+                if args.show_misses and mode == "hybrid" and misses:
+                    print(f"  misses: {', '.join(misses)}", file=sys.stderr)
+            print(row + "  ".join(cells) + f"   (indexed in {elapsed:.1f}s)")
+            index.close()
+        cells = []
+        for mode in MODES:
+            t = totals[mode]
+            n = max(t[2], 1)
+            cells.append(f"{t[0] / n:>12.3f} {t[1] / n:>5.2f}")
+        print(f"{'overall':<22} {'':>5} {'':>6} {totals['hybrid'][2]:>3}  " + "  ".join(cells))
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
