@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TypeGuard
 
 from codeassist_lsp.index.model import Chunk, Symbol
 
@@ -281,13 +282,25 @@ def _copy(model: _Piece, start: int, end: int, sliced: str | None) -> _Piece:
 
 def _merge(pieces: list[_Piece], text: _Lines, limits: ChunkLimits) -> list[_Piece]:
     """Greedily join small neighbours; never two pieces that each deserve a chunk."""
-    out: list[_Piece] = []
+    led: list[_Piece] = []
     for piece in pieces:
+        lead = led[-1] if led else None
+        if _leads(lead, piece) and _can_merge(lead, piece, text, limits):
+            led[-1] = _combine(lead, piece)
+            continue
+        led.append(piece)
+    out: list[_Piece] = []
+    for piece in led:
         if out and _can_merge(out[-1], piece, text, limits):
             out[-1] = _combine(out[-1], piece)
         else:
             out.append(piece)
     return out
+
+
+def _leads(lead: _Piece | None, piece: _Piece) -> TypeGuard[_Piece]:
+    """A line or two of plain code (`impl X {`) just before a definition that stands alone."""
+    return lead is not None and not lead.symbols and lead.lines <= 2 and piece.solo
 
 
 def _can_merge(a: _Piece, b: _Piece, text: _Lines, limits: ChunkLimits) -> bool:
@@ -297,12 +310,14 @@ def _can_merge(a: _Piece, b: _Piece, text: _Lines, limits: ChunkLimits) -> bool:
     if a.solo and b.solo:
         return False
     if a.solo or b.solo:
+        # Code between definitions may trail a definition; only a line or two (an
+        # `impl X {`, a lone decorator) may lead one, so its chunk starts with it.
         other = b if a.solo else a
         if other.symbols:
             return False
         if other.lines <= 2:
             return span <= limits.max_lines
-        return other.lines < limits.min_lines and span <= limits.merge_lines
+        return a.solo and other.lines < limits.min_lines and span <= limits.merge_lines
     return span <= limits.merge_lines and (a.lines < limits.min_lines or b.lines < limits.min_lines)
 
 

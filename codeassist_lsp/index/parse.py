@@ -95,15 +95,17 @@ _SCOPE_SEPARATED = frozenset(
     {"scoped_identifier", "scoped_type_identifier", "qualified_identifier", "scope_resolution"}
 )
 _CALL_TYPES = frozenset({"call", "call_expression", "method_invocation", "new_expression"})
-_UNWRAP_FIELDS: dict[str, str] = {
-    "generic_function": "function",
-    "generic_type": "type",
-    "index_expression": "operand",
-    "template_function": "name",
-    "non_null_expression": "",
-    "parenthesized_expression": "",
-    "await_expression": "",
-    "pointer_type": "",
+# Wrappers to look through, with the field of the inner node ("" for the first child).
+_UNWRAP_FIELDS: dict[str, tuple[str, ...]] = {
+    "generic_function": ("function",),
+    "generic_type": ("type", "name"),
+    "index_expression": ("operand",),
+    "template_function": ("name",),
+    "template_type": ("name",),
+    "non_null_expression": ("",),
+    "parenthesized_expression": ("",),
+    "await_expression": ("",),
+    "pointer_type": ("",),
 }
 _MAX_DOTTED_DEPTH = 24
 _NAME_RE = re.compile(r"[A-Za-z_$][\w$]*")
@@ -498,16 +500,20 @@ def _dotted(src: _Source, node: Node | None, depth: int) -> str:
             return f"{head}{src.text(method)}()"
         return _dotted(src, callee, depth + 1) + "()"
     if kind in _UNWRAP_FIELDS:
-        inner = (
-            node.child_by_field_name(_UNWRAP_FIELDS[kind])
-            if _UNWRAP_FIELDS[kind]
-            else (node.named_children[0] if node.named_child_count else None)
-        )
+        inner = None
+        for name in _UNWRAP_FIELDS[kind]:
+            inner = node.child_by_field_name(name) if name else _first_named(node)
+            if inner is not None:
+                break
         return _dotted(src, inner, depth + 1)
     if kind == "subscript":
         return _dotted(src, node.child_by_field_name("value"), depth + 1) + "[]"
     text = " ".join(src.text(node).split())
     return text if _NAME_RE.fullmatch(text) else "…"
+
+
+def _first_named(node: Node) -> Node | None:
+    return node.named_children[0] if node.named_child_count else None
 
 
 def _last_name(target: str) -> str:
