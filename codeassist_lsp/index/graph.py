@@ -388,9 +388,11 @@ class Workspace:
             if local:
                 names[local] = _Binding("module", found) if found else _EXTERNAL
             return
+        python = language in ("python", "notebook")
+        base = self._python_module(path, imp.module) if python else found[:1]
         for name in imp.names:
             local = imp.alias if imp.alias and len(imp.names) == 1 else name
-            names[local] = self._member_binding(path, imp, found[:1], name)
+            names[local] = self._member_binding(path, imp, base, name)
 
     def _member_binding(
         self, path: str, imp: Import, module: tuple[str, ...], name: str
@@ -800,8 +802,8 @@ def resolve_references(
 def resolve_edges(files: Sequence[ParsedFile], paths: Collection[str] | None = None) -> list[Edge]:
     """Deduplicated edges that start in the files of `paths` (default: all files).
 
-    Targets may lie in any file, so after a change re-resolve the changed files and
-    the files that import them, or simply everything (networkx's 580 files take ~1 s).
+    Targets may lie in any file, so after a change re-resolve `dependents(...)` of the
+    changed files, or simply everything (networkx's 580 files take about a second).
     """
     workspace = Workspace(files)
     edges: dict[Edge, None] = {}
@@ -821,6 +823,28 @@ def resolve_edges(files: Sequence[ParsedFile], paths: Collection[str] | None = N
             if source != target or ref.kind == "calls":
                 edges.setdefault(Edge(source, target, ref.kind))
     return list(edges)
+
+
+def dependents(files: Sequence[ParsedFile], changed: Collection[str]) -> set[str]:
+    """The changed paths plus every file importing them, directly or through re-exports:
+    the files whose edges to re-resolve.
+
+    Edges found by a workspace-wide unique name may still shift elsewhere; a full
+    `resolve_edges(files)` now and then settles those.
+    """
+    workspace = Workspace(files)
+    importers: dict[str, set[str]] = defaultdict(set)
+    for f in files:
+        for target in workspace.bindings(f.path)[2]:
+            importers[target].add(f.path)
+    out = set(changed)
+    frontier = list(changed)
+    while frontier:
+        for importer in importers.get(frontier.pop(), ()):
+            if importer not in out:
+                out.add(importer)
+                frontier.append(importer)
+    return out
 
 
 def _structure(workspace: Workspace, f: ParsedFile) -> Iterable[Edge]:

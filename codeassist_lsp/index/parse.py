@@ -7,6 +7,7 @@ point never raises: a file that cannot be understood still becomes text chunks.
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import re
@@ -361,7 +362,7 @@ def _docstring(src: _Source, node: Node, start_row: int) -> str:
         doc = _python_docstring(src, node.child_by_field_name("body"))
         if doc:
             return doc
-    return comment_above(src.lines, start_row, src.language)
+    return _comment_above(src.lines, start_row, src.language)
 
 
 def _python_docstring(src: _Source, body: Node | None) -> str:
@@ -373,7 +374,7 @@ def _python_docstring(src: _Source, body: Node | None) -> str:
         if child.type == "expression_statement" and child.named_child_count:
             child = child.named_children[0]
         if child.type == "string":
-            return _clip(inspect_cleandoc(_string_value(src.text(child))), _DOCSTRING_CHARS)
+            return _clip(inspect.cleandoc(_string_value(src.text(child))), _DOCSTRING_CHARS)
         return ""
     return ""
 
@@ -387,18 +388,11 @@ def _string_value(literal: str) -> str:
     return body
 
 
-def inspect_cleandoc(doc: str) -> str:
-    """Like `inspect.cleandoc`: drop the common indent of all lines but the first."""
-    lines = doc.expandtabs().split("\n")
-    rest = textwrap.dedent("\n".join(lines[1:]))
-    return (lines[0].strip() + ("\n" + rest if rest else "")).strip()
-
-
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def comment_above(lines: list[str], row: int, language: str) -> str:
+def _comment_above(lines: list[str], row: int, language: str) -> str:
     """The comment block that ends on the line just above `row` (0-based), cleaned."""
     prefixes = _COMMENT_PREFIXES.get(language, _C_COMMENT_PREFIXES)
     block: list[str] = []

@@ -10,6 +10,7 @@ from codeassist_lsp.index.graph import (
     callees,
     callers,
     definitions_named,
+    dependents,
     graph_from_edges,
     graph_nodes,
     references_to,
@@ -443,3 +444,33 @@ def test_workspace_export_survives_import_cycles() -> None:
     workspace = Workspace(files)
     assert workspace.export("a.py", "nothing") is None
     assert not [e for e in resolve_edges(files) if e.kind == "calls"]
+
+
+def test_namespace_package_and_notebook_imports() -> None:
+    notebook = (
+        '{"cells": [{"cell_type": "code", "source": ["from tools import shapes\\n",'
+        ' "shapes.area(1)\\n"]}]}'
+    )
+    files = _workspace(
+        {
+            "tools/shapes.py": "def area(r):\n    return r\n",
+            "tools/run.py": "from . import shapes\n\ndef go():\n    shapes.area(2)\n",
+            "analysis.ipynb": notebook,
+        }
+    )
+    edges = _edges(files)
+    area = _sym("tools/shapes.py", "area")
+    assert (_sym("tools/run.py", "go"), area, "calls") in edges
+    assert (file_node("analysis.ipynb"), area, "calls") in edges
+    assert (file_node("analysis.ipynb"), file_node("tools/shapes.py"), "imports") in edges
+
+
+def test_dependents_are_the_importers_of_changed_files() -> None:
+    files = _workspace(PYTHON)
+    assert dependents(files, {"app/util.py"}) == {
+        "app/util.py",
+        "app/core.py",
+        "app/__init__.py",
+        "main.py",
+    }
+    assert dependents(files, {"other.py"}) == {"other.py"}
