@@ -323,7 +323,8 @@ def _can_merge(a: _Piece, b: _Piece, text: _Lines, limits: ChunkLimits) -> bool:
 
 def _combine(a: _Piece, b: _Piece) -> _Piece:
     if a.symbols + b.symbols <= 1:
-        main = b if b.symbols and not a.symbols else a
+        # The definition inside, else a class header, names the merged piece.
+        main = b if (b.symbols, bool(b.symbol)) > (a.symbols, bool(a.symbol)) else a
         merged = _Piece(
             a.start, b.end, main.kind, main.symbol, main.signature, main.docstring, main.parent
         )

@@ -227,3 +227,18 @@ def test_fixture_chunks_cover_code_with_exact_text(workspace: str) -> None:
             if symbol.kind != "heading":
                 assert symbol.start_line in covered or not lines[symbol.start_line - 1].strip()
     assert total < 6 * len(files)
+
+
+def test_class_header_names_the_chunk_it_shares_with_module_code() -> None:
+    lines = ["const fs = require('fs')", "const path = require('path')", ""]
+    lines += ["class Install extends Base {", "  static description = 'Install'"]
+    lines += ["  static name = 'install'", "  static params = ['save']", ""]
+    for name in ("completion", "exec"):
+        lines += [f"  async {name} (args) {{"] + [f"    step({i})" for i in range(60)] + ["  }"]
+    lines += ["}", "module.exports = Install"]
+    text = "\n".join(lines) + "\n"
+    pf = parse_source("install.js", text)
+    first = pf.chunks[0]
+    assert (first.kind, first.symbol, first.start_line) == ("class", "Install", 1)
+    assert first.signature == "class Install extends Base"
+    assert [c.symbol for c in pf.chunks[1:]] == ["Install.completion", "Install.exec"]
