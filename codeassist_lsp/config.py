@@ -101,9 +101,10 @@ def _coerce(value: Any, current: Any, where: str, errors: list[str]) -> Any:
     elif isinstance(current, list):
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
             return list(value)
-    elif current is None or isinstance(current, str):
-        if value is None or isinstance(value, str):
-            return value
+    elif (current is None or isinstance(current, str)) and (
+        value is None or isinstance(value, str)
+    ):
+        return value
     errors.append(f"{where}: invalid value {value!r}")
     return current
 
