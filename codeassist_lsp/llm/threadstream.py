@@ -1,8 +1,9 @@
 """Run a blocking token generator in a worker thread and consume it as an async iterator.
 
-The event loop never runs model code. Closing the async iterator (or cancelling the task
-that consumes it) sets a stop event that the worker checks before each token, and waits
-for the worker to finish, so the model is free again when the iterator is gone.
+The event loop never runs model code. The worker runs at most `AHEAD` pieces ahead of
+the reader, so nothing is generated that nobody reads. Closing the async iterator sets a
+stop event that the worker checks before each token, and waits for the worker to finish,
+so the model is free again when the iterator is gone.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from concurrent.futures import Executor
 
 Producer = Callable[[threading.Event], Iterator[str]]
 
+AHEAD = 2
 _PIECE = 0
 _ERROR = 1
 _END = 2
@@ -24,6 +26,7 @@ async def stream_in_thread(produce: Producer, executor: Executor) -> AsyncGenera
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[tuple[int, object]] = asyncio.Queue()
     stop = threading.Event()
+    credits = threading.Semaphore(AHEAD)
 
     def post(kind: int, value: object) -> None:
         try:
@@ -36,6 +39,9 @@ async def stream_in_thread(produce: Producer, executor: Executor) -> AsyncGenera
             return
         try:
             for piece in produce(stop):
+                while not credits.acquire(timeout=0.05):
+                    if stop.is_set():
+                        return
                 if stop.is_set():
                     return
                 post(_PIECE, piece)
@@ -49,6 +55,7 @@ async def stream_in_thread(produce: Producer, executor: Executor) -> AsyncGenera
         while True:
             kind, value = await queue.get()
             if kind == _PIECE:
+                credits.release()
                 yield str(value)
             elif kind == _ERROR:
                 assert isinstance(value, Exception)

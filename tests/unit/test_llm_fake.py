@@ -16,7 +16,7 @@ from codeassist_lsp.llm.backend import create_backend
 from codeassist_lsp.llm.errors import ModelUnavailable
 from codeassist_lsp.llm.fake import FakeBackend
 from codeassist_lsp.llm.settings import LLMSettings
-from codeassist_lsp.llm.threadstream import stream_in_thread
+from codeassist_lsp.llm.threadstream import AHEAD, stream_in_thread
 from codeassist_lsp.llm.types import FimRequest, GenerationOptions, Message
 
 
@@ -46,7 +46,7 @@ async def test_closing_the_stream_stops_the_worker_within_a_token() -> None:
     await stream.aclose()  # type: ignore[attr-defined]
     stopped_at = fake.produced
     await asyncio.sleep(0.1)
-    assert fake.produced == stopped_at <= 5
+    assert fake.produced == stopped_at <= 3 + AHEAD + 1
     await fake.close()
 
 
@@ -104,3 +104,13 @@ async def test_stop_event_reaches_a_blocked_producer() -> None:
 def test_unknown_backend_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ModelUnavailable, match="unknown model backend"):
         create_backend(LLMSettings(backend="magic"), tmp_path)
+
+
+async def test_the_worker_waits_for_a_slow_reader() -> None:
+    fake = FakeBackend(" ".join(["w"] * 100))
+    async with aclosing(fake.complete("go")) as stream:
+        async for _ in stream:
+            await asyncio.sleep(0.05)
+            assert fake.produced <= 1 + AHEAD + 1
+            break
+    await fake.close()

@@ -23,6 +23,7 @@ from codeassist_lsp.llm.llama_backend import LlamaCppBackend, Role
 from codeassist_lsp.llm.llama_engine import LlamaModel, Sampling, find_draft
 from codeassist_lsp.llm.prompts import fim_prompt
 from codeassist_lsp.llm.settings import LLMSettings
+from codeassist_lsp.llm.threadstream import AHEAD
 from codeassist_lsp.llm.types import FimRequest, GenerationOptions, Message
 
 CHATML = (
@@ -308,7 +309,7 @@ async def test_closing_a_stream_stops_generation_within_a_token(tiny: Path, tmp_
         slot = backend._slots[Role.COMPLETION]
         assert slot.lock.acquire(timeout=1)
         slot.lock.release()
-        assert len(slot.cached) <= prompt_len + 3 + 1
+        assert len(slot.cached) <= prompt_len + 3 + AHEAD + 1
     finally:
         await backend.close()
 
