@@ -53,25 +53,40 @@ def _stamp(path: Path) -> dict[str, object]:
     return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
 
-def remember(path: Path, sha256: str, cache: Path) -> None:
-    """Record that `path`, as it is now, has this sha256."""
+def remember_fact(path: Path, cache: Path, key: str, value: object) -> None:
+    """Record a fact about `path` as it is now (facts of an older version are dropped)."""
     entries = _load_cache(cache)
-    entries[str(path.resolve())] = {**_stamp(path), "sha256": sha256}
+    name = str(path.resolve())
+    stamp = _stamp(path)
+    entry = entries.get(name)
+    if not isinstance(entry, dict) or any(entry.get(k) != v for k, v in stamp.items()):
+        entry = dict(stamp)
+    entry[key] = value
+    entries[name] = entry
     try:
         write_json_atomic(cache, entries)
     except OSError as exc:
         log.warning("cannot write %s: %s", cache, exc)
 
 
-def cached_sha256(path: Path, cache: Path) -> str | None:
-    """The sha256 recorded for `path` if it has not changed since, else None."""
+def recall_fact(path: Path, cache: Path, key: str) -> object | None:
+    """A fact recorded for `path` if the file has not changed since, else None."""
     entry = _load_cache(cache).get(str(path.resolve()))
     if not isinstance(entry, dict):
         return None
-    stamp = _stamp(path)
-    if entry.get("size") != stamp["size"] or entry.get("mtime_ns") != stamp["mtime_ns"]:
+    if any(entry.get(k) != v for k, v in _stamp(path).items()):
         return None
-    value = entry.get("sha256")
+    return entry.get(key)
+
+
+def remember(path: Path, sha256: str, cache: Path) -> None:
+    """Record that `path`, as it is now, has this sha256."""
+    remember_fact(path, cache, "sha256", sha256)
+
+
+def cached_sha256(path: Path, cache: Path) -> str | None:
+    """The sha256 recorded for `path` if it has not changed since, else None."""
+    value = recall_fact(path, cache, "sha256")
     return value if isinstance(value, str) else None
 
 

@@ -22,6 +22,7 @@ from codeassist_lsp.llm.catalog import find_spec
 from codeassist_lsp.llm.chat_format import render_chat
 from codeassist_lsp.llm.errors import BackendError, ModelUnavailable
 from codeassist_lsp.llm.llama_engine import LlamaModel, Sampling, Slot
+from codeassist_lsp.llm.probe import ensure_loadable
 from codeassist_lsp.llm.prompts import fim_prompt, fit_messages
 from codeassist_lsp.llm.settings import LLMSettings
 from codeassist_lsp.llm.stops import StopMatcher
@@ -79,6 +80,8 @@ class LlamaCppBackend:
 
     def _load(self) -> LlamaModel:
         chosen = store.prepare(self._settings.model, self._data_dir)
+        if chosen.spec is None:
+            ensure_loadable(chosen.path, store.cache_file(self._data_dir))
         try:
             model = LlamaModel(chosen.path)
         except (ValueError, RuntimeError, OSError) as exc:

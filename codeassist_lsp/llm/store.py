@@ -43,7 +43,8 @@ def models_dir(data_dir: Path) -> Path:
     return data_dir / "models"
 
 
-def _cache(data_dir: Path) -> Path:
+def cache_file(data_dir: Path) -> Path:
+    """Where sha256 and load verdicts of model files are cached."""
     return models_dir(data_dir) / CACHE_FILE
 
 
@@ -149,7 +150,7 @@ def assemble(spec: ModelSpec, data_dir: Path) -> Path:
     finally:
         bar.close()
         tmp.unlink(missing_ok=True)
-    remember(target, spec.sha256, _cache(data_dir))
+    remember(target, spec.sha256, cache_file(data_dir))
     log.info("assembled %s into %s", spec.name, target)
     return target
 
@@ -188,7 +189,7 @@ def verify(model: ModelFile, data_dir: Path, *, force: bool = False) -> None:
         )
     if model.sha256 is None:
         return
-    actual = file_sha256(model.path, _cache(data_dir), force=force)
+    actual = file_sha256(model.path, cache_file(data_dir), force=force)
     if actual != model.sha256:
         raise ModelUnavailable(
             f"model file {model.path} is corrupt (sha256 {actual[:12]}…, expected "

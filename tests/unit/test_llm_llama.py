@@ -72,9 +72,13 @@ def _vocab(fim: bool) -> tuple[list[str], list[float], list[int]]:
     return tokens, scores, [int(t) for t in types]
 
 
-def write_tiny_gguf(path: Path, *, fim: bool = True, seed: int = 0) -> Path:
-    """Write the model to `path` and return it."""
+def write_tiny_gguf(
+    path: Path, *, fim: bool = True, seed: int = 0, duplicate_token: bool = False
+) -> Path:
+    """Write the model to `path` and return it (a duplicate token makes llama.cpp abort)."""
     tokens, scores, types = _vocab(fim)
+    if duplicate_token:
+        tokens[-1] = tokens[-2]
     n_vocab = len(tokens)
     rng = np.random.default_rng(seed)
 
@@ -387,6 +391,22 @@ async def test_bad_model_files_are_a_clear_error(
             await collect(backend.chat([Message("user", "hi")]))
     finally:
         await backend.close()
+
+
+async def test_a_gguf_that_crashes_llama_cpp_only_kills_a_child(tmp_path: Path) -> None:
+    path = write_tiny_gguf(tmp_path / "dup.gguf", duplicate_token=True)
+    backend = backend_for(path, tmp_path)
+    try:
+        with pytest.raises(ModelUnavailable, match="llama.cpp crashed on it"):
+            await backend.load()
+    finally:
+        await backend.close()
+    again = backend_for(path, tmp_path)
+    start = time.perf_counter()
+    with pytest.raises(ModelUnavailable, match="crashed"):
+        await again.load()  # the verdict is cached: no second child
+    assert time.perf_counter() - start < 0.5
+    await again.close()
 
 
 def test_tiny_model_loads_fast(tiny: Path) -> None:
