@@ -14,7 +14,7 @@ class Progress:
 
     def __init__(self, label: str, total: int, stream: TextIO | None = None) -> None:
         self._label = label
-        self._total = max(total, 1)
+        self._total = total
         self._stream = stream if stream is not None else sys.stderr
         self._enabled = self._stream.isatty()
         self._done = 0
@@ -26,7 +26,7 @@ class Progress:
     def set(self, done: int) -> None:
         self._done = done
         now = time.monotonic()
-        if self._enabled and (now - self._drawn_at >= 0.1 or done >= self._total):
+        if self._enabled and (now - self._drawn_at >= 0.1 or done == self._total):
             self._drawn_at = now
             self._draw()
 
@@ -37,6 +37,10 @@ class Progress:
             self._stream.flush()
 
     def _draw(self) -> None:
+        if self._total <= 0:
+            self._stream.write(f"\r{self._label} {self._done / MB:.0f} MB")
+            self._stream.flush()
+            return
         share = min(self._done / self._total, 1.0)
         bar = "#" * int(share * 30)
         self._stream.write(

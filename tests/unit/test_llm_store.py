@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import sys
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ import pytest
 from codeassist_lsp.llm import checksum, store
 from codeassist_lsp.llm.catalog import CATALOG, GIB, ModelSpec, Part, find_spec, recommend
 from codeassist_lsp.llm.errors import ModelUnavailable
+from codeassist_lsp.llm.progress import Progress
 
 PAYLOAD = b"GGUF" + bytes(range(256)) * 40
 
@@ -156,3 +158,18 @@ def test_recommendation_follows_ram() -> None:
     assert recommend(4 * GIB).name == "qwen2.5-coder-0.5b"
     assert recommend(1 * GIB).name == "smollm2-135m"
     assert {s.role for s in CATALOG} == {"default", "quality", "smoke"}
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_draws_only_on_a_terminal() -> None:
+    term, pipe = FakeTerminal(), io.StringIO()
+    for stream in (term, pipe):
+        bar = Progress("assembling", 4 * 1024 * 1024, stream)
+        bar.advance(2 * 1024 * 1024)
+        bar.close()
+    assert "50%" in term.getvalue() and term.getvalue().endswith("\n")
+    assert pipe.getvalue() == ""
