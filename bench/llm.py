@@ -18,9 +18,11 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -55,37 +57,65 @@ def find_user(users, name):
 """
 
 
-async def timed(stream: AsyncGenerator[str, None]) -> tuple[float, float, int, str]:
-    """(time to first piece, time to last piece, pieces, text) from the call's start."""
-    start = time.perf_counter()
-    first = last = 0.0
-    pieces: list[str] = []
+@dataclass
+class Run:
+    """One streamed answer: time to first piece, and the pace after it."""
+
+    ttft: float
+    pieces: int
+    wall: float  # seconds from first to last piece
+    cpu: float  # process CPU seconds over the same span
+    text: str
+
+    @property
+    def rate(self) -> float:
+        """Pieces (about tokens) per second after the first."""
+        return (self.pieces - 1) / self.wall if self.pieces > 1 and self.wall > 0 else 0.0
+
+    @property
+    def per_cpu(self) -> float:
+        """Pieces per CPU-second of this process (work per token, while the CPU is free)."""
+        return (self.pieces - 1) / self.cpu if self.pieces > 1 and self.cpu > 0 else 0.0
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+        self.stamps: list[tuple[float, float]] = []
+        self.parts: list[str] = []
+
+    def tick(self, piece: str) -> None:
+        self.stamps.append((time.perf_counter() - self.start, time.process_time()))
+        self.parts.append(piece)
+
+    def run(self) -> Run:
+        if not self.stamps:
+            return Run(0.0, 0, 0.0, 0.0, "")
+        (t0, c0), (t1, c1) = self.stamps[0], self.stamps[-1]
+        return Run(t0, len(self.stamps), t1 - t0, c1 - c0, "".join(self.parts))
+
+
+async def timed(stream: AsyncGenerator[str, None]) -> Run:
+    clock = Clock()
     async with aclosing(stream) as items:
         async for piece in items:
-            last = time.perf_counter() - start
-            if not pieces:
-                first = last
-            pieces.append(piece)
-    return first, last, len(pieces), "".join(pieces)
+            clock.tick(piece)
+    return clock.run()
 
 
-def rate(first: float, last: float, n: int) -> float:
-    return (n - 1) / (last - first) if n > 1 and last > first else 0.0
+def raw_run(llm: Any, prompt: str, tokens: int) -> Run:
+    clock = Clock()
+    for chunk in llm.create_completion(prompt, max_tokens=tokens, temperature=0.0, stream=True):
+        clock.tick(chunk["choices"][0]["text"])
+    return clock.run()
 
 
-def raw_rate(llm: object, prompt: str, tokens: int) -> float:
-    start = time.perf_counter()
-    stamps = [
-        time.perf_counter() - start
-        for _ in llm.create_completion(  # type: ignore[attr-defined]
-            prompt, max_tokens=tokens, temperature=0.0, stream=True
-        )
-    ]
-    return rate(stamps[0], stamps[-1], len(stamps)) if stamps else 0.0
+def med(runs: list[Run], key: Callable[[Run], float]) -> float:
+    return statistics.median(key(r) for r in runs)
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--model", default="qwen2.5-coder-0.5b")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--tokens", type=int, default=96)
@@ -102,42 +132,42 @@ async def main() -> None:
     await backend.load()
     rows.append(("model load (mmap, 2 contexts)", f"{time.perf_counter() - start:.2f} s"))
 
-    # 2. TTFT cold vs second turn (a ~repository-context system prompt first).
-    context = CONTEXT.read_text()[:2400]
-    system = Message("system", f"{SYSTEM}\n\nRepository context:\n{context}")
+    # TTFT cold vs second turn, behind a repository-context system prompt.
+    system = Message("system", f"{SYSTEM}\n\nRepository context:\n{CONTEXT.read_text()[:2400]}")
     turn1 = [system, Message("user", QUESTION)]
-    first, _last, _n, answer = await timed(backend.chat(turn1, GenerationOptions(args.tokens, 0)))
+    cold = await timed(backend.chat(turn1, GenerationOptions(args.tokens, 0)))
     chat_slot = backend._slots[Role.CHAT]
-    template = backend._ensure().chat_template()
-    cold_tokens = backend.count_tokens(render_chat(turn1, template))
-    turn2 = [*turn1, Message("assistant", answer), Message("user", "Now add type hints.")]
-    first2, _, _, _ = await timed(backend.chat(turn2, GenerationOptions(8, 0)))
-    rows.append((f"TTFT cold ({cold_tokens} prompt tokens)", f"{first:.2f} s"))
-    rows.append(
-        (f"TTFT second turn (reused {chat_slot.reused} tokens)", f"{first2:.2f} s"),
-    )
+    prompt_tokens = backend.count_tokens(render_chat(turn1, backend._ensure().chat_template()))
+    turn2 = [*turn1, Message("assistant", cold.text), Message("user", "Now add type hints.")]
+    warm = await timed(backend.chat(turn2, GenerationOptions(8, 0)))
+    rows.append((f"TTFT cold ({prompt_tokens} prompt tokens)", f"{cold.ttft:.2f} s"))
+    rows.append((f"TTFT second turn ({chat_slot.reused} tokens reused)", f"{warm.ttft:.2f} s"))
     rss_loaded = sysinfo.rss_bytes()
 
-    # 3. Prompt-lookup decoding on a rewrite task (greedy: outputs must match).
+    # Prompt-lookup decoding on a rewrite task; greedy, so the text must not change.
     ask = [
         Message("system", SYSTEM),
         Message("user", f"Add type hints to this code. Reply with the full code only.\n{REWRITE}"),
     ]
-    plain_rates, lookup_rates, same = [], [], True
+    plain: list[Run] = []
+    lookup: list[Run] = []
     for _ in range(args.reps):
-        f, la, k, plain = await timed(backend.chat(ask, GenerationOptions(300, 0)))
-        plain_rates.append(rate(f, la, k))
-        f, la, k, fast = await timed(
-            backend.chat(ask, GenerationOptions(300, 0, prompt_lookup=True))
+        plain.append(await timed(backend.chat(ask, GenerationOptions(300, 0))))
+        lookup.append(await timed(backend.chat(ask, GenerationOptions(300, 0, prompt_lookup=True))))
+    same = sum(a.text == b.text for a, b in zip(plain, lookup, strict=True))
+    for label, runs in (("plain", plain), ("prompt-lookup", lookup)):
+        rows.append(
+            (
+                f"rewrite, {label} decoding",
+                f"{med(runs, lambda r: r.rate):.1f} tok/s, {med(runs, lambda r: r.per_cpu):.1f}"
+                " tok/CPU-s",
+            )
         )
-        lookup_rates.append(rate(f, la, k))
-        same = same and fast == plain
-    p, q = statistics.median(plain_rates), statistics.median(lookup_rates)
-    rows.append(("rewrite, plain decoding", f"{p:.1f} tok/s"))
-    rows.append(("rewrite, prompt-lookup decoding", f"{q:.1f} tok/s ({q / p:.2f}x)"))
-    rows.append(("prompt-lookup output identical", "yes" if same else "NO"))
+    speedup = med(lookup, lambda r: r.rate) / med(plain, lambda r: r.rate)
+    rows.append(("prompt-lookup speed-up (wall)", f"{speedup:.2f}x"))
+    rows.append(("prompt-lookup text identical", f"{same} of {args.reps} runs"))
 
-    # 1. Generation speed: CodeAssist vs raw llama-cpp-python, interleaved.
+    # Generation: CodeAssist vs raw llama-cpp-python on the same prompt, interleaved.
     from llama_cpp import Llama
 
     bench_chat = [Message("system", SYSTEM), Message("user", QUESTION)]
@@ -149,25 +179,33 @@ async def main() -> None:
         verbose=False,
     )
     prompt = render_chat(bench_chat, raw.metadata.get("tokenizer.chat_template"))
-    ours, theirs = [], []
+    ours: list[Run] = []
+    theirs: list[Run] = []
     for _ in range(args.reps):
         raw.reset()
-        theirs.append(raw_rate(raw, prompt, args.tokens))
+        theirs.append(raw_run(raw, prompt, args.tokens))
         chat_slot.cached.clear()
-        f, la, k, _ = await timed(backend.chat(bench_chat, GenerationOptions(args.tokens, 0)))
-        ours.append(rate(f, la, k))
-    a, b = statistics.median(ours), statistics.median(theirs)
-    rows.append(("generation, raw llama-cpp-python", f"{b:.1f} tok/s"))
-    rows.append(("generation, CodeAssist", f"{a:.1f} tok/s ({a / b:.2f}x raw)"))
+        ours.append(await timed(backend.chat(bench_chat, GenerationOptions(args.tokens, 0))))
+    for label, runs in (("raw llama-cpp-python", theirs), ("CodeAssist", ours)):
+        rows.append(
+            (
+                f"generation, {label}",
+                f"{med(runs, lambda r: r.rate):.1f} tok/s, {med(runs, lambda r: r.per_cpu):.1f}"
+                " tok/CPU-s",
+            )
+        )
+    ratio = med(ours, lambda r: r.rate) / med(theirs, lambda r: r.rate)
+    ratio_cpu = med(ours, lambda r: r.per_cpu) / med(theirs, lambda r: r.per_cpu)
+    rows.append(("CodeAssist / raw", f"{ratio:.2f}x wall, {ratio_cpu:.2f}x per CPU-s"))
     await backend.close()
-    del raw
 
     rows.append(("RSS before load", f"{rss_before / 2**20:.0f} MB"))
-    rows.append(("RSS with model loaded (after chat)", f"{rss_loaded / 2**20:.0f} MB"))
+    rows.append(("RSS with the model loaded, after a chat", f"{rss_loaded / 2**20:.0f} MB"))
     print(
-        f"model {model.name} ({model.path.stat().st_size / 1e6:.0f} MB), "
-        f"{args.threads} threads, {args.tokens} tokens, median of {args.reps}; "
-        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (shared machine)"
+        f"model {model.name} ({model.path.stat().st_size / 1e6:.0f} MB), {args.threads} threads,"
+        f" {args.tokens} tokens, median of {args.reps}; load average"
+        f" {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (a shared machine: figures move"
+        " with other load; llama.cpp threads spin while they wait, so CPU-seconds do too)"
     )
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
