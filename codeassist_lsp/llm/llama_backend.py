@@ -154,7 +154,7 @@ class LlamaCppBackend:
             if tokens is None:
                 raise BackendError(f"model {self._info.name} cannot fill in the middle")
             slot = self._slots[Role.COMPLETION]
-            budget = _prompt_budget(slot.n_ctx, options)
+            budget = min(_prompt_budget(slot.n_ctx, options), self._settings.fim_prompt_tokens)
 
             def count(text: str) -> int:
                 return len(model.tokenize(text))

@@ -208,7 +208,10 @@ class OpenAIBackend:
                     f"model {self._info.name} is not set up for fill-in-the-middle "
                     "(set llm.openaiFim for Qwen-style FIM models)"
                 )
-            budget = max(self._settings.completion_context_size - options.max_tokens, 256)
+            budget = min(
+                max(self._settings.completion_context_size - options.max_tokens, 256),
+                self._settings.fim_prompt_tokens,
+            )
             prompt = fim_prompt(request, QWEN_FIM, budget, self.count_tokens)
             return self._body(options, prompt=prompt)
 

@@ -20,6 +20,7 @@ class LLMSettings:
     threads: int = 0  # 0: one per physical core
     context_size: int = 4096
     completion_context_size: int = 2048
+    fim_prompt_tokens: int = 1024  # prompt processing is the cost: ~6 s per 1,000 on 2 cores
     openai_url: str = ""
     openai_model: str = ""
     openai_api_key: str = ""
