@@ -397,7 +397,7 @@ async def test_a_gguf_that_crashes_llama_cpp_only_kills_a_child(tmp_path: Path) 
     path = write_tiny_gguf(tmp_path / "dup.gguf", duplicate_token=True)
     backend = backend_for(path, tmp_path)
     try:
-        with pytest.raises(ModelUnavailable, match="llama.cpp crashed on it"):
+        with pytest.raises(ModelUnavailable, match=r"llama\.cpp crashed on it"):
             await backend.load()
     finally:
         await backend.close()
