@@ -20,6 +20,7 @@ from codeassist_lsp.index.embedder import (
     locate_packaged_model,
     onnx_cache_name,
     physical_cores,
+    plan_batches,
 )
 
 SPEC = PACKAGED_MODELS["minilm"]
@@ -176,3 +177,26 @@ def test_import_is_light_and_sets_offline_env() -> None:
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[] 1 1"
+
+
+def test_batches_group_similar_lengths_and_keep_every_row() -> None:
+    lengths = [50, 3, 40, 4, 60, 5]
+    batches = plan_batches(lengths, batch_size=2)
+    assert batches == [[1, 3], [5, 2], [0, 4]]
+
+
+def test_long_rows_get_smaller_batches_within_the_budget() -> None:
+    lengths = [256] * 10 + [16] * 10
+    batches = plan_batches(lengths, batch_size=64, budget=4 * 256 * 256)
+    assert sorted(i for b in batches for i in b) == list(range(20))
+    for batch in batches:
+        assert len(batch) * max(lengths[i] for i in batch) ** 2 <= 4 * 256 * 256
+    assert [len(b) for b in batches] == [10, 4, 4, 2]
+
+
+def test_a_row_longer_than_the_budget_still_gets_a_batch() -> None:
+    assert plan_batches([1000, 1000], batch_size=8, budget=10) == [[0], [1]]
+
+
+def test_no_rows_no_batches() -> None:
+    assert plan_batches([], batch_size=8) == []
