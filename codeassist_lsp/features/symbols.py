@@ -82,23 +82,27 @@ def register(server: LanguageServer, ctx: ServerContext) -> None:
                 )
         return out[:100]
 
-    def _word(params: types.DefinitionParams | types.ReferenceParams) -> str | None:
-        doc = server.workspace.get_text_document(params.text_document.uri)
-        lines = doc.lines
-        if params.position.line >= len(lines):
+    def _target(
+        params: types.DefinitionParams | types.ReferenceParams,
+    ) -> tuple[WorkspaceIndex, str, str, int] | None:
+        """The index, workspace-relative path, word and 1-based line under the cursor."""
+        found = ctx.locate(params.text_document.uri)
+        lines = server.workspace.get_text_document(params.text_document.uri).lines
+        if found is None or params.position.line >= len(lines):
             return None
-        return navigate.word_at(lines[params.position.line], params.position.character)
+        name = navigate.word_at(lines[params.position.line], params.position.character)
+        if not name:
+            return None
+        return found[0], found[1], name, params.position.line + 1
 
     @server.feature(types.TEXT_DOCUMENT_DEFINITION)
     async def definition(
         ls: LanguageServer, params: types.DefinitionParams
     ) -> list[types.Location] | None:
-        found = ctx.locate(params.text_document.uri)
-        name = _word(params)
-        if found is None or not name:
+        target = _target(params)
+        if target is None:
             return None
-        index, rel = found
-        line = params.position.line + 1
+        index, rel, name, line = target
 
         def run() -> list[tuple[str, Symbol]]:
             return navigate.definitions(name, rel, line, index.symbols(), index.indexer.graph())
@@ -109,12 +113,10 @@ def register(server: LanguageServer, ctx: ServerContext) -> None:
     async def references(
         ls: LanguageServer, params: types.ReferenceParams
     ) -> list[types.Location] | None:
-        found = ctx.locate(params.text_document.uri)
-        name = _word(params)
-        if found is None or not name:
+        target = _target(params)
+        if target is None:
             return None
-        index, rel = found
-        line = params.position.line + 1
+        index, rel, name, line = target
 
         def run() -> list[types.Location]:
             symbols = index.symbols()
