@@ -98,6 +98,16 @@ class _Lines:
             last -= 1
         return last
 
+    def content_bounds(self) -> tuple[int, int] | None:
+        """First and last non-blank line, or None for a blank file."""
+        last = self.last_content_line()
+        if last == 0:
+            return None
+        first = 1
+        while self.blank(first):
+            first += 1
+        return first, last
+
 
 # --- code ---------------------------------------------------------------------------
 
@@ -113,12 +123,10 @@ def chunk_code(
 ) -> list[Chunk]:
     """Chunks of a source file given its symbols (from `parse`)."""
     text = _Lines(lines)
-    last = text.last_content_line()
-    if last == 0:
+    bounds = text.content_bounds()
+    if bounds is None:
         return []
-    first = 1
-    while text.blank(first):
-        first += 1
+    first, last = bounds
     roots = _tree(symbols, last)
     if last <= limits.small_file_lines and text.chars(first, last) <= limits.max_chars:
         pieces = [_whole_file(first, last, roots, module_doc)]
@@ -365,12 +373,10 @@ def chunk_text(
 ) -> list[Chunk]:
     """Overlapping line windows for files without structure."""
     text = _Lines(lines)
-    last = text.last_content_line()
-    if last == 0:
+    bounds = text.content_bounds()
+    if bounds is None:
         return []
-    first = 1
-    while text.blank(first):
-        first += 1
+    first, last = bounds
     model = _Piece(first, last, "text", None, "", "", None)
     windows = _windows(text, model, limits, limits.text_lines)
     return [_to_chunk(path, language, text, piece) for piece in windows]
