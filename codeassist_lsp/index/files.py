@@ -1,9 +1,9 @@
 """Which files of a workspace get indexed, and reading them safely.
 
 Honours nested `.gitignore` and `.codeassistignore` files and the `exclude` setting; skips
-binary, oversized, minified and vendored files and never follows a symlink (a link to a file
-inside the workspace is indexed at its real path, a link out of it not at all). Every skip
-has a reason that is logged and counted.
+binary, oversized, minified, vendored and dependency lock files and never follows a symlink
+(a link to a file inside the workspace is indexed at its real path, a link out of it not at
+all). Every skip has a reason that is logged and counted.
 """
 
 from __future__ import annotations
@@ -57,6 +57,28 @@ BINARY_EXTENSIONS = frozenset(
     " .sqlite3 .duckdb .parquet .arrow .lance .npy .npz .pkl .pickle .pt .pth .onnx .gguf"
     " .safetensors .h5 .woff .woff2 .ttf .otf .eot .mp3 .mp4 .wav .ogg .flac .mov .avi"
     " .webm .iso .img .dmg .lock.bin".split()
+)
+
+# Dependency lock files: thousands of lines of pinned versions and hashes that only turn
+# into chunks nobody asks about. Any `*.lock` name counts too (flake.lock, mix.lock, ...).
+LOCK_FILES = frozenset(
+    {
+        "package-lock.json",
+        "npm-shrinkwrap.json",
+        "yarn.lock",
+        "pnpm-lock.yaml",
+        "bun.lockb",
+        "cargo.lock",
+        "poetry.lock",
+        "pipfile.lock",
+        "uv.lock",
+        "pdm.lock",
+        "go.sum",
+        "composer.lock",
+        "gemfile.lock",
+        "podfile.lock",
+        "packages.lock.json",
+    }
 )
 
 SNIFF_BYTES = 8192
@@ -197,12 +219,14 @@ def _skip_reason(path: Path, name: str, st: os.stat_result, max_bytes: int) -> s
     if not stat.S_ISREG(st.st_mode):
         return "not a regular file"
     lower = name.lower()
+    if lower in LOCK_FILES or lower.endswith(".lock"):
+        return "lock file"
     suffix = os.path.splitext(lower)[1]
     if suffix in BINARY_EXTENSIONS:
         return "binary file type"
     if st.st_size > max_bytes:
         return f"larger than {max_bytes} bytes"
-    if ".min." in lower or lower.endswith((".map", ".lock")) or lower in {"package-lock.json"}:
+    if ".min." in lower or lower.endswith(".map"):
         return "minified or generated"
     try:
         with path.open("rb") as handle:

@@ -98,3 +98,31 @@ def test_read_text_replaces_undecodable_bytes(tmp_path: Path) -> None:
     path = tmp_path / "latin.py"
     path.write_bytes(b"# caf\xe9\nx = 1\n")
     assert read_text(path) == "# caf\ufffd\nx = 1\n"
+
+
+LOCK_FILES = [
+    "package-lock.json",
+    "yarn.lock",
+    "pnpm-lock.yaml",
+    "Cargo.lock",
+    "poetry.lock",
+    "go.sum",
+    "composer.lock",
+    "Gemfile.lock",
+    "uv.lock",
+]
+
+
+def test_dependency_lock_files_are_skipped(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    _write(root, "src/app.py", "x = 1\n")
+    _write(root, "package.json", '{"name": "app"}\n')
+    _write(root, "pyproject.toml", "[project]\nname = 'app'\n")
+    for name in LOCK_FILES:
+        _write(root, f"sub/{name}", 'name = "dep"\nversion = "1.2.3"\nchecksum = "abc"\n')
+    result = walk_workspace(root)
+    assert {f.path for f in result.files} == {"src/app.py", "package.json", "pyproject.toml"}
+    for name in LOCK_FILES:
+        assert result.skipped[f"sub/{name}"] == "lock file"
+        assert skip_reason_for(root, f"sub/{name}") == "lock file"
+    assert skip_reason_for(root, "package.json") is None
