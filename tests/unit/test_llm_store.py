@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from codeassist_lsp.llm import checksum, store
-from codeassist_lsp.llm.catalog import CATALOG, GIB, ModelSpec, Part, find_spec, recommend
+from codeassist_lsp.llm.catalog import GIB, ModelSpec, Part, find_spec
 from codeassist_lsp.llm.errors import ModelUnavailable
 from codeassist_lsp.llm.progress import Progress
 
@@ -151,13 +151,6 @@ def test_too_little_ram_is_refused_with_a_way_out(tmp_path: Path) -> None:
     store.check_memory(model, None)
     with pytest.raises(ModelUnavailable, match=r"needs about 1\.0 GB .* only 0\.5 GB"):
         store.check_memory(model, GIB // 2)
-
-
-def test_recommendation_follows_ram() -> None:
-    assert recommend(24 * GIB).name == "qwen2.5-coder-1.5b"
-    assert recommend(4 * GIB).name == "qwen2.5-coder-0.5b"
-    assert recommend(1 * GIB).name == "smollm2-135m"
-    assert {s.role for s in CATALOG} == {"default", "quality", "smoke"}
 
 
 class FakeTerminal(io.StringIO):
