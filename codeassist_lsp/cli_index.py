@@ -1,4 +1,4 @@
-"""CLI subcommands over the workspace index: index, search, status, serve."""
+"""CLI subcommands over the workspace index: index, search, status, serve, prepare-embedder."""
 
 from __future__ import annotations
 
@@ -144,6 +144,17 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_prepare_embedder(args: argparse.Namespace) -> int:
+    """Export the configured embedder to int8 ONNX now, so the first index does not wait."""
+    from codeassist_lsp.index.embedder import prepare_embedder
+
+    settings = _settings()
+    name = settings.index.embedder
+    path = prepare_embedder(name, settings.data_dir / "embedders")
+    print(f"embedder {name}: {path if path is not None else 'nothing to prepare'}")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from codeassist_lsp.server import create_server
 
@@ -173,6 +184,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("path", nargs="?", default=".")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser(
+        "prepare-embedder", help="export the embedder to int8 ONNX now (install.sh runs this)"
+    )
+    p.set_defaults(func=cmd_prepare_embedder)
 
     p = sub.add_parser("serve", help="run the language server (stdio by default)")
     p.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio")

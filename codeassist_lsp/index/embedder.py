@@ -27,6 +27,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from codeassist_lsp.errors import CodeAssistError
+
 # sentence-transformers and transformers are imported lazily, inside functions, always after
 # these lines: with them set, neither library ever tries to reach a hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -49,8 +51,11 @@ ATTENTION_BUDGET = 32 * 128 * 128
 _MAX_CHARS_PER_TOKEN = 12
 
 
-class EmbedderUnavailable(RuntimeError):
-    """The requested embedder cannot run here; the message says what to install."""
+class EmbedderUnavailable(CodeAssistError):
+    """The requested embedder cannot run here; the message says what to install.
+
+    A `CodeAssistError`, so the CLI prints it as one line and the server shows it.
+    """
 
 
 class Embedder(Protocol):
@@ -98,11 +103,7 @@ def create_embedder(
     """
     if name == "fake":
         return FakeEmbedder()
-    base, _, backend = name.partition("-")
-    spec = PACKAGED_MODELS.get(base)
-    if spec is None or backend not in ("", "onnx", "torch"):
-        known = sorted([*PACKAGED_MODELS, *(f"{k}-onnx" for k in PACKAGED_MODELS), "fake"])
-        raise EmbedderUnavailable(f"unknown embedder {name!r}; choose one of {', '.join(known)}")
+    spec, backend = _packaged(name)
     model_dir = locate_packaged_model(spec)
     n_threads = threads if threads > 0 else physical_cores()
     if backend == "torch":
@@ -115,6 +116,38 @@ def create_embedder(
             raise EmbedderUnavailable(f"{name}: ONNX embedder unavailable: {exc}") from exc
         log.warning("ONNX embedder unavailable (%s); using torch, about half as fast", exc)
         return TorchEmbedder(name, model_dir, n_threads, max_seq_length)
+
+
+def prepare_embedder(name: str, cache_dir: Path) -> Path | None:
+    """Export the named embedder's int8 ONNX copy into `cache_dir` now, if it uses one.
+
+    install.sh calls this so the first index does not spend its first minute exporting.
+    Returns the ONNX file, or None for embedders that run without it ("fake", "*-torch").
+    """
+    if name == "fake":
+        return None
+    spec, backend = _packaged(name)
+    if backend == "torch":
+        return None
+    model_dir = locate_packaged_model(spec)
+    try:
+        return ensure_onnx_int8(spec, model_dir, cache_dir)
+    except EmbedderUnavailable:
+        raise
+    except Exception as exc:
+        raise EmbedderUnavailable(
+            f"{name}: exporting to ONNX in {cache_dir} failed: {exc}"
+        ) from exc
+
+
+def _packaged(name: str) -> tuple[PackagedModel, str]:
+    """The packaged model and backend ("", "onnx" or "torch") an embedder name asks for."""
+    base, _, backend = name.partition("-")
+    spec = PACKAGED_MODELS.get(base)
+    if spec is None or backend not in ("", "onnx", "torch"):
+        known = sorted([*PACKAGED_MODELS, *(f"{k}-onnx" for k in PACKAGED_MODELS), "fake"])
+        raise EmbedderUnavailable(f"unknown embedder {name!r}; choose one of {', '.join(known)}")
+    return spec, backend
 
 
 def locate_packaged_model(spec: PackagedModel) -> Path:

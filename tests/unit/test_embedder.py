@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from codeassist_lsp.cli import main
+from codeassist_lsp.errors import CodeAssistError
 from codeassist_lsp.index.embedder import (
     PACKAGED_MODELS,
     EmbedderUnavailable,
@@ -21,6 +23,7 @@ from codeassist_lsp.index.embedder import (
     onnx_cache_name,
     physical_cores,
     plan_batches,
+    prepare_embedder,
 )
 
 SPEC = PACKAGED_MODELS["minilm"]
@@ -72,6 +75,29 @@ def test_unknown_embedder_name_lists_choices(tmp_path: Path) -> None:
         create_embedder("word2vec", tmp_path)
     with pytest.raises(EmbedderUnavailable, match="unknown embedder"):
         create_embedder("minilm-tensorflow", tmp_path)
+
+
+def test_unavailable_embedder_is_a_one_line_cli_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert issubclass(EmbedderUnavailable, CodeAssistError)
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"index": {"embedder": "word2vec"}}))
+    monkeypatch.setenv("CODEASSIST_CONFIG", str(config))
+    monkeypatch.setenv("CODEASSIST_DATA_DIR", str(tmp_path / "data"))
+    (tmp_path / "ws").mkdir()
+    assert main(["index", str(tmp_path / "ws")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("codeassist: error: unknown embedder 'word2vec'")
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_prepare_has_nothing_to_do_without_onnx(tmp_path: Path) -> None:
+    assert prepare_embedder("fake", tmp_path) is None
+    assert prepare_embedder("minilm-torch", tmp_path) is None
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(EmbedderUnavailable, match="unknown embedder"):
+        prepare_embedder("minilm-tensorflow", tmp_path)
 
 
 def test_missing_package_says_what_to_install() -> None:
