@@ -3,7 +3,9 @@
 Writes are ordered so a crash at any point leaves the previous consistent state:
 new vectors and keyword documents are added first (unknown to DuckDB, so never served),
 then one DuckDB transaction makes them the truth, then rows that are no longer referenced
-are deleted. A `dirty` flag marks the window in between; the next open reconciles.
+are deleted. A `dirty` flag marks the window in between; the next open or write reconciles.
+A data dir that refuses writes (full, read-only) stops a run with an `IndexStorageError`;
+what DuckDB committed before stays the consistent index.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,7 +34,7 @@ from codeassist_lsp.index.languages import language_for_path
 from codeassist_lsp.index.meta_store import FileRecord
 from codeassist_lsp.index.model import Chunk, ParsedFile
 from codeassist_lsp.index.parse import parse_source
-from codeassist_lsp.index.storage import WorkspaceStores
+from codeassist_lsp.index.storage import WorkspaceStores, refused_write, storage_errors
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +81,13 @@ class Indexer:
         self._graph: nx.MultiDiGraph | None = None
         self._graph_lock = threading.Lock()
         self._chunks: dict[str, Chunk] | None = None
-        if stores.meta.get_meta("dirty") == "1":
-            self.reconcile()
+        try:
+            self._reconcile_if_dirty()
+        except Exception as exc:  # a full disk must not stop reading the index
+            clear = refused_write(exc, stores.directory)
+            if clear is None:
+                raise
+            log.warning("orphans are left until the next write: %s", clear)
 
     @property
     def root(self) -> Path:
@@ -89,6 +97,10 @@ class Indexer:
         self, progress: Progress | None = None, cancel: threading.Event | None = None
     ) -> IndexStats:
         """Bring the whole index up to date with the workspace on disk."""
+        with self._writing():
+            return self._refresh(progress, cancel)
+
+    def _refresh(self, progress: Progress | None, cancel: threading.Event | None) -> IndexStats:
         start = time.perf_counter()
         walk = walk_workspace(self.root, self.settings.max_file_bytes, self.settings.exclude)
         stats = IndexStats(skipped=walk.skipped)
@@ -126,6 +138,10 @@ class Indexer:
 
         `texts` holds unsaved editor contents that win over the file on disk.
         """
+        with self._writing():
+            return self._update_paths(paths, texts)
+
+    def _update_paths(self, paths: Sequence[str], texts: dict[str, str] | None) -> IndexStats:
         start = time.perf_counter()
         stats = IndexStats()
         texts = texts or {}
@@ -159,6 +175,28 @@ class Indexer:
         self._finish(stats, changed=stats.parsed > 0 or stats.removed > 0, compact=False)
         stats.seconds = time.perf_counter() - start
         return stats
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Reconcile what a failed write left, and make a refused write a clear error.
+
+        After any failure the caches are dropped: DuckDB may have committed the batch.
+        """
+        try:
+            with storage_errors(self.stores.directory):
+                self._reconcile_if_dirty()
+                yield
+        except BaseException:
+            self._chunks = None
+            with self._graph_lock:
+                self._graph = None
+            raise
+
+    def _reconcile_if_dirty(self) -> None:
+        with self.stores.lock:
+            dirty = self.stores.meta.get_meta("dirty") == "1"
+        if dirty:
+            self.reconcile()
 
     def _apply(
         self,
@@ -262,9 +300,15 @@ class Indexer:
             edges = meta.edges() if fresh else None
         if edges is None:
             edges = resolve_edges(facts)
-            with self.stores.lock:
-                meta.replace_edges(edges)
-                meta.set_meta("edges_fresh", "1")
+            try:
+                with self.stores.lock:
+                    meta.replace_edges(edges)
+                    meta.set_meta("edges_fresh", "1")
+            except Exception as exc:  # a full disk: serve the graph now, store it next time
+                clear = refused_write(exc, self.stores.directory)
+                if clear is None:
+                    raise
+                log.warning("the code graph is not saved: %s", clear)
         return graph_from_edges(edges, graph_nodes(facts))
 
     def chunks(self) -> dict[str, Chunk]:

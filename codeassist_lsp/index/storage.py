@@ -2,16 +2,21 @@
 
 `<data_dir>/workspaces/<name>-<hash of the real path>/` holds `meta.duckdb`, `lance/` and
 `tantivy/`: never inside the user's repository. A corrupt store, an old schema or an
-embedder of another dimension means the index is rebuilt from scratch, with a notice.
+embedder of another dimension means the index is rebuilt from scratch, with a notice. A data
+dir that refuses writes (full, over quota, read-only) is never a reason to rebuild: it
+becomes one clear `IndexStorageError` and the index keeps its last complete state.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
 import shutil
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +32,57 @@ log = logging.getLogger(__name__)
 
 class IndexStorageError(CodeAssistError):
     """The data directory cannot hold the index (read-only, full, not a directory, in use)."""
+
+
+# What a refused write looks like: an OSError's errno, or the text DuckDB, LanceDB (Rust
+# "os error N") and tantivy put in their own exception types.
+_REFUSED_WRITES = (
+    (errno.ENOSPC, ("no space left on device", "os error 28"), "the disk is full", "free space"),
+    (errno.EDQUOT, ("disk quota exceeded", "os error 122"), "over quota", "free space"),
+    (errno.EROFS, ("read-only file system", "os error 30"), "read-only", "make it writable"),
+)
+
+
+def refused_write(exc: BaseException, directory: Path) -> IndexStorageError | None:
+    """A clear error if `exc`, or an exception it was raised from, is a refused write.
+
+    The chain is walked because the store libraries often wrap the OS error, or fail again
+    while rolling back and hide it behind that second error.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        text = str(current).lower()
+        for code, markers, reason, advice in _REFUSED_WRITES:
+            if getattr(current, "errno", None) == code or any(m in text for m in markers):
+                return IndexStorageError(
+                    f"cannot write the index under {directory}: {reason}; indexing stopped and "
+                    f"the index stays consistent ({advice}, then index again)"
+                )
+        current = current.__cause__ or current.__context__
+    return None
+
+
+@contextmanager
+def storage_errors(directory: Path) -> Iterator[None]:
+    """Turn a refused write inside the block into an `IndexStorageError`."""
+    try:
+        yield
+    except IndexStorageError:
+        raise
+    except Exception as exc:
+        clear = refused_write(exc, directory)
+        if clear is None:
+            raise
+        raise clear from exc
+
+
+def _raise_if_refused(exc: BaseException, directory: Path) -> None:
+    """Rebuilding on a refused write would only throw the last complete state away."""
+    refused = refused_write(exc, directory)
+    if refused is not None:
+        raise refused from exc
 
 
 def workspace_dir(data_dir: Path, root: Path) -> Path:
@@ -72,7 +128,7 @@ def open_stores(data_dir: Path, root: Path, dim: int, embedder_name: str) -> Wor
         directory.mkdir(parents=True, exist_ok=True)
         (directory / "workspace.json").write_text(json.dumps({"root": str(root)}))
     except OSError as exc:
-        raise IndexStorageError(
+        raise refused_write(exc, directory) or IndexStorageError(
             f"cannot write the index under {directory}: {exc.strerror or exc}"
         ) from exc
     try:
@@ -82,9 +138,14 @@ def open_stores(data_dir: Path, root: Path, dim: int, embedder_name: str) -> Wor
             raise IndexStorageError(
                 f"the index in {directory} is in use by another codeassist process"
             ) from exc
+        _raise_if_refused(exc, directory)
         reason = str(exc)
     except (IndexCorrupt, VectorStoreMismatch, ValueError, OSError, RuntimeError) as exc:
+        _raise_if_refused(exc, directory)
         reason = str(exc)
+    except duckdb.Error as exc:
+        _raise_if_refused(exc, directory)
+        raise
     notice = f"rebuilding the index of {root}: {reason.splitlines()[0] if reason else 'unreadable'}"
     log.warning(notice)
     try:
