@@ -1,6 +1,7 @@
 """Model engine figures on this machine (prints numbers; asserts nothing).
 
     python bench/llm.py [--model qwen2.5-coder-0.5b] [--threads 2] [--tokens 96] [--reps 3]
+                        [--skip-rewrite]
 
 1. generation tok/s through CodeAssist vs raw llama-cpp-python (`Llama.create_completion`)
    on the same prompt, runs interleaved so a shared CPU hurts both alike;
@@ -114,12 +115,42 @@ def med(runs: list[Run], key: Callable[[Run], float]) -> float:
     return statistics.median(key(r) for r in runs)
 
 
+async def rewrite_rows(backend: LlamaCppBackend, reps: int) -> list[tuple[str, str]]:
+    """Prompt-lookup decoding on a rewrite task; greedy, so the text must not change."""
+    rows: list[tuple[str, str]] = []
+    ask = [
+        Message("system", SYSTEM),
+        Message("user", f"Add type hints to this code. Reply with the full code only.\n{REWRITE}"),
+    ]
+    plain: list[Run] = []
+    lookup: list[Run] = []
+    for _ in range(reps):
+        plain.append(await timed(backend.chat(ask, GenerationOptions(300, 0))))
+        lookup.append(await timed(backend.chat(ask, GenerationOptions(300, 0, prompt_lookup=True))))
+    same = sum(a.text == b.text for a, b in zip(plain, lookup, strict=True))
+    for label, runs in (("plain", plain), ("prompt-lookup", lookup)):
+        rows.append(
+            (
+                f"rewrite, {label} decoding",
+                f"{med(runs, lambda r: r.rate):.1f} tok/s, {med(runs, lambda r: r.per_cpu):.1f}"
+                " tok/CPU-s",
+            )
+        )
+    speedup = med(lookup, lambda r: r.rate) / med(plain, lambda r: r.rate)
+    rows.append(("prompt-lookup speed-up (wall)", f"{speedup:.2f}x"))
+    rows.append(("prompt-lookup text identical", f"{same} of {reps} runs"))
+    return rows
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--model", default="qwen2.5-coder-0.5b")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--tokens", type=int, default=96)
     parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument(
+        "--skip-rewrite", action="store_true", help="skip part 3 (slow with big models)"
+    )
     args = parser.parse_args()
     data_dir = load_settings()[0].data_dir
     model = store.prepare(args.model, data_dir)
@@ -144,28 +175,8 @@ async def main() -> None:
     rows.append((f"TTFT second turn ({chat_slot.reused} tokens reused)", f"{warm.ttft:.2f} s"))
     rss_loaded = sysinfo.rss_bytes()
 
-    # Prompt-lookup decoding on a rewrite task; greedy, so the text must not change.
-    ask = [
-        Message("system", SYSTEM),
-        Message("user", f"Add type hints to this code. Reply with the full code only.\n{REWRITE}"),
-    ]
-    plain: list[Run] = []
-    lookup: list[Run] = []
-    for _ in range(args.reps):
-        plain.append(await timed(backend.chat(ask, GenerationOptions(300, 0))))
-        lookup.append(await timed(backend.chat(ask, GenerationOptions(300, 0, prompt_lookup=True))))
-    same = sum(a.text == b.text for a, b in zip(plain, lookup, strict=True))
-    for label, runs in (("plain", plain), ("prompt-lookup", lookup)):
-        rows.append(
-            (
-                f"rewrite, {label} decoding",
-                f"{med(runs, lambda r: r.rate):.1f} tok/s, {med(runs, lambda r: r.per_cpu):.1f}"
-                " tok/CPU-s",
-            )
-        )
-    speedup = med(lookup, lambda r: r.rate) / med(plain, lambda r: r.rate)
-    rows.append(("prompt-lookup speed-up (wall)", f"{speedup:.2f}x"))
-    rows.append(("prompt-lookup text identical", f"{same} of {args.reps} runs"))
+    if not args.skip_rewrite:
+        rows.extend(await rewrite_rows(backend, args.reps))
 
     # Generation: CodeAssist vs raw llama-cpp-python on the same prompt, interleaved.
     from llama_cpp import Llama
