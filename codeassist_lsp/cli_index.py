@@ -15,7 +15,6 @@ from codeassist_lsp.config import Settings, load_settings
 if TYPE_CHECKING:
     from codeassist_lsp.index.indexer import IndexStats
     from codeassist_lsp.index.workspace import WorkspaceIndex
-    from codeassist_lsp.rag.search import Reranker
 
 log = logging.getLogger(__name__)
 
@@ -58,22 +57,15 @@ def open_index(path: str, settings: Settings) -> WorkspaceIndex:
     from codeassist_lsp.index.workspace import WorkspaceIndex
 
     embedder = create_embedder(
-        settings.index.embedder, settings.data_dir / "embedders", settings.index.threads
+        settings.index.embedder,
+        settings.data_dir / "embedders",
+        settings.index.threads,
+        settings.index.embed_max_tokens,
     )
-    index = WorkspaceIndex(Path(path), settings, embedder, _reranker(settings))
+    index = WorkspaceIndex(Path(path), settings, embedder)
     for notice in index.notices:
         print(f"codeassist: {notice}", file=sys.stderr)
     return index
-
-
-def _reranker(settings: Settings) -> Reranker | None:
-    if not settings.search.rerank:
-        return None
-    try:
-        from codeassist_lsp.rag.rerank import create_reranker
-    except ImportError:
-        return None
-    return create_reranker(settings.data_dir / "rerankers", settings.index.threads)
 
 
 def _run_index(index: WorkspaceIndex, quiet: bool = False) -> IndexStats:

@@ -69,6 +69,7 @@ class ServerContext:
                         self.settings.index.embedder,
                         self.settings.data_dir / "embedders",
                         self.settings.index.threads,
+                        self.settings.index.embed_max_tokens,
                     )
             return self._embedder
 

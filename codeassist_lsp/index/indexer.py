@@ -22,6 +22,7 @@ from pathlib import Path
 import networkx as nx
 
 from codeassist_lsp.config import IndexSettings
+from codeassist_lsp.index.embed_text import embedding_text
 from codeassist_lsp.index.embedder import Embedder
 from codeassist_lsp.index.files import (
     WorkspaceFile,
@@ -246,7 +247,7 @@ class Indexer:
         new_chunks = {c.chunk_id: c for _, pf in parsed for c in pf.chunks}
         fresh = [c for cid, c in new_chunks.items() if cid not in old_ids]
         if fresh:
-            vectors = self.embedder.embed_documents([c.embedding_text() for c in fresh])
+            vectors = self.embedder.embed_documents([embedding_text(c) for c in fresh])
             stats.embedded += len(fresh)
             self.stores.vectors.add([c.chunk_id for c in fresh], [c.path for c in fresh], vectors)
             self.stores.text.write([(c.chunk_id, c.path, c.header(), c.text) for c in fresh])

@@ -78,10 +78,6 @@ class Chunk:
             head += "\n" + self.docstring.strip().splitlines()[0][:200]
         return head
 
-    def embedding_text(self, max_chars: int = 1200) -> str:
-        """What the embedder sees: the header, then the start of the code."""
-        return f"{self.header()}\n{self.text[:max_chars]}"
-
 
 @dataclass
 class ParsedFile:

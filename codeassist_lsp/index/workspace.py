@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from codeassist_lsp.config import Settings
+from codeassist_lsp.index.embed_text import vector_identity
 from codeassist_lsp.index.embedder import Embedder
 from codeassist_lsp.index.files import check_workspace
 from codeassist_lsp.index.indexer import Indexer, IndexStats, Progress
@@ -37,7 +38,8 @@ class WorkspaceIndex:
         self.root = check_workspace(root)
         self.settings = settings
         self.embedder = embedder
-        self.stores = open_stores(settings.data_dir, self.root, embedder.dim, embedder.name)
+        identity = vector_identity(embedder.name, getattr(embedder, "max_seq_length", 0))
+        self.stores = open_stores(settings.data_dir, self.root, embedder.dim, identity)
         self.indexer = Indexer(self.stores, settings.index, embedder)
         self.sources = SearchSources(
             vector=_VectorRanker(self.stores, embedder),

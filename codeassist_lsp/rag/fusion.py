@@ -36,3 +36,27 @@ def reciprocal_rank_fusion(
             item.score += weight / (k + rank)
             item.why.append(source)
     return sorted(fused.values(), key=lambda f: (-f.score, f.key))
+
+
+def score_fusion(
+    scored: Mapping[str, Sequence[tuple[str, float]]],
+    weights: Mapping[str, float] | None = None,
+) -> list[Fused]:
+    """Score each key by the weighted sum of its min-max normalised scores, best first."""
+    fused: dict[str, Fused] = {}
+    for source, pairs in scored.items():
+        if not pairs:
+            continue
+        weight = 1.0 if weights is None else weights.get(source, 1.0)
+        values = [score for _, score in pairs]
+        low, high = min(values), max(values)
+        span = high - low
+        seen: set[str] = set()
+        for key, score in pairs:
+            if key in seen:
+                continue
+            seen.add(key)
+            item = fused.setdefault(key, Fused(key, 0.0))
+            item.score += weight * ((score - low) / span if span > 0 else 1.0)
+            item.why.append(source)
+    return sorted(fused.values(), key=lambda f: (-f.score, f.key))

@@ -1,4 +1,7 @@
-"""Hybrid code search: vector top-k + BM25 top-k -> RRF -> graph expansion -> rerank.
+"""Hybrid code search: vector top-k + BM25 top-k -> fusion -> priors -> graph -> rerank.
+
+Fusion is a weighted sum of min-max normalised scores by default (reciprocal rank
+fusion on request); priors then scale down tests and change logs (`rag.priors`).
 
 Every hit says why it was found: "vector", "keyword", "graph" (a caller, callee or
 definition of something a strong hit or the question names) and "rerank".
@@ -15,7 +18,8 @@ import networkx as nx
 
 from codeassist_lsp.config import SearchSettings
 from codeassist_lsp.index.model import Chunk, symbol_node
-from codeassist_lsp.rag.fusion import Fused, reciprocal_rank_fusion
+from codeassist_lsp.rag.fusion import Fused, reciprocal_rank_fusion, score_fusion
+from codeassist_lsp.rag.priors import path_prior
 from codeassist_lsp.rag.tokens import identifiers_in
 
 log = logging.getLogger(__name__)
@@ -147,6 +151,19 @@ def _dedupe_overlaps(hits: list[SearchHit]) -> list[SearchHit]:
     return kept
 
 
+def _fuse(scored: dict[str, list[tuple[str, float]]], settings: SearchSettings) -> list[Fused]:
+    if settings.fusion == "rrf":
+        rankings = {source: [cid for cid, _ in pairs] for source, pairs in scored.items()}
+        return reciprocal_rank_fusion(rankings, k=settings.rrf_k)
+    return score_fusion(scored)
+
+
+def _apply_priors(fused: list[Fused], chunks: dict[str, Chunk], query: str) -> list[Fused]:
+    for item in fused:
+        item.score *= path_prior(chunks[item.key].path, query)
+    return sorted(fused, key=lambda f: (-f.score, f.key))
+
+
 def hybrid_search(
     query: str,
     sources: SearchSources,
@@ -160,22 +177,21 @@ def hybrid_search(
     if not query or limit <= 0:
         return []
     chunks = sources.chunks()
-    rankings: dict[str, list[str]] = {}
+    scored: dict[str, list[tuple[str, float]]] = {}
     if "vector" in modes:
-        rankings["vector"] = [
-            cid for cid, _ in sources.vector.search(query, settings.vector_k) if cid in chunks
-        ]
+        found = sources.vector.search(query, settings.vector_k)
+        scored["vector"] = [(cid, score) for cid, score in found if cid in chunks]
     if "keyword" in modes:
-        rankings["keyword"] = [
-            cid for cid, _ in sources.keyword.search(query, settings.keyword_k) if cid in chunks
-        ]
-    fused = reciprocal_rank_fusion(rankings, k=settings.rrf_k)
+        found = sources.keyword.search(query, settings.keyword_k)
+        scored["keyword"] = [(cid, score) for cid, score in found if cid in chunks]
+    fused = _apply_priors(_fuse(scored, settings), chunks, query)
     if "graph" in modes and settings.graph_expansion and sources.graph is not None and fused:
         fused = expand_with_graph(fused, query, sources.graph(), chunks)
     hits = [SearchHit(f.key, chunks[f.key], f.score, f.why) for f in fused if f.key in chunks]
     if "rerank" in modes and settings.rerank and sources.reranker is not None and hits:
         head = hits[: max(limit * 2, 20)]
-        scores = sources.reranker.rerank(query, [h.chunk.embedding_text() for h in head])
+        texts = [f"{h.chunk.header()}\n{h.chunk.text}" for h in head]
+        scores = sources.reranker.rerank(query, texts)
         for hit, score in zip(head, scores, strict=True):
             hit.score = float(score)
             hit.why.append("rerank")

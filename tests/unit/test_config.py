@@ -29,6 +29,14 @@ def test_invalid_values_are_reported_and_defaults_kept() -> None:
     assert any("graphExpansion" in e for e in errors)
 
 
+def test_settings_with_choices_accept_only_those() -> None:
+    settings, errors = apply_options(Settings(), {"search": {"fusion": "rrf"}})
+    assert (settings.search.fusion, errors) == ("rrf", [])
+    settings, errors = apply_options(Settings(), {"search": {"fusion": "borda"}})
+    assert settings.search.fusion == "score"
+    assert errors == ["search.fusion: 'borda' is not one of 'score', 'rrf'"]
+
+
 def test_config_file_and_broken_config_file(tmp_path: Path) -> None:
     path = tmp_path / "config.json"
     path.write_text(json.dumps({"codeassist": {"search": {"vectorK": 7}}}))

@@ -1,0 +1,55 @@
+"""What a result is worth before the question is read: tests and generated text rank lower.
+
+A plain-English question about behaviour ("how do we retry …") wants the code that does
+it, yet test files repeat every name of that code and match both the keyword and the
+vector ranking. Unless the question is about tests, their fused score is scaled down so
+they remain in the list but below the implementation. Release notes, change logs and
+similar prose that only mention a name get the same treatment.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+
+TEST_PRIOR = 0.6  # fused score factor for a test file when the question is not about tests
+CHANGELOG_PRIOR = 0.6  # release notes and change logs
+
+_TEST_DIRS = frozenset(
+    {"test", "tests", "__tests__", "spec", "specs", "testing", "testdata", "e2e", "it"}
+)
+_TEST_FILE = re.compile(
+    r"(^test_.*|.*_test\.[a-z]+$|.*_tests?\.[a-z]+$|.*\.(test|spec)\.[a-z]+$|^conftest\.py$"
+    r"|.*Tests?\.(java|kt|cs|scala)$)"
+)
+_CHANGELOG_DIRS = frozenset({"releasenotes", "changelog.d", "changes", "newsfragments"})
+_CHANGELOG_FILE = re.compile(
+    r"^(changelog|changes|history|news|release[-_]?notes)(\.[a-z]+)?$", re.IGNORECASE
+)
+_TEST_QUESTION = re.compile(r"\b(tests?|testing|tested|spec|specs|fixtures?|mocks?)\b", re.I)
+_CHANGE_QUESTION = re.compile(r"\b(release|changelog|changed|version|history)\b", re.I)
+
+
+def is_test_path(path: str) -> bool:
+    """True for files that hold tests: test folders and the usual test file names."""
+    parts = PurePosixPath(path).parts
+    if any(part.lower() in _TEST_DIRS for part in parts[:-1]):
+        return True
+    return bool(parts) and bool(_TEST_FILE.match(parts[-1]))
+
+
+def is_changelog_path(path: str) -> bool:
+    """True for release notes and change logs."""
+    parts = PurePosixPath(path).parts
+    if any(part.lower() in _CHANGELOG_DIRS for part in parts[:-1]):
+        return True
+    return bool(parts) and bool(_CHANGELOG_FILE.match(parts[-1]))
+
+
+def path_prior(path: str, question: str) -> float:
+    """A factor in (0, 1] for a result in `path`, given the question asked."""
+    if is_test_path(path) and not _TEST_QUESTION.search(question):
+        return TEST_PRIOR
+    if is_changelog_path(path) and not _CHANGE_QUESTION.search(question):
+        return CHANGELOG_PRIOR
+    return 1.0

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from codeassist_lsp.index.embed_text import embedding_text, vector_identity
+from codeassist_lsp.index.model import Chunk
+
+CODE = """def backoff_delay(attempt: int, base: float) -> float:
+    # Full jitter: spread clients out so they do not retry in lockstep.
+    cap = min(MAX_DELAY, base * 2 ** attempt)
+    return random.uniform(0, cap)
+"""
+
+
+def _chunk(**extra: object) -> Chunk:
+    fields: dict = {
+        "path": "webclient/net/retry.py",
+        "start_line": 10,
+        "end_line": 13,
+        "kind": "method",
+        "text": CODE,
+        "language": "python",
+        "symbol": "RetryPolicy.backoff_delay",
+        "parent": "RetryPolicy",
+    }
+    fields.update(extra)
+    return Chunk(**fields)  # type: ignore[arg-type]
+
+
+def test_says_what_and_where_in_words_first() -> None:
+    first = embedding_text(_chunk()).splitlines()[0]
+    assert first == "method backoff delay of retry policy in net retry."
+
+
+def test_comments_and_docstring_come_before_identifiers() -> None:
+    lines = embedding_text(_chunk(docstring="How long to sleep before the next try.")).splitlines()
+    assert lines[1] == "How long to sleep before the next try."
+    assert lines[2].startswith("Full jitter: spread clients out")
+    assert "max delay" in lines[3]
+
+
+def test_identifiers_are_split_once_each_and_keywords_dropped() -> None:
+    words = embedding_text(_chunk()).splitlines()[-1].split()
+    assert "backoff" in words and "jitter" not in words[:2]
+    assert "def" not in words and "return" not in words
+    assert embedding_text(_chunk()).splitlines()[-1].count("uniform") == 1
+
+
+def test_module_chunk_without_symbol() -> None:
+    text = embedding_text(_chunk(symbol=None, parent=None, kind="module"))
+    assert text.splitlines()[0] == "module in net retry."
+
+
+def test_vector_identity_changes_with_token_budget() -> None:
+    assert vector_identity("minilm", 128) != vector_identity("minilm", 64)

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import pytest
+
+from codeassist_lsp.rag.priors import is_changelog_path, is_test_path, path_prior
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "tests/test_retry.py",
+        "pkg/tests/helpers.py",
+        "test_client.py",
+        "internal/wal/wal_test.go",
+        "src/app.test.ts",
+        "src/__tests__/app.tsx",
+        "spec/parser.spec.js",
+        "conftest.py",
+        "src/test/java/org/x/ParserTest.java",
+    ],
+)
+def test_test_paths(path: str) -> None:
+    assert is_test_path(path)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["webclient/retry.py", "src/contest.py", "internal/testutil.go", "latest.ts", "attestation.rs"],
+)
+def test_code_paths_are_not_tests(path: str) -> None:
+    assert not is_test_path(path)
+
+
+def test_changelog_paths() -> None:
+    assert is_changelog_path("releasenotes/notes/fix-x.yaml")
+    assert is_changelog_path("CHANGELOG.md")
+    assert is_changelog_path("docs/HISTORY.rst")
+    assert not is_changelog_path("src/history_view.py")
+
+
+def test_prior_lowers_tests_unless_the_question_is_about_tests() -> None:
+    assert path_prior("tests/test_retry.py", "where do we retry failed requests") < 1.0
+    assert path_prior("tests/test_retry.py", "which tests cover retrying") == 1.0
+    assert path_prior("webclient/retry.py", "where do we retry failed requests") == 1.0
+    assert path_prior("CHANGELOG.md", "what changed in the last release") == 1.0
+    assert path_prior("CHANGELOG.md", "how are tokens refreshed") < 1.0
