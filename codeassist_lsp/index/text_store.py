@@ -69,7 +69,9 @@ class TextStore:
         if not terms or k <= 0:
             return []
         text = " ".join(terms)
-        parsed = self._index.parse_query(text, ["header", "body"], field_boosts={"header": 2.0})
+        # No boost for the header: it repeats names the body holds, and boosting it by 2
+        # cost 0.1 MRR@5 on the eval (it favours chunks whose path matches a word).
+        parsed = self._index.parse_query(text, ["header", "body"])
         searcher = self._index.searcher()
         hits = searcher.search(parsed, k).hits
         return [(searcher.doc(addr)["id"][0], float(score)) for score, addr in hits]
