@@ -2,13 +2,15 @@
 
 Workspace folders are indexed in the background after `initialized`. Edits are debounced
 per file and re-indexed alone (unsaved buffer text wins over the disk); watched-file
-events and saves re-read from disk; deletions drop the file's chunks.
+events and saves re-read from disk; deletions drop the file's chunks. On `shutdown` a
+running index stops after its current batch, so `exit` leaves a consistent index promptly.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import uuid
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from pygls.uris import to_fs_path
 from codeassist_lsp.config import apply_options
 from codeassist_lsp.errors import CodeAssistError
 from codeassist_lsp.features.context import ServerContext
+from codeassist_lsp.index.files import skip_reason_for_text
 from codeassist_lsp.index.workspace import WorkspaceIndex
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,7 @@ class Indexing:
         self.server = server
         self.ctx = ctx
         self.folders: list[Path] = []
+        self.stopping = threading.Event()
         self._pending: dict[str, asyncio.TimerHandle] = {}
 
     def _open(self, folder: Path) -> WorkspaceIndex:
@@ -79,10 +83,14 @@ class Indexing:
 
         ctx.indexing.add(index.root)
         try:
-            stats = await ctx.run_write(index.refresh, report)
-            index.mark_indexed()
+            stats = await ctx.run_write(index.refresh, report, self.stopping)
+            if not stats.cancelled:
+                index.mark_indexed()
             log.info("indexed %s: %s", index.root, stats.summary())
             message = stats.summary()
+        except CodeAssistError as exc:  # expected (a full data dir): no traceback
+            ctx.error(f"indexing {index.root} failed: {exc}")
+            message = f"failed: {exc}"
         except Exception as exc:
             log.exception("indexing %s failed", index.root)
             ctx.error(f"indexing {index.root} failed: {exc}")
@@ -107,6 +115,13 @@ class Indexing:
         )
         return token
 
+    def stop(self) -> None:
+        """Stop a running index after its current batch and drop queued updates."""
+        self.stopping.set()
+        for pending in self._pending.values():
+            pending.cancel()
+        self._pending.clear()
+
     def schedule(self, uri: str, text: str | None, delay: float) -> None:
         """Re-index one document after `delay` seconds of quiet (per-URI debounce)."""
         previous = self._pending.pop(uri, None)
@@ -119,14 +134,26 @@ class Indexing:
 
     async def _update(self, uri: str, text: str | None) -> None:
         self._pending.pop(uri, None)
+        if self.stopping.is_set():
+            return
         found = self.ctx.locate(uri)
         if found is None:
             return
         index, rel = found
+        if text is not None:
+            reason = skip_reason_for_text(text, self.ctx.settings.index.max_file_bytes)
+            if reason is not None:
+                log.info("not indexing %s: %s", rel, reason)
+                return
         texts = {rel: text} if text is not None else None
         try:
             stats = await self.ctx.run_write(index.indexer.update_paths, [rel], texts)
+            for path, reason in stats.skipped.items():
+                log.info("not indexing %s: %s", path, reason)
             log.debug("updated %s: %s", rel, stats.summary())
+        except CodeAssistError as exc:  # shown once, not again on every keystroke
+            message = f"cannot update the index for {rel}: {exc}"
+            self.ctx.error(message, show=message != self.ctx.last_error)
         except Exception as exc:
             log.exception("updating %s failed", rel)
             self.ctx.error(f"cannot update the index for {rel}: {exc}", show=False)
@@ -173,6 +200,10 @@ def register(server: LanguageServer, ctx: ServerContext) -> Indexing:
         await indexing.register_watchers()
         for folder in indexing.folders:
             await indexing.index_folder(folder)
+
+    @server.feature(types.SHUTDOWN)
+    def shutdown(ls: LanguageServer, params: None) -> None:
+        indexing.stop()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(

@@ -247,6 +247,19 @@ def looks_minified(head: bytes) -> bool:
     return longest > 2000 and len(lines) < 8
 
 
+def skip_reason_for_text(text: str, max_file_bytes: int = 1_000_000) -> str | None:
+    """Why an unsaved editor buffer would not be indexed: the file rules applied to its text."""
+    data = text.encode("utf-8", errors="replace")
+    if len(data) > max_file_bytes:
+        return f"larger than {max_file_bytes} bytes"
+    head = data[:SNIFF_BYTES]
+    if b"\0" in head:
+        return "binary content"
+    if looks_minified(head):
+        return "minified or generated"
+    return None
+
+
 def read_text(path: Path) -> str:
     """Read a file as text; undecodable bytes are replaced, never fatal."""
     data = path.read_bytes()

@@ -10,6 +10,7 @@ from codeassist_lsp.index.files import (
     check_workspace,
     read_text,
     skip_reason_for,
+    skip_reason_for_text,
     walk_workspace,
 )
 
@@ -126,3 +127,11 @@ def test_dependency_lock_files_are_skipped(tmp_path: Path) -> None:
         assert result.skipped[f"sub/{name}"] == "lock file"
         assert skip_reason_for(root, f"sub/{name}") == "lock file"
     assert skip_reason_for(root, "package.json") is None
+
+
+def test_unsaved_text_gets_the_file_rules() -> None:
+    assert skip_reason_for_text("def f():\n    return 1\n") is None
+    assert skip_reason_for_text("") is None
+    assert skip_reason_for_text("x = 1\n" * 600, max_file_bytes=3000) == "larger than 3000 bytes"
+    assert skip_reason_for_text("abc\0def") == "binary content"
+    assert skip_reason_for_text("var a=1;" * 300) == "minified or generated"
