@@ -74,7 +74,10 @@ def _run_index(index: WorkspaceIndex, quiet: bool = False) -> IndexStats:
         stats = index.refresh(progress=None if quiet else bar)
     finally:
         bar.close()
-    index.mark_indexed()
+    from codeassist_lsp.index.storage import storage_errors
+
+    with storage_errors(index.stores.directory):  # a full disk: one line, not a traceback
+        index.mark_indexed()
     return stats
 
 
