@@ -1,6 +1,7 @@
 """Whole-server memory with the default model and the embedder loaded (prints; asserts nothing).
 
     python bench/server_memory.py [--workspace fixtures/py-webclient] [--tokens 48]
+                                  [--model qwen2.5-coder-0.5b]
 
 The parent starts a child process that runs the real language server (`create_server`,
 stdio, as `codeassist serve` does) and talks LSP to it: `initialize` with the fixture
@@ -34,8 +35,11 @@ from pathlib import Path
 from queue import Queue
 from typing import IO, Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from codeassist_lsp.llm.catalog import DEFAULT_MODEL
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 ASK = "bench/ask"
 LOAD = "bench/load"
@@ -57,6 +61,7 @@ def serve() -> None:
     from codeassist_lsp.server import create_server
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+    logging.getLogger("pygls").setLevel(logging.WARNING)  # it logs every message at INFO
     settings, problems = load_settings()
     for problem in problems:
         print(f"warning: {problem}", file=sys.stderr)
@@ -180,6 +185,8 @@ def wait_indexed(client: Client, timeout: float = 900.0) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         status = client.request("codeassist/status", {})
+        if status["lastError"]:
+            raise RuntimeError(f"the server reports: {status['lastError']}")
         if status["workspaces"] and not status["indexing"]:
             return dict(status)
         time.sleep(0.25)
@@ -204,11 +211,9 @@ def run(args: argparse.Namespace) -> None:
             (real / name).mkdir(parents=True, exist_ok=True)
             (data_dir / name).symlink_to(real / name)
         embedder_note = prepare_embedder(data_dir)
-        env = {
-            **os.environ,
-            "CODEASSIST_DATA_DIR": str(data_dir),
-            "CODEASSIST_CONFIG": str(data_dir / "no-config.json"),
-        }
+        config = data_dir / "config.json"  # defaults only: the user's config is not read
+        config.write_text(json.dumps({"llm": {"model": args.model}}))
+        env = {**os.environ, "CODEASSIST_DATA_DIR": str(data_dir), "CODEASSIST_CONFIG": str(config)}
         log_path = data_dir / "server.log"
         with log_path.open("wb") as log:
             proc = subprocess.Popen(
@@ -266,7 +271,7 @@ def run(args: argparse.Namespace) -> None:
             sys.stderr.write(log_path.read_text(errors="replace")[-4000:])
     settings = load_settings()[0]
     print(
-        f"server: model {settings.llm.model}, embedder {settings.index.embedder},"
+        f"server: model {args.model}, embedder {settings.index.embedder},"
         f" workspace {workspace.name}; load average {os.getloadavg()[0]:.1f} on"
         f" {os.cpu_count()} CPUs (shared machine: times move with other load)"
     )
@@ -286,6 +291,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--workspace", default=str(ROOT / "fixtures" / "py-webclient"))
     parser.add_argument("--tokens", type=int, default=48, help="longest model answer")
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="tier name or GGUF path")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
