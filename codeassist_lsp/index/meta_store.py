@@ -44,6 +44,17 @@ CREATE TABLE IF NOT EXISTS edges (source VARCHAR, target VARCHAR, kind VARCHAR);
 _PER_FILE_TABLES = ("chunks", "symbols", "imports", "refs")
 
 
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Undo an open transaction; a failed COMMIT has often ended it, so errors are dropped.
+
+    Raising here would hide the error that made the transaction fail (a full disk).
+    """
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:
+        log.debug("rollback after a failed transaction did nothing", exc_info=True)
+
+
 class IndexCorrupt(Exception):
     """The metadata database cannot be opened or has another schema: rebuild it."""
 
@@ -136,7 +147,7 @@ class MetaStore:
             self._insert(parsed)
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            _rollback(con)
             raise
 
     def _insert(self, parsed: Sequence[tuple[FileRecord, ParsedFile]]) -> None:
@@ -236,7 +247,7 @@ class MetaStore:
                 )
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            _rollback(con)
             raise
 
     def edges(self) -> list[Edge]:
