@@ -28,6 +28,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from codeassist_lsp.errors import CodeAssistError
+from codeassist_lsp.llm.sysinfo import physical_cores
 
 # sentence-transformers and transformers are imported lazily, inside functions, always after
 # these lines: with them set, neither library ever tries to reach a hub.
@@ -168,22 +169,6 @@ def locate_packaged_model(spec: PackagedModel) -> Path:
             f"in {model_dir}); reinstall it with: pip install --force-reinstall {spec.distribution}"
         )
     return model_dir
-
-
-def physical_cores() -> int:
-    """Cores this process may use, counting hyper-threads of one core once."""
-    try:
-        cpus = sorted(os.sched_getaffinity(0))
-    except AttributeError:
-        cpus = list(range(os.cpu_count() or 1))
-    cores: set[str] = set()
-    for cpu in cpus:
-        siblings = Path(f"/sys/devices/system/cpu/cpu{cpu}/topology/thread_siblings_list")
-        try:
-            cores.add(siblings.read_text().strip())
-        except OSError:
-            cores.add(str(cpu))
-    return max(1, len(cores))
 
 
 def _unit_rows(vectors: np.ndarray) -> np.ndarray:

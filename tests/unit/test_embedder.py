@@ -21,7 +21,6 @@ from codeassist_lsp.index.embedder import (
     ensure_onnx_int8,
     locate_packaged_model,
     onnx_cache_name,
-    physical_cores,
     plan_batches,
     prepare_embedder,
 )
@@ -182,10 +181,6 @@ def test_stale_temporary_folders_are_removed(tmp_path: Path) -> None:
     ensure_onnx_int8(SPEC, tmp_path, tmp_path, FakeExport())
     assert not stale.exists()
     assert fresh.exists()
-
-
-def test_physical_cores_is_within_cpu_count() -> None:
-    assert 1 <= physical_cores() <= (os.cpu_count() or 1)
 
 
 def test_import_is_light_and_sets_offline_env() -> None:
