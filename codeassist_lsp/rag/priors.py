@@ -1,10 +1,11 @@
-"""What a result is worth before the question is read: tests and generated text rank lower.
+"""What a result is worth before its text is compared: tests, change logs and prose rank lower.
 
 A plain-English question about behaviour ("how do we retry …") wants the code that does
 it, yet test files repeat every name of that code and match both the keyword and the
 vector ranking. Unless the question is about tests, their fused score is scaled down so
-they remain in the list but below the implementation. Release notes, change logs and
-similar prose that only mention a name get the same treatment.
+they remain in the list but below the implementation. Release notes and change logs,
+which only mention names, get the same treatment; docs a milder one, and none when the
+asker wants to use the code ("how do I …"), which is what docs are for.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import PurePosixPath
 
 TEST_PRIOR = 0.6  # fused score factor for a test file when the question is not about tests
 CHANGELOG_PRIOR = 0.6  # release notes and change logs
+DOC_PRIOR = 0.75  # prose (docs, plain text) when the question asks how the code works
 
 _TEST_DIRS = frozenset(
     {"test", "tests", "__tests__", "spec", "specs", "testing", "testdata", "e2e", "it"}
@@ -27,6 +29,9 @@ _CHANGELOG_FILE = re.compile(
     r"^(changelog|changes|history|news|release[-_]?notes)(\.[a-z]+)?$", re.IGNORECASE
 )
 _TEST_QUESTION = re.compile(r"\b(tests?|testing|tested|spec|specs|fixtures?|mocks?)\b", re.I)
+# "how do I …", "can I …", "how to …": the asker uses the code, and docs answer that well.
+_USAGE_QUESTION = re.compile(r"\b(i|i'm|my|me|how to)\b", re.IGNORECASE)
+_PROSE_KINDS = frozenset({"doc", "text"})
 _CHANGE_QUESTION = re.compile(r"\b(release|changelog|changed|version|history)\b", re.I)
 
 
@@ -46,10 +51,12 @@ def is_changelog_path(path: str) -> bool:
     return bool(parts) and bool(_CHANGELOG_FILE.match(parts[-1]))
 
 
-def path_prior(path: str, question: str) -> float:
-    """A factor in (0, 1] for a result in `path`, given the question asked."""
+def prior(path: str, kind: str, question: str) -> float:
+    """A factor in (0, 1] for a result of `kind` in `path`, given the question asked."""
     if is_test_path(path) and not _TEST_QUESTION.search(question):
         return TEST_PRIOR
     if is_changelog_path(path) and not _CHANGE_QUESTION.search(question):
         return CHANGELOG_PRIOR
+    if kind in _PROSE_KINDS and not _USAGE_QUESTION.search(question):
+        return DOC_PRIOR
     return 1.0

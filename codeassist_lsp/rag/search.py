@@ -19,7 +19,7 @@ import networkx as nx
 from codeassist_lsp.config import SearchSettings
 from codeassist_lsp.index.model import Chunk, symbol_node
 from codeassist_lsp.rag.fusion import Fused, reciprocal_rank_fusion, score_fusion
-from codeassist_lsp.rag.priors import path_prior
+from codeassist_lsp.rag.priors import prior
 from codeassist_lsp.rag.tokens import identifiers_in
 
 log = logging.getLogger(__name__)
@@ -160,7 +160,8 @@ def _fuse(scored: dict[str, list[tuple[str, float]]], settings: SearchSettings) 
 
 def _apply_priors(fused: list[Fused], chunks: dict[str, Chunk], query: str) -> list[Fused]:
     for item in fused:
-        item.score *= path_prior(chunks[item.key].path, query)
+        chunk = chunks[item.key]
+        item.score *= prior(chunk.path, chunk.kind, query)
     return sorted(fused, key=lambda f: (-f.score, f.key))
 
 

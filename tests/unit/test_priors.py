@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from codeassist_lsp.rag.priors import is_changelog_path, is_test_path, path_prior
+from codeassist_lsp.rag.priors import is_changelog_path, is_test_path, prior
 
 
 @pytest.mark.parametrize(
@@ -39,8 +39,15 @@ def test_changelog_paths() -> None:
 
 
 def test_prior_lowers_tests_unless_the_question_is_about_tests() -> None:
-    assert path_prior("tests/test_retry.py", "where do we retry failed requests") < 1.0
-    assert path_prior("tests/test_retry.py", "which tests cover retrying") == 1.0
-    assert path_prior("webclient/retry.py", "where do we retry failed requests") == 1.0
-    assert path_prior("CHANGELOG.md", "what changed in the last release") == 1.0
-    assert path_prior("CHANGELOG.md", "how are tokens refreshed") < 1.0
+    assert prior("tests/test_retry.py", "function", "where do we retry failed requests") < 1.0
+    assert prior("tests/test_retry.py", "function", "which tests cover retrying") == 1.0
+    assert prior("webclient/retry.py", "function", "where do we retry failed requests") == 1.0
+    assert prior("CHANGELOG.md", "doc", "what changed in the last release") == 1.0
+    assert prior("CHANGELOG.md", "doc", "how are tokens refreshed") < 1.0
+
+
+def test_prose_ranks_lower_unless_the_asker_wants_to_use_the_code() -> None:
+    assert prior("README.md", "doc", "how is the cache invalidated") < 1.0
+    assert prior("README.md", "doc", "how do I turn the cache off") == 1.0
+    assert prior("README.md", "doc", "how to configure the cache") == 1.0
+    assert prior("src/cache.py", "function", "how is the cache invalidated") == 1.0
