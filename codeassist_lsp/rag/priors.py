@@ -55,8 +55,8 @@ def prior(path: str, kind: str, question: str) -> float:
     """A factor in (0, 1] for a result of `kind` in `path`, given the question asked."""
     if is_test_path(path) and not _TEST_QUESTION.search(question):
         return TEST_PRIOR
-    if is_changelog_path(path) and not _CHANGE_QUESTION.search(question):
-        return CHANGELOG_PRIOR
+    if is_changelog_path(path):
+        return 1.0 if _CHANGE_QUESTION.search(question) else CHANGELOG_PRIOR
     if kind in _PROSE_KINDS and not _USAGE_QUESTION.search(question):
         return DOC_PRIOR
     return 1.0
