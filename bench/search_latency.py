@@ -247,6 +247,8 @@ def percentile(sorted_values: list[float], q: float) -> float:
 
 
 def du_mb(path: Path) -> float:
+    if path.is_file():
+        return path.stat().st_size / 1e6
     total = 0
     for p in path.rglob("*"):
         try:
@@ -382,9 +384,7 @@ def main() -> None:
     status = index.status()
     store_dir = index.stores.directory
     sizes = {
-        "meta.duckdb": du_mb(store_dir / "meta.duckdb")
-        if (store_dir / "meta.duckdb").is_file()
-        else 0.0,
+        "meta.duckdb": du_mb(store_dir / "meta.duckdb"),
         "lance/": du_mb(store_dir / "lance"),
         "tantivy/": du_mb(store_dir / "tantivy"),
     }
