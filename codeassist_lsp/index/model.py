@@ -74,8 +74,9 @@ class Chunk:
         head = " | ".join(parts)
         if self.signature:
             head += "\n" + self.signature
-        if self.docstring:
-            head += "\n" + self.docstring.strip().splitlines()[0][:200]
+        summary = self.docstring.strip().splitlines()
+        if summary:
+            head += "\n" + summary[0][:200]
         return head
 
 

@@ -51,3 +51,10 @@ def test_module_chunk_without_symbol() -> None:
 
 def test_vector_identity_changes_with_token_budget() -> None:
     assert vector_identity("minilm", 128) != vector_identity("minilm", 64)
+
+
+def test_blank_docstring_is_no_summary() -> None:
+    # numpy's ma/core.py has a docstring of only whitespace; it once stopped a whole index.
+    chunk = _chunk(docstring="   \n  ")
+    assert chunk.header().splitlines()[-1] != ""
+    assert "\n\n" not in embedding_text(chunk)
