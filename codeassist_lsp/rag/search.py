@@ -71,14 +71,32 @@ class SearchSources:
     chunks: Callable[[], dict[str, Chunk]]
     graph: Callable[[], nx.MultiDiGraph] | None = None
     reranker: Reranker | None = None
+    _lookup: tuple[dict[str, Chunk], SymbolLookup] | None = field(default=None, repr=False)
+
+    def symbols(self, chunks: dict[str, Chunk]) -> SymbolLookup:
+        """The lookup for `chunks`, rebuilt only when the index hands out a new chunk map."""
+        if self._lookup is None or self._lookup[0] is not chunks:
+            self._lookup = (chunks, SymbolLookup.build(chunks))
+        return self._lookup[1]
 
 
-def _symbol_index(chunks: dict[str, Chunk]) -> dict[tuple[str, str], str]:
-    index: dict[tuple[str, str], str] = {}
-    for cid, c in chunks.items():
-        if c.symbol:
-            index.setdefault((c.path, c.symbol), cid)
-    return index
+@dataclass
+class SymbolLookup:
+    """Chunks by the symbol they hold, built once per set of chunks (not per query)."""
+
+    by_symbol: dict[tuple[str, str], str]  # (path, qualname) -> chunk id
+    by_name: dict[str, list[str]]  # last name component -> chunk ids
+
+    @classmethod
+    def build(cls, chunks: dict[str, Chunk]) -> SymbolLookup:
+        by_symbol: dict[tuple[str, str], str] = {}
+        for cid, c in chunks.items():
+            if c.symbol:
+                by_symbol.setdefault((c.path, c.symbol), cid)
+        by_name: dict[str, list[str]] = {}
+        for (_path, qualname), cid in by_symbol.items():
+            by_name.setdefault(qualname.rsplit(".", 1)[-1], []).append(cid)
+        return cls(by_symbol, by_name)
 
 
 def _node_key(node: str) -> tuple[str, str] | None:
@@ -93,9 +111,10 @@ def expand_with_graph(
     query: str,
     graph: nx.MultiDiGraph,
     chunks: dict[str, Chunk],
+    symbols: SymbolLookup,
 ) -> list[Fused]:
     """Add callers/callees of the strongest hits and definitions of names in the query."""
-    by_symbol = _symbol_index(chunks)
+    by_symbol = symbols.by_symbol
     items = {f.key: f for f in fused}
     top_score = fused[0].score if fused else 1.0
 
@@ -127,11 +146,9 @@ def expand_with_graph(
             cid = by_symbol.get(key) if key else None
             if cid and cid != hit.key:
                 bump(cid, hit.score * GRAPH_DECAY)
-    names = set(identifiers_in(query))
-    if names:
-        for (_path, qualname), cid in by_symbol.items():
-            if qualname.split(".")[-1] in names:
-                bump(cid, top_score)
+    for name in set(identifiers_in(query)):
+        for cid in symbols.by_name.get(name, ()):
+            bump(cid, top_score)
     return sorted(items.values(), key=lambda f: (-f.score, f.key))
 
 
@@ -187,7 +204,7 @@ def hybrid_search(
         scored["keyword"] = [(cid, score) for cid, score in found if cid in chunks]
     fused = _apply_priors(_fuse(scored, settings), chunks, query)
     if "graph" in modes and settings.graph_expansion and sources.graph is not None and fused:
-        fused = expand_with_graph(fused, query, sources.graph(), chunks)
+        fused = expand_with_graph(fused, query, sources.graph(), chunks, sources.symbols(chunks))
     hits = [SearchHit(f.key, chunks[f.key], f.score, f.why) for f in fused if f.key in chunks]
     if "rerank" in modes and settings.rerank and sources.reranker is not None and hits:
         head = hits[: max(limit * 2, 20)]
