@@ -31,7 +31,7 @@ class IndexSettings:
     max_file_bytes: int = 1_000_000
     exclude: list[str] = field(default_factory=list)
     embedder: str = "minilm"
-    embed_max_tokens: int = 128  # word pieces of each chunk the embedder reads
+    embed_max_tokens: int = 96  # word pieces of each chunk the embedder reads
     threads: int = 0  # 0: one per physical core
     debounce_ms: int = 300
 

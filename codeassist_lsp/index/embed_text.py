@@ -14,14 +14,18 @@ import re
 from pathlib import PurePosixPath
 
 from codeassist_lsp.index.model import Chunk
+from codeassist_lsp.rag.priors import is_test_path
 from codeassist_lsp.rag.tokens import split_identifier
 
 # Bump when embedding_text changes: vectors of an older version are rebuilt, not mixed.
-EMBED_TEXT_VERSION = 2
+EMBED_TEXT_VERSION = 3
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _COMMENT = re.compile(r"^(?:#+|//+|/\*+|\*+|--|;+)\s?(.*?)\s*(?:\*/)?$")
 _DOC_CHARS = 300
 _COMMENT_CHARS = 300
+# Tests are often half of a repository's chunks and rank below the code they test anyway
+# (rag.priors): their name, place and first words are embedded, at a fraction of the cost.
+TEST_TEXT_CHARS = 160
 _PATH_PARTS = 2  # the file name and its folder say where; higher folders rarely add to that
 
 # Keywords of the indexed languages: they say nothing about what a chunk does.
@@ -90,4 +94,5 @@ def embedding_text(chunk: Chunk) -> str:
     if comments:
         lines.append(comments)
     lines.append(_identifier_words(chunk.text))
-    return "\n".join(line for line in lines if line)
+    text = "\n".join(line for line in lines if line)
+    return text[:TEST_TEXT_CHARS] if is_test_path(chunk.path) else text

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from codeassist_lsp.index.embed_text import embedding_text, vector_identity
+from codeassist_lsp.index.embed_text import TEST_TEXT_CHARS, embedding_text, vector_identity
 from codeassist_lsp.index.model import Chunk
 
 CODE = """def backoff_delay(attempt: int, base: float) -> float:
@@ -58,3 +58,10 @@ def test_blank_docstring_is_no_summary() -> None:
     chunk = _chunk(docstring="   \n  ")
     assert chunk.header().splitlines()[-1] != ""
     assert "\n\n" not in embedding_text(chunk)
+
+
+def test_test_files_are_embedded_by_name_and_first_words_only() -> None:
+    code = embedding_text(_chunk())
+    test = embedding_text(_chunk(path="tests/test_retry.py"))
+    assert len(test) <= TEST_TEXT_CHARS < len(code)
+    assert test.startswith("method backoff delay of retry policy in tests test retry.")
