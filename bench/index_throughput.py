@@ -43,6 +43,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from stage_timer import StageTimer  # noqa: E402
+
 import codeassist_lsp.index.indexer as indexer_module  # noqa: E402
 from codeassist_lsp.config import Settings  # noqa: E402
 from codeassist_lsp.index.embedder import create_embedder  # noqa: E402
@@ -61,34 +63,6 @@ STAGES = (
     "lance compact",
     "graph resolve",
 )
-
-
-class StageTimer:
-    """Wall time per stage; a call nested in another timed call counts for the outer one."""
-
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = defaultdict(float)
-        self.calls: dict[str, int] = defaultdict(int)
-        self._depth = 0
-
-    def wrap(self, stage: str, fn: Callable[..., Any]) -> Callable[..., Any]:
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            if self._depth:
-                return fn(*args, **kwargs)
-            self._depth += 1
-            start = time.perf_counter()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                self.seconds[stage] += time.perf_counter() - start
-                self.calls[stage] += 1
-                self._depth -= 1
-
-        return timed
-
-    def reset(self) -> None:
-        self.seconds.clear()
-        self.calls.clear()
 
 
 @contextmanager

@@ -32,13 +32,14 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from stage_timer import StageTimer  # noqa: E402
 
 import codeassist_lsp.rag.search as search_module  # noqa: E402
 from codeassist_lsp.config import Settings  # noqa: E402
@@ -161,28 +162,6 @@ QUERIES = [
 ]
 
 
-class StageTimer:
-    """Wall time per stage of each search; a nested timed call counts for the outer one."""
-
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = defaultdict(float)
-        self._depth = 0
-
-    def wrap(self, stage: str, fn: Callable[..., Any]) -> Callable[..., Any]:
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            if self._depth:
-                return fn(*args, **kwargs)
-            self._depth += 1
-            start = time.perf_counter()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                self.seconds[stage] += time.perf_counter() - start
-                self._depth -= 1
-
-        return timed
-
-
 @contextmanager
 def instrumented(index: WorkspaceIndex, timer: StageTimer) -> Iterator[None]:
     """Timers around the search stages (instance and module attributes, restored after)."""
@@ -195,7 +174,7 @@ def instrumented(index: WorkspaceIndex, timer: StageTimer) -> Iterator[None]:
     for owner, name, stage in instance:
         setattr(owner, name, timer.wrap(stage, getattr(owner, name)))
     module = [
-        ("reciprocal_rank_fusion", "fusion"),
+        ("_fuse", "fusion"),
         ("expand_with_graph", "graph expansion"),
         ("_apply_priors", "path priors"),
         ("_dedupe_overlaps", "dedupe"),

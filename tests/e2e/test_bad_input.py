@@ -19,6 +19,7 @@ from typing import Any
 import duckdb
 import lancedb
 import pytest
+from lsp_requests import request
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcRequestCancelled
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
@@ -29,19 +30,6 @@ from codeassist_lsp.index.text_store import TextStore
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 CLIENTS = pytest.mark.parametrize("spec", ["neovim", "visual-studio-code"])
 SERVE = [sys.executable, "-m", "codeassist_lsp", "serve"]
-
-
-def _plain(value: Any) -> Any:
-    """pygls's client hands custom results back as namedtuples; compare them as JSON."""
-    if hasattr(value, "_asdict"):
-        return {k: _plain(v) for k, v in value._asdict().items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
-async def _request(client: LanguageClient, method: str, params: dict) -> Any:
-    return _plain(await client.protocol.send_request_async(method, params))
 
 
 def _data_dir(tmp_path: Path, embedder_cache: Path) -> Path:
@@ -96,7 +84,7 @@ async def _wait_status(client: LanguageClient, done: Any, timeout: float = 300) 
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while loop.time() < deadline:
-        status = await _request(client, "codeassist/status", {})
+        status = await request(client, "codeassist/status", {})
         if done(status):
             return status
         await asyncio.sleep(0.3)
@@ -207,7 +195,7 @@ async def test_awkward_files_opened_changed_and_saved(
             )
 
         for _ in range(120):
-            hits = await _request(
+            hits = await request(
                 client, "codeassist/search", {"query": "freshly_typed_kumquat", "limit": 3}
             )
             if hits and hits[0]["path"] == "src/empty.py":
@@ -219,9 +207,9 @@ async def test_awkward_files_opened_changed_and_saved(
         assert "not indexing src/huge.py: larger than 1000000 bytes" in logs
         assert "not indexing src/big_unsaved.py: larger than 1000000 bytes" in logs
         assert "not indexing src/not_really_python.py: binary content" in logs
-        hits = await _request(client, "codeassist/search", {"query": "price label", "limit": 5})
+        hits = await request(client, "codeassist/search", {"query": "price label", "limit": 5})
         assert any(h["path"] == "src/latin1_comments.py" for h in hits)
-        status = await _request(client, "codeassist/status", {})
+        status = await request(client, "codeassist/status", {})
         assert status["lastError"] is None
         assert status["workspaces"][0]["files"] == files_before + 1  # new_empty.py
         assert not client.messages or all(
@@ -250,7 +238,7 @@ async def test_an_unavailable_embedder_is_shown_and_the_server_stays_up(
         shown = [m for m in client.messages if m.type == types.MessageType.Error]
         assert shown and "unknown embedder 'word2vec'" in shown[0].message
         assert "Traceback" not in _log_text(client)
-        assert await _request(client, "codeassist/search", {"query": "retry"}) == []
+        assert await request(client, "codeassist/search", {"query": "retry"}) == []
 
 
 @CLIENTS
@@ -274,7 +262,7 @@ async def test_a_full_data_dir_is_shown_and_the_index_keeps_serving(
         await client.workspace_execute_command_async(
             types.ExecuteCommandParams(command="codeassist.reindex")
         )
-        status = await _request(client, "codeassist/status", {})
+        status = await request(client, "codeassist/status", {})
         assert status["lastError"] and "the disk is full" in status["lastError"]
         shown = [m.message for m in client.messages if m.type == types.MessageType.Error]
         assert any("the disk is full" in m for m in shown)
@@ -285,7 +273,7 @@ async def test_a_full_data_dir_is_shown_and_the_index_keeps_serving(
             before["files"],
             before["chunks"],
         )
-        hits = await _request(client, "codeassist/search", {"query": "retry failed requests"})
+        hits = await request(client, "codeassist/search", {"query": "retry failed requests"})
         assert any(h["path"] == "webclient/retry.py" for h in hits)
         # the tmpfs ends with the server: copy the idle index out through its /proc root
         server = client._server
@@ -309,7 +297,7 @@ async def test_search_cancelled_while_indexing(
             "codeassist/search", params, msg_id="search-to-cancel"
         )
         client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="search-to-cancel"))
-        answered = await _request(client, "codeassist/search", params)
+        answered = await request(client, "codeassist/search", params)
         try:
             result = await asyncio.wait_for(asyncio.wrap_future(cancelled), 60)
         except JsonRpcRequestCancelled:
@@ -318,7 +306,7 @@ async def test_search_cancelled_while_indexing(
             raise AssertionError(f"a cancelled search must not fail: {exc!r}") from exc
         assert result is None or isinstance(result, list)
         assert isinstance(answered, list)
-        status = await _request(client, "codeassist/status", {})
+        status = await request(client, "codeassist/status", {})
         assert status["indexing"] and status["lastError"] is None
         status = await _wait_status(client, _indexed)
         assert status["workspaces"][0]["files"] == 160 and status["lastError"] is None

@@ -11,10 +11,10 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import pytest
 import pytest_lsp
+from lsp_requests import request
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
@@ -29,19 +29,6 @@ ENV = {
 }
 
 
-def _plain(value: Any) -> Any:
-    """pygls's client hands custom results back as namedtuples; compare them as JSON."""
-    if hasattr(value, "_asdict"):
-        return {k: _plain(v) for k, v in value._asdict().items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
-async def _request(client: LanguageClient, method: str, params: dict) -> Any:
-    return _plain(await client.protocol.send_request_async(method, params))
-
-
 def _fresh_workspace() -> Path:
     if WORKSPACE.exists():
         shutil.rmtree(WORKSPACE)
@@ -53,7 +40,7 @@ async def _wait_indexed(client: LanguageClient, timeout: float = 240) -> dict:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while loop.time() < deadline:
-        status = await _request(client, "codeassist/status", {})
+        status = await request(client, "codeassist/status", {})
         workspaces = status["workspaces"]
         if workspaces and not status["indexing"] and workspaces[0]["files"] > 0:
             return status
@@ -94,7 +81,7 @@ async def test_search_status_and_progress(client: LanguageClient) -> None:
     assert ws["chunks"] > 10 and ws["symbols"] > 10 and ws["edges"] > 0
     assert status["lastError"] is None
     assert str(RUN_DIR / "data") in ws["storage"]
-    hits = await _request(
+    hits = await request(
         client, "codeassist/search", {"query": "where do we retry failed HTTP requests", "limit": 5}
     )
     assert 0 < len(hits) <= 5
@@ -123,7 +110,7 @@ async def test_edit_is_indexed_without_saving(client: LanguageClient) -> None:
         )
     )
     for _ in range(60):
-        hits = await _request(
+        hits = await request(
             client, "codeassist/search", {"query": "compute_walrus_checksum", "limit": 3}
         )
         if hits and hits[0]["path"] == "webclient/newmodule.py":
@@ -185,5 +172,5 @@ async def test_bad_requests_get_errors_and_the_server_stays_up(client: LanguageC
     body = b'{"jsonrpc": "2.0", "id": 99, "method": '  # truncated JSON
     server.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
     await server.stdin.drain()
-    status = await _request(client, "codeassist/status", {})
+    status = await request(client, "codeassist/status", {})
     assert status["workspaces"][0]["files"] > 0
