@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from codeassist_lsp.index.model import Chunk, Edge, Import, ParsedFile, Reference, Symbol
 
@@ -42,6 +43,76 @@ CREATE TABLE IF NOT EXISTS edges (source VARCHAR, target VARCHAR, kind VARCHAR);
 """
 
 _PER_FILE_TABLES = ("chunks", "symbols", "imports", "refs")
+
+_TEXT, _INT, _BIG = pa.string(), pa.int32(), pa.int64()
+# Arrow column types in the order of each table's columns in `_SCHEMA`.
+_COLUMNS: dict[str, tuple[tuple[str, pa.DataType], ...]] = {
+    "files": (
+        ("path", _TEXT),
+        ("hash", _TEXT),
+        ("mtime_ns", _BIG),
+        ("size", _BIG),
+        ("language", _TEXT),
+        ("n_chunks", _INT),
+        ("n_errors", _INT),
+    ),
+    "chunks": (
+        ("id", _TEXT),
+        ("path", _TEXT),
+        ("start_line", _INT),
+        ("end_line", _INT),
+        ("kind", _TEXT),
+        ("symbol", _TEXT),
+        ("signature", _TEXT),
+        ("docstring", _TEXT),
+        ("parent", _TEXT),
+        ("language", _TEXT),
+        ("text", _TEXT),
+    ),
+    "symbols": (
+        ("path", _TEXT),
+        ("name", _TEXT),
+        ("qualname", _TEXT),
+        ("kind", _TEXT),
+        ("start_line", _INT),
+        ("end_line", _INT),
+        ("signature", _TEXT),
+        ("docstring", _TEXT),
+        ("parent", _TEXT),
+    ),
+    "imports": (
+        ("path", _TEXT),
+        ("module", _TEXT),
+        ("names", _TEXT),
+        ("alias", _TEXT),
+        ("line", _INT),
+    ),
+    "refs": (
+        ("path", _TEXT),
+        ("kind", _TEXT),
+        ("name", _TEXT),
+        ("target", _TEXT),
+        ("source", _TEXT),
+        ("line", _INT),
+    ),
+    "edges": (("source", _TEXT), ("target", _TEXT), ("kind", _TEXT)),
+    "touched": (("path", _TEXT), ("mtime_ns", _BIG), ("size", _BIG)),
+}
+
+
+def _arrow(table: str, rows: Sequence[tuple[Any, ...]]) -> pa.Table:
+    """Rows (at least one) as one Arrow table typed like `table`'s columns."""
+    columns = _COLUMNS[table]
+    values = list(zip(*rows, strict=True))
+    return pa.table(
+        {name: pa.array(col, type=kind) for (name, kind), col in zip(columns, values, strict=True)}
+    )
+
+
+def _append(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Insert rows in one statement: `executemany` costs ~1 ms a row on duckdb 1.4."""
+    if rows:
+        con.from_arrow(_arrow(table, rows)).insert_into(table)
 
 
 def _rollback(con: duckdb.DuckDBPyConnection) -> None:
@@ -129,9 +200,17 @@ class MetaStore:
 
     def touch_files(self, records: Iterable[FileRecord]) -> None:
         """Record a new mtime for files whose content hash did not change."""
-        rows = [(r.mtime_ns, r.size, r.path) for r in records]
-        if rows:
-            self.con.executemany("UPDATE files SET mtime_ns = ?, size = ? WHERE path = ?", rows)
+        rows = [(r.path, r.mtime_ns, r.size) for r in records]
+        if not rows:
+            return
+        self.con.register("touched", _arrow("touched", rows))
+        try:
+            self.con.execute(
+                "UPDATE files SET mtime_ns = t.mtime_ns, size = t.size"
+                " FROM touched t WHERE files.path = t.path"
+            )
+        finally:
+            self.con.unregister("touched")
 
     def replace_files(
         self, parsed: Sequence[tuple[FileRecord, ParsedFile]], removed: Sequence[str]
@@ -196,9 +275,7 @@ class MetaStore:
             ("imports", imports),
             ("refs", refs),
         ):
-            if rows:
-                marks = ", ".join("?" * len(rows[0]))
-                self.con.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+            _append(self.con, table, rows)
 
     def chunks_by_id(self, ids: Sequence[str] | None = None) -> dict[str, Chunk]:
         sql = (
@@ -240,11 +317,7 @@ class MetaStore:
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute("DELETE FROM edges")
-            if edges:
-                con.executemany(
-                    "INSERT INTO edges VALUES (?, ?, ?)",
-                    [(e.source, e.target, e.kind) for e in edges],
-                )
+            _append(con, "edges", [(e.source, e.target, e.kind) for e in edges])
             con.execute("COMMIT")
         except BaseException:
             _rollback(con)
