@@ -30,7 +30,7 @@ from codeassist_lsp.index.files import (
     skip_reason_for,
     walk_workspace,
 )
-from codeassist_lsp.index.graph import graph_from_edges, graph_nodes, resolve_edges
+from codeassist_lsp.index.graph import CodeGraph
 from codeassist_lsp.index.languages import language_for_path
 from codeassist_lsp.index.meta_store import FileRecord
 from codeassist_lsp.index.model import Chunk, ParsedFile
@@ -79,8 +79,11 @@ class Indexer:
         self.stores = stores
         self.settings = settings
         self.embedder = embedder
-        self._graph: nx.MultiDiGraph | None = None
+        self._graph: CodeGraph | None = None
         self._graph_lock = threading.Lock()
+        # Files committed since the graph was resolved; guarded by the stores' lock.
+        self._graph_changes: set[str] = set()
+        self._edges_saved = True  # False after a refused write: store every edge next time
         self._chunks: dict[str, Chunk] | None = None
         try:
             self._reconcile_if_dirty()
@@ -190,7 +193,7 @@ class Indexer:
         except BaseException:
             self._chunks = None
             with self._graph_lock:
-                self._graph = None
+                self._drop_graph()
             raise
 
     def _reconcile_if_dirty(self) -> None:
@@ -243,7 +246,6 @@ class Indexer:
         with self.stores.lock:
             old_ids = meta.chunk_ids(paths)
             meta.set_meta("dirty", "1")
-            meta.set_meta("edges_fresh", "0")
         new_chunks = {c.chunk_id: c for _, pf in parsed for c in pf.chunks}
         fresh = [c for cid, c in new_chunks.items() if cid not in old_ids]
         if fresh:
@@ -251,9 +253,11 @@ class Indexer:
             stats.embedded += len(fresh)
             self.stores.vectors.add([c.chunk_id for c in fresh], [c.path for c in fresh], vectors)
             self.stores.text.write([(c.chunk_id, c.path, c.header(), c.text) for c in fresh])
-        with self.stores.lock:
+        with self.stores.lock:  # one section, so the graph never marks stale edges fresh
+            meta.set_meta("edges_fresh", "0")
             meta.replace_files(parsed, removed)
             meta.touch_files(touched)
+            self._graph_changes.update(paths)
         stale = sorted(old_ids - new_chunks.keys())
         self.stores.vectors.delete_ids(stale)
         self.stores.text.write([], stale)
@@ -271,11 +275,8 @@ class Indexer:
             return ParsedFile(path=path, language="text", chunks=[chunk])
 
     def _finish(self, stats: IndexStats, changed: bool, compact: bool = True) -> None:
-        if changed:
-            with self._graph_lock:
-                self._graph = None
-            if compact:
-                self.stores.vectors.compact()
+        if changed and compact:
+            self.stores.vectors.compact()
         with self.stores.lock:
             counts = self.stores.meta.counts()
         if changed and compact:
@@ -286,31 +287,64 @@ class Indexer:
         stats.edges = counts["edges"]
 
     def graph(self) -> nx.MultiDiGraph:
-        """The code graph; re-resolved from stored facts after the index changed."""
+        """The code graph; after a change only the files it can affect are resolved again."""
         with self._graph_lock:
-            if self._graph is None:
-                self._graph = self._rebuild_graph()
-            return self._graph
+            try:
+                if self._graph is None:
+                    self._graph = self._load_graph()
+                else:
+                    self._update_graph(self._graph)
+            except BaseException:
+                self._drop_graph()  # an update may have stopped half way
+                raise
+            return self._graph.graph
 
-    def _rebuild_graph(self) -> nx.MultiDiGraph:
+    def _drop_graph(self) -> None:
+        """Forget the graph: the next `graph()` loads it from DuckDB (caller holds the lock)."""
+        self._graph = None
+        with self.stores.lock:
+            self._graph_changes.clear()
+
+    def _load_graph(self) -> CodeGraph:
         """Reload stored edges if they are current, else resolve them again and store them."""
         meta = self.stores.meta
         with self.stores.lock:
+            self._graph_changes.clear()  # the facts read now include them
             facts = meta.facts()
             fresh = meta.get_meta("edges_fresh") == "1"
-            edges = meta.edges() if fresh else None
-        if edges is None:
-            edges = resolve_edges(facts)
-            try:
-                with self.stores.lock:
-                    meta.replace_edges(edges)
+            edges = meta.edges_by_path() if fresh else None
+        if edges is not None:
+            return CodeGraph(facts, edges)
+        graph = CodeGraph.resolve(facts)
+        self._save_edges(graph, None)
+        return graph
+
+    def _update_graph(self, graph: CodeGraph) -> None:
+        """Bring the graph up to date with the files committed since it was resolved."""
+        with self.stores.lock:
+            paths = sorted(self._graph_changes)
+            self._graph_changes.clear()
+            facts = {f.path: f for f in self.stores.meta.facts(paths)} if paths else {}
+        if not paths:
+            return
+        redone = graph.update({path: facts.get(path) for path in paths})
+        self._save_edges(graph, redone)
+
+    def _save_edges(self, graph: CodeGraph, paths: set[str] | None) -> None:
+        """Store the edges of `paths` (None: all); a full disk serves the graph unsaved."""
+        meta = self.stores.meta
+        try:
+            with self.stores.lock:
+                meta.replace_edges(graph.edges, paths if self._edges_saved else None)
+                if not self._graph_changes:  # else newer facts are committed already
                     meta.set_meta("edges_fresh", "1")
-            except Exception as exc:  # a full disk: serve the graph now, store it next time
-                clear = refused_write(exc, self.stores.directory)
-                if clear is None:
-                    raise
-                log.warning("the code graph is not saved: %s", clear)
-        return graph_from_edges(edges, graph_nodes(facts))
+            self._edges_saved = True
+        except Exception as exc:
+            clear = refused_write(exc, self.stores.directory)
+            if clear is None:
+                raise
+            self._edges_saved = False
+            log.warning("the code graph is not saved: %s", clear)
 
     def chunks(self) -> dict[str, Chunk]:
         """All chunks DuckDB knows, by id (cached until the index changes)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,9 +21,10 @@ from codeassist_lsp.index.model import Chunk, Edge, Import, ParsedFile, Referenc
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
-_SCHEMA = """
+_EDGE_COLUMNS = "path VARCHAR, source VARCHAR, target VARCHAR, kind VARCHAR"
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 CREATE TABLE IF NOT EXISTS files (
     path VARCHAR PRIMARY KEY, hash VARCHAR, mtime_ns BIGINT, size BIGINT, language VARCHAR,
@@ -39,7 +40,7 @@ CREATE TABLE IF NOT EXISTS imports (
     path VARCHAR, module VARCHAR, names VARCHAR, alias VARCHAR, line INTEGER);
 CREATE TABLE IF NOT EXISTS refs (
     path VARCHAR, kind VARCHAR, name VARCHAR, target VARCHAR, source VARCHAR, line INTEGER);
-CREATE TABLE IF NOT EXISTS edges (source VARCHAR, target VARCHAR, kind VARCHAR);
+CREATE TABLE IF NOT EXISTS edges ({_EDGE_COLUMNS});
 """
 
 _PER_FILE_TABLES = ("chunks", "symbols", "imports", "refs")
@@ -95,7 +96,7 @@ _COLUMNS: dict[str, tuple[tuple[str, pa.DataType], ...]] = {
         ("source", _TEXT),
         ("line", _INT),
     ),
-    "edges": (("source", _TEXT), ("target", _TEXT), ("kind", _TEXT)),
+    "edges": (("path", _TEXT), ("source", _TEXT), ("target", _TEXT), ("kind", _TEXT)),
     "touched": (("path", _TEXT), ("mtime_ns", _BIG), ("size", _BIG)),
 }
 
@@ -156,6 +157,9 @@ def open_database(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
     except duckdb.Error as exc:
         con.close()
         raise IndexCorrupt(f"unreadable metadata in {path}: {exc}") from exc
+    if row is not None and row[0] == "1" and not read_only:
+        _migrate_from_1(con)
+        row = (str(SCHEMA_VERSION),)
     if row is None:
         if read_only:
             con.close()
@@ -165,6 +169,21 @@ def open_database(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
         con.close()
         raise IndexCorrupt(f"index schema {row[0]} is not the current {SCHEMA_VERSION}")
     return con
+
+
+def _migrate_from_1(con: duckdb.DuckDBPyConnection) -> None:
+    """Schema 1 stored edges without the file that produced them. Edges are derived from
+    the stored facts, so they are dropped and resolved again: no re-embedding."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DROP TABLE edges")
+        con.execute(f"CREATE TABLE edges ({_EDGE_COLUMNS})")
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('edges_fresh', '0')")
+        con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION)])
+        con.execute("COMMIT")
+    except BaseException:
+        _rollback(con)
+        raise
 
 
 class MetaStore:
@@ -288,45 +307,66 @@ class MetaStore:
             rows = self.con.execute(sql + " WHERE list_contains(?, id)", [list(ids)]).fetchall()
         return {r[0]: _row_chunk(r) for r in rows}
 
-    def facts(self) -> list[ParsedFile]:
-        """Symbols, imports and references of every file, for resolving the graph."""
+    def facts(self, paths: Sequence[str] | None = None) -> list[ParsedFile]:
+        """Symbols, imports and references of every file (or of `paths`), for resolving
+        the graph."""
+        where, args = ("", []) if paths is None else (" WHERE list_contains(?, path)", [paths])
         out: dict[str, ParsedFile] = {
             p: ParsedFile(path=p, language=lang)
-            for p, lang in self.con.execute("SELECT path, language FROM files").fetchall()
+            for p, lang in self.con.execute(
+                "SELECT path, language FROM files" + where, args
+            ).fetchall()
         }
         for r in self.con.execute(
             "SELECT path, name, qualname, kind, start_line, end_line, signature, docstring, parent"
-            " FROM symbols"
+            " FROM symbols" + where,
+            args,
         ).fetchall():
             if r[0] in out:
                 out[r[0]].symbols.append(Symbol(*r[1:]))
         for r in self.con.execute(
-            "SELECT path, module, names, alias, line FROM imports"
+            "SELECT path, module, names, alias, line FROM imports" + where, args
         ).fetchall():
             if r[0] in out:
                 out[r[0]].imports.append(Import(r[1], tuple(json.loads(r[2])), r[3], r[4]))
         for r in self.con.execute(
-            "SELECT path, kind, name, target, source, line FROM refs"
+            "SELECT path, kind, name, target, source, line FROM refs" + where, args
         ).fetchall():
             if r[0] in out:
                 out[r[0]].references.append(Reference(*r[1:]))
         return list(out.values())
 
-    def replace_edges(self, edges: Sequence[Edge]) -> None:
+    def replace_edges(
+        self, edges: Mapping[str, Sequence[Edge]], paths: Collection[str] | None = None
+    ) -> None:
+        """Store the edges each file produces: of `paths` only, or all (None) in place of
+        every stored edge. One transaction, so a crash leaves the previous edges."""
         con = self.con
         con.execute("BEGIN TRANSACTION")
         try:
-            con.execute("DELETE FROM edges")
-            _append(con, "edges", [(e.source, e.target, e.kind) for e in edges])
+            if paths is None:
+                con.execute("DELETE FROM edges")
+            elif paths:
+                con.execute("DELETE FROM edges WHERE list_contains(?, path)", [list(paths)])
+            rows = [
+                (path, e.source, e.target, e.kind)
+                for path, found in edges.items()
+                if paths is None or path in paths
+                for e in found
+            ]
+            _append(con, "edges", rows)
             con.execute("COMMIT")
         except BaseException:
             _rollback(con)
             raise
 
-    def edges(self) -> list[Edge]:
-        return [
-            Edge(*r) for r in self.con.execute("SELECT source, target, kind FROM edges").fetchall()
-        ]
+    def edges_by_path(self) -> dict[str, list[Edge]]:
+        """Stored edges by the file that produced them (an edge two files produce is in both)."""
+        out: dict[str, list[Edge]] = {}
+        rows = self.con.execute("SELECT path, source, target, kind FROM edges").fetchall()
+        for path, source, target, kind in rows:
+            out.setdefault(path, []).append(Edge(source, target, kind))
+        return out
 
     def symbols(self) -> list[tuple[str, Symbol]]:
         rows = self.con.execute(
@@ -343,9 +383,14 @@ class MetaStore:
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
-        for table in ("files", "chunks", "symbols", "edges"):
+        for name, table in (
+            ("files", "files"),
+            ("chunks", "chunks"),
+            ("symbols", "symbols"),
+            ("edges", "(SELECT DISTINCT source, target, kind FROM edges)"),  # as in the graph
+        ):
             row = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()
-            out[table] = int(row[0]) if row else 0
+            out[name] = int(row[0]) if row else 0
         row = self.con.execute("SELECT coalesce(sum(n_errors), 0) FROM files").fetchone()
         out["syntax_errors"] = int(row[0]) if row else 0
         return out

@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from codeassist_lsp.config import Settings
+from codeassist_lsp.index import graph as graph_module
 from codeassist_lsp.index.embedder import FakeEmbedder
+from codeassist_lsp.index.graph import build_graph, resolve_file_edges
 from codeassist_lsp.index.storage import IndexStorageError, workspace_dir
 from codeassist_lsp.index.workspace import WorkspaceIndex
 
@@ -169,4 +171,53 @@ def test_kill_9_mid_index_keeps_a_consistent_index_and_resumes(
     assert stats.unchanged == 4 and stats.parsed == stats.files - 4
     meta, vectors, text = _all_ids(index)
     assert meta == vectors == text
+    index.close()
+
+
+def _graph_matches_stored_facts(index: WorkspaceIndex) -> None:
+    """The live graph and the stored edges equal a full resolution of the stored facts."""
+    graph = index.indexer.graph()
+    facts = index.stores.meta.facts()
+    full = build_graph(facts)
+    assert dict(graph.nodes(data=True)) == dict(full.nodes(data=True))
+    assert set(graph.edges(keys=True)) == set(full.edges(keys=True))
+    stored = {p: set(e) for p, e in index.stores.meta.edges_by_path().items()}
+    assert stored == {p: set(e) for p, e in resolve_file_edges(facts).items() if e}
+    assert index.stores.meta.get_meta("edges_fresh") == "1"
+
+
+def test_graph_follows_saves_without_resolving_everything(
+    ws: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = _open(ws, settings)
+    index.refresh()
+    resolved: list[str] = []
+    original = graph_module._file_edges
+    monkeypatch.setattr(
+        graph_module, "_file_edges", lambda w, f: resolved.append(f.path) or original(w, f)
+    )
+    retry = ws / "webclient" / "retry.py"
+    edits = [
+        ("webclient/retry.py", retry.read_text().replace("rng = rng or random", "rng = rng")),
+        ("webclient/retry.py", retry.read_text() + "\n\ndef backoff_two():\n    return 1\n"),
+        ("webclient/retry.py", retry.read_text().replace("compute_backoff", "backoff_delay")),
+        ("webclient/cache.py", (ws / "webclient/cache.py").read_text() + "\n\nclass Attempt:\n"),
+        ("webclient/cache.py", None),
+    ]
+    for rel, text in edits:
+        if text is None:
+            (ws / rel).unlink()
+        else:
+            (ws / rel).write_text(text)
+        index.indexer.update_paths([rel])
+        resolved.clear()
+        index.indexer.graph()
+        if rel == "webclient/retry.py":  # body edit, new name, rename: a few files at most
+            assert 1 <= len(resolved) <= 3, resolved
+        _graph_matches_stored_facts(index)
+    edges = index.indexer.graph().number_of_edges()
+    index.close()
+    index = _open(ws, settings)  # loads the stored edges, resolves nothing
+    assert index.indexer.graph().number_of_edges() == edges
+    _graph_matches_stored_facts(index)
     index.close()
