@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import networkx as nx
 
 from codeassist_lsp.config import SearchSettings
-from codeassist_lsp.index.model import Chunk, symbol_node
+from codeassist_lsp.index.model import Chunk
 from codeassist_lsp.rag.fusion import Fused, reciprocal_rank_fusion, score_fusion
 from codeassist_lsp.rag.priors import prior
 from codeassist_lsp.rag.tokens import identifiers_in
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 GRAPH_EDGE_KINDS = frozenset({"calls", "references", "inherits"})
 EXPAND_TOP = 3  # strong hits whose neighbours are pulled in
-GRAPH_DECAY = 0.5  # a neighbour scores this fraction of the hit that led to it
+GRAPH_DECAY = 0.3  # a neighbour scores this fraction of the hit that led to it
 
 
 class Ranker(Protocol):
@@ -71,39 +71,53 @@ class SearchSources:
     chunks: Callable[[], dict[str, Chunk]]
     graph: Callable[[], nx.MultiDiGraph] | None = None
     reranker: Reranker | None = None
-    _lookup: tuple[dict[str, Chunk], SymbolLookup] | None = field(default=None, repr=False)
+    _lookup: tuple[object, object, SymbolLookup] | None = field(default=None, repr=False)
 
-    def symbols(self, chunks: dict[str, Chunk]) -> SymbolLookup:
-        """The lookup for `chunks`, rebuilt only when the index hands out a new chunk map."""
-        if self._lookup is None or self._lookup[0] is not chunks:
-            self._lookup = (chunks, SymbolLookup.build(chunks))
-        return self._lookup[1]
+    def symbols(self, chunks: dict[str, Chunk], graph: nx.MultiDiGraph) -> SymbolLookup:
+        """The lookup for these chunks and graph, rebuilt only when the index hands out new."""
+        cached = self._lookup
+        if cached is None or cached[0] is not chunks or cached[1] is not graph:
+            cached = self._lookup = (chunks, graph, SymbolLookup.build(chunks, graph))
+        return cached[2]
 
 
 @dataclass
 class SymbolLookup:
-    """Chunks by the symbol they hold, built once per set of chunks (not per query)."""
+    """Which chunk holds each graph symbol, built once per chunk map and graph, not per query.
 
-    by_symbol: dict[tuple[str, str], str]  # (path, qualname) -> chunk id
-    by_name: dict[str, list[str]]  # last name component -> chunk ids
+    A chunk may hold several definitions (small neighbours are merged), so symbols are
+    placed by line, not by the one name a chunk carries.
+    """
+
+    chunk_of: dict[str, str]  # symbol node -> id of the chunk holding its first line
+    nodes_in: dict[str, list[str]]  # chunk id -> symbol nodes whose first line it holds
+    by_name: dict[str, list[str]]  # symbol name -> ids of chunks defining it
 
     @classmethod
-    def build(cls, chunks: dict[str, Chunk]) -> SymbolLookup:
-        by_symbol: dict[tuple[str, str], str] = {}
+    def build(cls, chunks: dict[str, Chunk], graph: nx.MultiDiGraph) -> SymbolLookup:
+        spans: dict[str, list[tuple[int, int, str]]] = {}
         for cid, c in chunks.items():
-            if c.symbol:
-                by_symbol.setdefault((c.path, c.symbol), cid)
+            spans.setdefault(c.path, []).append((c.end_line - c.start_line, c.start_line, cid))
+        for found in spans.values():
+            found.sort()  # smallest first: a window inside a big symbol beats the whole
+        chunk_of: dict[str, str] = {}
+        nodes_in: dict[str, list[str]] = {}
         by_name: dict[str, list[str]] = {}
-        for (_path, qualname), cid in by_symbol.items():
-            by_name.setdefault(qualname.rsplit(".", 1)[-1], []).append(cid)
-        return cls(by_symbol, by_name)
-
-
-def _node_key(node: str) -> tuple[str, str] | None:
-    if not node.startswith("sym:") or "::" not in node:
-        return None
-    path, qualname = node[4:].split("::", 1)
-    return path, qualname
+        for node, data in graph.nodes(data=True):
+            if data.get("type") != "symbol":
+                continue
+            line = int(data.get("start_line", 0))
+            holder = next(
+                (c for size, start, c in spans.get(str(data.get("path")), ())
+                 if start <= line <= start + size),
+                None,
+            )  # fmt: skip
+            if holder is None:
+                continue
+            chunk_of[node] = holder
+            nodes_in.setdefault(holder, []).append(node)
+            by_name.setdefault(str(data.get("name")), []).append(holder)
+        return cls(chunk_of, nodes_in, by_name)
 
 
 def expand_with_graph(
@@ -114,7 +128,6 @@ def expand_with_graph(
     symbols: SymbolLookup,
 ) -> list[Fused]:
     """Add callers/callees of the strongest hits and definitions of names in the query."""
-    by_symbol = symbols.by_symbol
     items = {f.key: f for f in fused}
     top_score = fused[0].score if fused else 1.0
 
@@ -128,22 +141,16 @@ def expand_with_graph(
             item.score = max(item.score, score) + score * 0.1
 
     for hit in fused[:EXPAND_TOP]:
-        c = chunks.get(hit.key)
-        if c is None or not c.symbol:
-            continue
-        node = symbol_node(c.path, c.symbol)
-        if node not in graph:
-            continue
         neighbours = set()
-        for _, dst, kind in graph.out_edges(node, data="kind"):
-            if kind in GRAPH_EDGE_KINDS:
-                neighbours.add(dst)
-        for src, _, kind in graph.in_edges(node, data="kind"):
-            if kind in GRAPH_EDGE_KINDS:
-                neighbours.add(src)
+        for node in symbols.nodes_in.get(hit.key, ()):
+            for _, dst, kind in graph.out_edges(node, data="kind"):
+                if kind in GRAPH_EDGE_KINDS:
+                    neighbours.add(dst)
+            for src, _, kind in graph.in_edges(node, data="kind"):
+                if kind in GRAPH_EDGE_KINDS:
+                    neighbours.add(src)
         for other in neighbours:
-            key = _node_key(other)
-            cid = by_symbol.get(key) if key else None
+            cid = symbols.chunk_of.get(other)
             if cid and cid != hit.key:
                 bump(cid, hit.score * GRAPH_DECAY)
     for name in set(identifiers_in(query)):
@@ -204,7 +211,8 @@ def hybrid_search(
         scored["keyword"] = [(cid, score) for cid, score in found if cid in chunks]
     fused = _apply_priors(_fuse(scored, settings), chunks, query)
     if "graph" in modes and settings.graph_expansion and sources.graph is not None and fused:
-        fused = expand_with_graph(fused, query, sources.graph(), chunks, sources.symbols(chunks))
+        graph = sources.graph()
+        fused = expand_with_graph(fused, query, graph, chunks, sources.symbols(chunks, graph))
     hits = [SearchHit(f.key, chunks[f.key], f.score, f.why) for f in fused if f.key in chunks]
     if "rerank" in modes and settings.rerank and sources.reranker is not None and hits:
         head = hits[: max(limit * 2, 20)]

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import networkx as nx
+
+from codeassist_lsp.index.model import Chunk, symbol_node
+from codeassist_lsp.rag.fusion import Fused
+from codeassist_lsp.rag.search import SymbolLookup, expand_with_graph
+
+
+def _chunk(path: str, start: int, end: int, symbol: str | None) -> Chunk:
+    return Chunk(
+        path=path, start_line=start, end_line=end, kind="function", text="x", symbol=symbol
+    )
+
+
+def _graph() -> nx.MultiDiGraph:
+    g = nx.MultiDiGraph()
+    for path, name, line in [("a.py", "parse", 3), ("a.py", "helper", 12), ("b.py", "main", 1)]:
+        g.add_node(
+            symbol_node(path, name),
+            type="symbol", path=path, name=name, qualname=name, start_line=line,
+        )  # fmt: skip
+    g.add_edge(symbol_node("b.py", "main"), symbol_node("a.py", "helper"), kind="calls")
+    return g
+
+
+CHUNKS = {
+    "merged": _chunk("a.py", 1, 20, None),  # parse and helper merged into one chunk
+    "main": _chunk("b.py", 1, 5, "main"),
+}
+
+
+def test_symbols_are_placed_by_line_even_in_merged_chunks() -> None:
+    lookup = SymbolLookup.build(CHUNKS, _graph())
+    assert lookup.by_name["helper"] == ["merged"]
+    assert sorted(lookup.nodes_in["merged"]) == ["sym:a.py::helper", "sym:a.py::parse"]
+    assert lookup.chunk_of["sym:b.py::main"] == "main"
+
+
+def test_callees_of_the_top_hit_are_pulled_in_below_it() -> None:
+    graph = _graph()
+    lookup = SymbolLookup.build(CHUNKS, graph)
+    fused = expand_with_graph([Fused("main", 1.0, ["vector"])], "start up", graph, CHUNKS, lookup)
+    assert [f.key for f in fused] == ["main", "merged"]
+    assert fused[1].why == ["graph"] and fused[1].score < fused[0].score
+
+
+def test_a_definition_named_in_the_question_joins_the_top() -> None:
+    graph = _graph()
+    graph.add_node(
+        symbol_node("a.py", "load_config"),
+        type="symbol", path="a.py", name="load_config", qualname="load_config", start_line=15,
+    )  # fmt: skip
+    lookup = SymbolLookup.build(CHUNKS, graph)
+    fused = expand_with_graph(
+        [Fused("main", 1.0, ["vector"])], "what calls load_config", graph, CHUNKS, lookup
+    )
+    assert fused[0].key == "merged"
