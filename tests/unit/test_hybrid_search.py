@@ -1,0 +1,63 @@
+"""hybrid_search on fixed rankings: fusion, priors and the reranker hook, without an index."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from codeassist_lsp.config import SearchSettings
+from codeassist_lsp.index.model import Chunk
+from codeassist_lsp.rag.search import SearchSources, hybrid_search
+
+
+@dataclass
+class ListRanker:
+    """A ranker that answers every query with the same scored ids (test double)."""
+
+    pairs: list[tuple[str, float]]
+
+    def search(self, query: str, k: int) -> list[tuple[str, float]]:
+        return self.pairs[:k]
+
+
+class FakeReranker:
+    """Named fake for unit tests: prefers shorter texts."""
+
+    def rerank(self, query: str, texts: list[str]) -> list[float]:
+        return [-float(len(t)) for t in texts]
+
+
+CHUNKS = {
+    "other": Chunk("src/log.py", 1, 80, "function", "def log():\n" + "    pass\n" * 79),
+    "impl": Chunk(
+        "src/retry.py", 1, 30, "function", "def retry():\n" + "    pass\n" * 20, symbol="retry"
+    ),
+    "test": Chunk(
+        "tests/test_retry.py", 1, 10, "function", "def test_retry(): pass", symbol="test_retry"
+    ),
+}
+
+
+def _sources(reranker: FakeReranker | None = None) -> SearchSources:
+    return SearchSources(
+        vector=ListRanker([("test", 0.9), ("impl", 0.85), ("other", 0.1)]),
+        keyword=ListRanker([("test", 7.0), ("impl", 6.5), ("other", 1.0)]),
+        chunks=lambda: CHUNKS,
+        reranker=reranker,
+    )
+
+
+def test_tests_rank_below_the_code_unless_asked_for() -> None:
+    hits = hybrid_search("where do we retry", _sources(), SearchSettings())
+    assert [h.chunk_id for h in hits] == ["impl", "test", "other"]
+    hits = hybrid_search("which test covers retry", _sources(), SearchSettings())
+    assert [h.chunk_id for h in hits] == ["test", "impl", "other"]
+
+
+def test_a_reranker_reorders_the_head_and_says_so() -> None:
+    hits = hybrid_search("where do we retry", _sources(FakeReranker()), SearchSettings())
+    assert [h.chunk_id for h in hits] == ["test", "impl", "other"]
+    assert all("rerank" in h.why for h in hits)
+    plain = hybrid_search(
+        "where do we retry", _sources(FakeReranker()), SearchSettings(rerank=False)
+    )
+    assert [h.chunk_id for h in plain] == ["impl", "test", "other"]
