@@ -25,10 +25,8 @@ import json
 import os
 import platform
 import pstats
-import resource
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 from collections import defaultdict
@@ -39,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from stage_timer import StageTimer  # noqa: E402
+from bench_common import StageTimer, code_state, cpu_name, loadavg, rss_mb  # noqa: E402
 
 import codeassist_lsp.rag.search as search_module  # noqa: E402
 from codeassist_lsp.config import Settings  # noqa: E402
@@ -236,50 +234,6 @@ def du_mb(path: Path) -> float:
         except OSError:
             continue
     return total / 1e6
-
-
-def rss_mb() -> tuple[float, float]:
-    """(current, peak) resident set size of this process in MB."""
-    current = 0.0
-    with open("/proc/self/status", encoding="ascii") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                current = int(line.split()[1]) / 1024
-    return current, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def code_state() -> str:
-    """The commit measured, and how many library files differ from it (others edit live)."""
-    try:
-        head = subprocess.run(
-            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(ROOT), "status", "--porcelain", "--", "codeassist_lsp"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-        ).stdout.splitlines()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return f"HEAD {head or '?'} + {len(dirty)} uncommitted files under codeassist_lsp/"
-
-
-def loadavg() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "?"
 
 
 def main() -> None:
