@@ -1,7 +1,7 @@
 """Hybrid code search: vector top-k + BM25 top-k -> fusion -> priors -> graph -> rerank.
 
 Fusion is a weighted sum of min-max normalised scores by default (reciprocal rank
-fusion on request); priors then scale down tests and change logs (`rag.priors`).
+fusion on request); priors then scale down tests, change logs and prose (`rag.priors`).
 
 Every hit says why it was found: "vector", "keyword", "graph" (a caller, callee or
 definition of something a strong hit or the question names) and "rerank".
@@ -124,7 +124,6 @@ def expand_with_graph(
     fused: list[Fused],
     query: str,
     graph: nx.MultiDiGraph,
-    chunks: dict[str, Chunk],
     symbols: SymbolLookup,
 ) -> list[Fused]:
     """Add callers/callees of the strongest hits and definitions of names in the query."""
@@ -212,7 +211,7 @@ def hybrid_search(
     fused = _apply_priors(_fuse(scored, settings), chunks, query)
     if "graph" in modes and settings.graph_expansion and sources.graph is not None and fused:
         graph = sources.graph()
-        fused = expand_with_graph(fused, query, graph, chunks, sources.symbols(chunks, graph))
+        fused = expand_with_graph(fused, query, graph, sources.symbols(chunks, graph))
     hits = [SearchHit(f.key, chunks[f.key], f.score, f.why) for f in fused if f.key in chunks]
     if "rerank" in modes and settings.rerank and sources.reranker is not None and hits:
         head = hits[: max(limit * 2, 20)]

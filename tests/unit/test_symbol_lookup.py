@@ -40,7 +40,7 @@ def test_symbols_are_placed_by_line_even_in_merged_chunks() -> None:
 def test_callees_of_the_top_hit_are_pulled_in_below_it() -> None:
     graph = _graph()
     lookup = SymbolLookup.build(CHUNKS, graph)
-    fused = expand_with_graph([Fused("main", 1.0, ["vector"])], "start up", graph, CHUNKS, lookup)
+    fused = expand_with_graph([Fused("main", 1.0, ["vector"])], "start up", graph, lookup)
     assert [f.key for f in fused] == ["main", "merged"]
     assert fused[1].why == ["graph"] and fused[1].score < fused[0].score
 
@@ -53,6 +53,6 @@ def test_a_definition_named_in_the_question_joins_the_top() -> None:
     )  # fmt: skip
     lookup = SymbolLookup.build(CHUNKS, graph)
     fused = expand_with_graph(
-        [Fused("main", 1.0, ["vector"])], "what calls load_config", graph, CHUNKS, lookup
+        [Fused("main", 1.0, ["vector"])], "what calls load_config", graph, lookup
     )
     assert fused[0].key == "merged"
