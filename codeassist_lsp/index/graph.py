@@ -835,28 +835,6 @@ def _file_edges(workspace: Workspace, f: ParsedFile) -> list[Edge]:
     return list(edges)
 
 
-def dependents(files: Sequence[ParsedFile], changed: Collection[str]) -> set[str]:
-    """The changed paths plus every file importing them, directly or through re-exports:
-    the files whose edges to re-resolve.
-
-    Edges found by a workspace-wide unique name may still shift elsewhere; a full
-    `resolve_edges(files)` now and then settles those.
-    """
-    workspace = Workspace(files)
-    importers: dict[str, set[str]] = defaultdict(set)
-    for f in files:
-        for target in workspace.bindings(f.path)[2]:
-            importers[target].add(f.path)
-    out = set(changed)
-    frontier = list(changed)
-    while frontier:
-        for importer in importers.get(frontier.pop(), ()):
-            if importer not in out:
-                out.add(importer)
-                frontier.append(importer)
-    return out
-
-
 def _structure(workspace: Workspace, f: ParsedFile) -> Iterable[Edge]:
     table = workspace.symbols[f.path]
     for s in f.symbols:

@@ -10,7 +10,6 @@ from codeassist_lsp.index.graph import (
     callees,
     callers,
     definitions_named,
-    dependents,
     graph_from_edges,
     graph_nodes,
     references_to,
@@ -463,14 +462,3 @@ def test_namespace_package_and_notebook_imports() -> None:
     assert (_sym("tools/run.py", "go"), area, "calls") in edges
     assert (file_node("analysis.ipynb"), area, "calls") in edges
     assert (file_node("analysis.ipynb"), file_node("tools/shapes.py"), "imports") in edges
-
-
-def test_dependents_are_the_importers_of_changed_files() -> None:
-    files = _workspace(PYTHON)
-    assert dependents(files, {"app/util.py"}) == {
-        "app/util.py",
-        "app/core.py",
-        "app/__init__.py",
-        "main.py",
-    }
-    assert dependents(files, {"other.py"}) == {"other.py"}
