@@ -12,7 +12,7 @@ import json
 import logging
 import re
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 
@@ -38,11 +38,13 @@ _TARGET_CHARS = 200
 
 # Kinds whose nested functions are methods.
 _CLASS_KINDS = frozenset({"class", "interface", "struct", "enum", "trait", "impl"})
-# Nodes that wrap a definition and belong to its range (decorators, `export`, `type (…)`).
+# Nodes that wrap a definition and belong to its range (decorators, `export`, `declare`,
+# `type (…)`).
 _WRAPPERS = frozenset(
     {
         "decorated_definition",
         "export_statement",
+        "ambient_declaration",
         "type_declaration",
         "const_declaration",
         "var_declaration",
@@ -109,6 +111,8 @@ _UNWRAP_FIELDS: dict[str, tuple[str, ...]] = {
     "pointer_type": ("",),
 }
 _MAX_DOTTED_DEPTH = 24
+# The scope kind of a TypeScript `declare global { … }` block: its names are top-level.
+_GLOBAL = "global"
 _NAME_RE = re.compile(r"[A-Za-z_$][\w$]*")
 _MAGIC_RE = re.compile(r"^(\s*)([%!?])", re.MULTILINE)
 
@@ -209,7 +213,7 @@ def _extract(path: str, text: str, language: str) -> tuple[ParsedFile, list[str]
         symbols=_symbols(src, defs),
         imports=_imports(src, import_nodes),
         references=_references(src, defs, refs),
-        syntax_errors=syntax_errors(root),
+        syntax_errors=syntax_errors(root, ignore=_global_keywords(defs)),
     )
     module_doc = _python_docstring(src, root) if language == "python" else ""
     return parsed, src.lines, module_doc
@@ -229,7 +233,9 @@ def _collect(
         if key in seen:
             continue
         seen.add(key)
-        if head in ("definition", "scope") and "name" in captures:
+        if capture == f"scope.{_GLOBAL}":
+            _add_global(src, node)
+        elif head in ("definition", "scope") and "name" in captures:
             name = src.text(captures["name"][0])
             receiver = src.text(captures["receiver"][0]) if "receiver" in captures else None
             _add_def(src, node, name, kind, receiver, is_scope=head == "scope")
@@ -273,6 +279,23 @@ def _add_def(
     )
 
 
+def _add_global(src: _Source, block: Node) -> None:
+    """A `global { … }` block: a scope that takes what it declares back to the top level."""
+    src.defs.setdefault(
+        block.id,
+        _Def(
+            block,
+            _GLOBAL,
+            _GLOBAL,
+            block.start_byte,
+            block.end_byte,
+            block.start_point.row,
+            _end_row(block),
+            is_scope=True,
+        ),
+    )
+
+
 def _end_row(node: Node) -> int:
     end = node.end_point
     if end.column == 0 and end.row > node.start_point.row:
@@ -292,10 +315,12 @@ def _symbols(src: _Source, defs: list[_Def]) -> list[Symbol]:
         prefix: list[str] = []
         if d.receiver:
             prefix = [d.receiver]
-        elif enclosing is not None:
+        elif enclosing is not None and enclosing.qualname:
             prefix = [enclosing.qualname]
         prefix += parts[:-1]
         d.qualname = ".".join([*prefix, parts[-1] if parts else d.name])
+        if d.kind == _GLOBAL and d.is_scope:
+            d.qualname = ""
         stack.append(d)
         if d.is_scope:
             continue
@@ -352,6 +377,8 @@ def _signature(src: _Source, node: Node) -> str:
     text = src.data[node.start_byte : end].decode("utf-8", "replace")
     text = re.sub(r"\s+", " ", text).strip()
     text = text.replace("( ", "(").replace(" )", ")").rstrip("{").rstrip()
+    if node.parent is not None and node.parent.type == "ambient_declaration":
+        text = f"declare {text}"
     if len(text) > _SIGNATURE_CHARS:
         text = text[: _SIGNATURE_CHARS - 1] + "…"
     return text
@@ -455,7 +482,7 @@ def _references(
         name = _last_name(target)
         if not name:
             continue
-        source = stack[-1].qualname if stack else None
+        source = (stack[-1].qualname if stack else None) or None
         ref = Reference(
             kind=_REFERENCE_KINDS.get(kind, "references"),
             name=name,
@@ -753,14 +780,19 @@ _IMPORT_HANDLERS: dict[str, Callable[[_Source, Node], list[Import]]] = {
 # --- syntax errors ------------------------------------------------------------------
 
 
-def syntax_errors(root: Node, limit: int = MAX_SYNTAX_ERRORS) -> list[tuple[int, str]]:
-    """(line, message) for each ERROR and MISSING node, outermost first."""
+def syntax_errors(
+    root: Node, limit: int = MAX_SYNTAX_ERRORS, ignore: Collection[int] = ()
+) -> list[tuple[int, str]]:
+    """(line, message) for each ERROR and MISSING node, outermost first; nodes whose id
+    is in `ignore` are valid code the grammar cannot read, and are skipped."""
     if not root.has_error:
         return []
     found: list[tuple[int, str]] = []
     stack = [root]
     while stack and len(found) < limit:
         node = stack.pop()
+        if node.id in ignore:
+            continue
         if node.is_missing:
             found.append((node.start_point.row + 1, f"syntax error: missing {node.type!r}"))
         elif node.is_error:
@@ -770,6 +802,21 @@ def syntax_errors(root: Node, limit: int = MAX_SYNTAX_ERRORS) -> list[tuple[int,
         else:
             stack.extend(reversed([c for c in node.children if c.has_error or c.is_missing]))
     return sorted(found)
+
+
+def _global_keywords(defs: list[_Def]) -> set[int]:
+    """The nodes holding the `global` of each `global { … }` inside an ambient module:
+    valid TypeScript that the grammar reads as an error or a statement missing its `;`."""
+    found: set[int] = set()
+    for d in defs:
+        keyword = d.node.prev_sibling if d.kind == _GLOBAL else None
+        if (
+            keyword is not None
+            and keyword.type in ("ERROR", "expression_statement")
+            and keyword.named_child_count == 1  # the `global` alone, nothing else
+        ):
+            found.add(keyword.id)
+    return found
 
 
 # --- markdown and notebooks -------------------------------------------------------------

@@ -300,6 +300,67 @@ def test_typescript_symbols_and_heritage() -> None:
     assert pf.imports == [Import("./model", ("Task",), None, 1)]
 
 
+DTS = _src(
+    """
+    import type { User } from "./user";
+
+    declare module "express" {
+      global {
+        interface Window { app: App }
+        var __DEV__: boolean;
+      }
+      interface Request { user?: User }
+      export const version: string;
+      export function json(): Handler;
+    }
+    declare module "*.svg";
+    declare global {
+      function gtag(...args: any[]): void;
+      namespace NodeJS {
+        interface ProcessEnv { NODE_ENV: string }
+      }
+    }
+    declare namespace Lib {
+      let level: number;
+    }
+    declare const VERSION: string;
+    export {};
+    """
+)
+
+
+def test_typescript_ambient_declarations_are_valid_and_scoped() -> None:
+    pf = parse_source("types/env.d.ts", DTS)
+    assert pf.syntax_errors == []  # `global { … }` inside a module is valid TypeScript
+    express = _sym(pf, "express")
+    assert (express.kind, express.start_line, express.end_line) == ("module", 3, 11)
+    assert express.signature == 'declare module "express"'
+    assert _sym(pf, "express.Request").parent == "express"
+    assert _sym(pf, "express.version").kind == "constant"
+    assert _sym(pf, "express.json").kind == "function"
+    assert _sym(pf, "*.svg").kind == "module"
+    # What `global { … }` declares is top-level, inside a module or not.
+    for qualname, kind in [
+        ("Window", "interface"),
+        ("__DEV__", "constant"),
+        ("gtag", "function"),
+        ("NodeJS", "namespace"),
+        ("NodeJS.ProcessEnv", "interface"),
+        ("Lib.level", "constant"),
+        ("VERSION", "constant"),
+    ]:
+        assert _sym(pf, qualname).kind == kind
+    assert _sym(pf, "Window").parent is None
+    assert _sym(pf, "VERSION").signature == "declare const VERSION: string;"
+    assert ("Window", "App") in _refs(pf, "references")
+    assert ("express.Request", "User") in _refs(pf, "references")
+
+
+def test_exported_variable_without_value_is_a_symbol() -> None:
+    pf = parse_source("src/state.ts", "export let current: number;\nlet local: number;\n")
+    assert [(s.qualname, s.kind) for s in pf.symbols] == [("current", "constant")]
+
+
 def test_tsx_component_use_is_a_call() -> None:
     pf = parse_source("src/view.tsx", "export const View = () => <Card.Body size={2} />;\n")
     assert ("View", "Card.Body") in _calls(pf)

@@ -22,3 +22,43 @@
 (type_alias_declaration value: [(type_identifier) (nested_type_identifier)] @reference.type)
 (generic_type name: (type_identifier) @reference.type)
 (type_arguments (type_identifier) @reference.type)
+
+; Ambient declarations (`.d.ts`). `declare module "x" { … }` is a module named x; the
+; legacy `module A.B { … }` is a namespace.
+(module name: (string (string_fragment) @name)) @definition.module
+(module name: [(identifier) (nested_identifier)] @name) @definition.namespace
+; `declare global { … }`, and `global { … }` inside an ambient module (which the grammar
+; reads as an expression or an error before a block): what they declare is top-level.
+(ambient_declaration "global" (statement_block) @scope.global)
+(module
+  body: (statement_block
+    [(expression_statement (identifier) @_global) (ERROR (identifier) @_global)]
+    .
+    (statement_block) @scope.global)
+  (#eq? @_global "global"))
+; Variables declared ambiently (`declare const VERSION: string`), in ambient and namespace
+; bodies, and exported without a value (`export const x: number;`).
+(ambient_declaration
+  [(variable_declaration (variable_declarator name: (identifier) @name))
+   (lexical_declaration (variable_declarator name: (identifier) @name))] @definition.constant)
+(module
+  body: (statement_block
+    [(variable_declaration (variable_declarator name: (identifier) @name))
+     (lexical_declaration (variable_declarator name: (identifier) @name))] @definition.constant))
+(internal_module
+  body: (statement_block
+    [(variable_declaration (variable_declarator name: (identifier) @name))
+     (lexical_declaration (variable_declarator name: (identifier) @name))] @definition.constant))
+(ambient_declaration
+  (statement_block
+    [(variable_declaration (variable_declarator name: (identifier) @name))
+     (lexical_declaration (variable_declarator name: (identifier) @name))] @definition.constant))
+(module
+  body: (statement_block
+    (statement_block
+      [(variable_declaration (variable_declarator name: (identifier) @name))
+       (lexical_declaration (variable_declarator name: (identifier) @name))] @definition.constant)))
+(export_statement
+  declaration: [(variable_declaration (variable_declarator name: (identifier) @name !value))
+                (lexical_declaration (variable_declarator name: (identifier) @name !value))]
+  @definition.constant)
