@@ -124,7 +124,9 @@ class Workspace:
         top: dict[str, str] = {}
         family = _FAMILY.get(f.language)
         for s in f.symbols:
-            table.setdefault(s.qualname, s)
+            if s.qualname in table:
+                continue  # an overload, a setter, a redefinition: the same node again
+            table[s.qualname] = s
             if s.parent is None:
                 top.setdefault(s.name, s.qualname)
             if family is not None:
@@ -850,26 +852,40 @@ def _structure(workspace: Workspace, f: ParsedFile) -> Iterable[Edge]:
 
 
 def graph_nodes(files: Iterable[ParsedFile]) -> list[tuple[str, dict[str, object]]]:
-    """Node ids with the attributes the graph keeps: what hover and search need."""
+    """Node ids with the attributes the graph keeps: what hover and search need.
+
+    Definitions sharing a qualified name in a file (overloads, a property's getter and
+    setter, a redefinition) are one node, as a reference by name cannot tell them apart:
+    it describes the first and lists the line ranges of all, in file order, as `ranges`.
+    """
     nodes: dict[str, dict[str, object]] = {}
     for f in files:
         nodes[file_node(f.path)] = {"type": "file", "path": f.path, "language": f.language}
+        ranges: dict[str, list[tuple[int, int]]] = {}
         for s in f.symbols:
-            nodes.setdefault(
-                symbol_node(f.path, s.qualname),
-                {
-                    "type": "symbol",
-                    "path": f.path,
-                    "language": f.language,
-                    "name": s.name,
-                    "qualname": s.qualname,
-                    "kind": s.kind,
-                    "start_line": s.start_line,
-                    "end_line": s.end_line,
-                    "signature": s.signature,
-                },
-            )
+            node = symbol_node(f.path, s.qualname)
+            if node not in ranges:
+                ranges[node] = []
+                nodes[node] = _symbol_attributes(f, s, ranges[node])
+            ranges[node].append((s.start_line, s.end_line))
     return list(nodes.items())
+
+
+def _symbol_attributes(
+    f: ParsedFile, s: Symbol, ranges: list[tuple[int, int]]
+) -> dict[str, object]:
+    return {
+        "type": "symbol",
+        "path": f.path,
+        "language": f.language,
+        "name": s.name,
+        "qualname": s.qualname,
+        "kind": s.kind,
+        "start_line": s.start_line,
+        "end_line": s.end_line,
+        "ranges": ranges,
+        "signature": s.signature,
+    }
 
 
 def graph_from_edges(
@@ -1046,7 +1062,8 @@ def definitions_named(graph: nx.MultiDiGraph, name: str) -> list[str]:
 
 
 def symbol_at(graph: nx.MultiDiGraph, path: str, line: int) -> str | None:
-    """The innermost symbol of a file whose range holds a 1-based line."""
+    """The innermost symbol of a file with a definition (of its `ranges`) holding a
+    1-based line."""
     best: str | None = None
     best_size = 0
     frontier = [file_node(path)]
@@ -1058,10 +1075,11 @@ def symbol_at(graph: nx.MultiDiGraph, path: str, line: int) -> str | None:
             if kind not in ("defines", "contains"):
                 continue
             data = graph.nodes[child]
-            start, end = data.get("start_line", 0), data.get("end_line", 0)
-            if data.get("path") == path and start <= line <= end:
-                size = end - start
-                if best is None or size <= best_size:
-                    best, best_size = child, size
+            if data.get("path") != path:
+                continue
+            sizes = [end - start for start, end in data.get("ranges", ()) if start <= line <= end]
+            if sizes:
+                if best is None or min(sizes) <= best_size:
+                    best, best_size = child, min(sizes)
                 frontier.append(child)
     return best

@@ -106,11 +106,12 @@ def references(
     """Uses of the symbol `target`: references by name that resolve to it.
 
     A use counts when the graph links its enclosing symbol (or file) to the target, or when
-    the name is defined only once in the workspace.
+    the name is defined only once in the workspace (overloads of one qualified name in one
+    file, a getter and its setter, count once: they are one graph node).
     """
     path, sym = target
     node = symbol_node(path, sym.qualname)
-    unique = sum(1 for _, s in symbols if s.name == sym.name) == 1
+    unique = len({symbol_node(p, s.qualname) for p, s in symbols if s.name == sym.name}) == 1
     callers = {src for src, _ in graph.in_edges(node)} if node in graph else set()
     out = []
     for ref_path, ref in refs:

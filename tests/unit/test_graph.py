@@ -462,3 +462,53 @@ def test_namespace_package_and_notebook_imports() -> None:
     assert (_sym("tools/run.py", "go"), area, "calls") in edges
     assert (file_node("analysis.ipynb"), area, "calls") in edges
     assert (file_node("analysis.ipynb"), file_node("tools/shapes.py"), "imports") in edges
+
+
+def test_overloads_and_setters_are_one_node_with_every_range() -> None:
+    files = _workspace(
+        {
+            "types/global.d.ts": """
+                declare function gtag(kind: "config", id: string): void;
+                declare function gtag(kind: "event", name: string): void;
+            """,
+            "web/app.ts": """
+                export function track(name: string) {
+                  gtag("event", name);
+                }
+            """,
+            "box.py": """
+                class Box:
+                    @property
+                    def size(self):
+                        return self._size
+
+                    @size.setter
+                    def size(self, value):
+                        self._size = value
+            """,
+            "Repo.java": """
+                class Repo {
+                    void save(int id) { }
+                    void save(String name) { }
+                }
+            """,
+            "Service.java": """
+                class Service {
+                    void run(Repo repo) { repo.save(1); }
+                }
+            """,
+        }
+    )
+    graph = build_graph(files)
+    gtag = _sym("types/global.d.ts", "gtag")
+    save = _sym("Repo.java", "Repo.save")
+    size = _sym("box.py", "Box.size")
+    # Two definitions of one name are not an ambiguous name: calls still resolve.
+    assert callers(graph, gtag) == [_sym("web/app.ts", "track")]
+    assert callers(graph, save) == [_sym("Service.java", "Service.run")]
+    assert graph.nodes[gtag]["ranges"] == [(1, 1), (2, 2)]
+    assert graph.nodes[size]["ranges"] == [(2, 4), (6, 8)]
+    assert (graph.nodes[size]["start_line"], graph.nodes[size]["end_line"]) == (2, 4)
+    assert symbol_at(graph, "box.py", 8) == size  # in the setter, not just in the class
+    assert symbol_at(graph, "box.py", 5) == _sym("box.py", "Box")
+    assert symbol_at(graph, "Repo.java", 3) == save

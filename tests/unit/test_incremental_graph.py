@@ -127,6 +127,23 @@ def test_duplicate_global_name_makes_the_guess_ambiguous_and_back() -> None:
     assert _has_edge(state, MAIN, target)
 
 
+def test_added_and_removed_overload_keeps_the_edge_and_every_range() -> None:
+    target = symbol_node("pkg/util.py", "unique_helper")
+    text = BASE["pkg/util.py"] + "\n\n        def unique_helper(x):\n            return x\n"
+    before, changed = _edit("pkg/util.py", text)
+    state, _ = _update(before, changed)
+    assert _has_edge(state, MAIN, target)  # a redefinition in one file is not ambiguous
+    assert state.graph.nodes[target]["ranges"] == [(1, 2), (9, 10)]
+    # dropping the first definition leaves the second as the node's only range
+    only_second = dataclasses.replace(
+        changed["pkg/util.py"],
+        symbols=[s for s in changed["pkg/util.py"].symbols if s.start_line != 1],
+    )
+    state, _ = _update({**before, **changed}, {"pkg/util.py": only_second})
+    assert _has_edge(state, MAIN, target)
+    assert state.graph.nodes[target]["ranges"] == [(9, 10)]
+
+
 def test_method_added_to_a_base_class_reaches_calls_through_a_subclass() -> None:
     text = BASE["pkg/base.py"] + "\n            def greet(self):\n                return 2\n"
     state, redone = _update(*_edit("pkg/base.py", text))
@@ -202,7 +219,8 @@ def file_nodes(state: CodeGraph) -> set[str]:
 
 
 def _mutations(f: ParsedFile, names: list[str], rng: random.Random) -> list[ParsedFile]:
-    """Symbol-level edits of one file's facts: drop, rename, duplicate a name from elsewhere."""
+    """Symbol-level edits of one file's facts: drop, rename, duplicate a name from elsewhere,
+    define a name of the file twice (before or after the first)."""
     out: list[ParsedFile] = []
     if f.symbols:
         victim = rng.choice(f.symbols)
@@ -221,6 +239,10 @@ def _mutations(f: ParsedFile, names: list[str], rng: random.Random) -> list[Pars
     name = rng.choice(names)
     extra = Symbol(name, name, "function", 9000, 9001)
     out.append(dataclasses.replace(f, symbols=[*f.symbols, extra]))
+    if f.symbols:  # an overload: a second definition of a qualified name of the file
+        twin = dataclasses.replace(rng.choice(f.symbols), start_line=9100, end_line=9101)
+        out.append(dataclasses.replace(f, symbols=[*f.symbols, twin]))
+        out.append(dataclasses.replace(f, symbols=[twin, *f.symbols]))
     return out
 
 
