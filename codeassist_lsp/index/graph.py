@@ -32,6 +32,10 @@ from codeassist_lsp.index.model import (
 
 log = logging.getLogger(__name__)
 
+# Bump when resolution changes the edges of unchanged facts: stored edges resolved by
+# another version are resolved again (see `MetaStore.edges_current`).
+RESOLUTION_VERSION = 2
+
 
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())

@@ -3,6 +3,11 @@
 DuckDB is the source of truth for what the index holds. The vector and keyword stores may
 briefly hold rows that DuckDB does not (after a crash between writes); search keeps only
 chunk ids that DuckDB knows, so a `kill -9` leaves the previous consistent state.
+
+Edges are derived from the facts. Each commit of facts advances a generation counter in
+its own transaction, and edges record the generation (and resolver version) they were
+resolved for in theirs, so no crash between two commits can leave stale edges that look
+current.
 """
 
 from __future__ import annotations
@@ -17,11 +22,14 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from codeassist_lsp.index.graph import RESOLUTION_VERSION
 from codeassist_lsp.index.model import Chunk, Edge, Import, ParsedFile, Reference, Symbol
 
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 2
+_FACTS_GENERATION = "facts_generation"  # advanced by every commit of facts
+_EDGES_RESOLVED_FOR = "edges_resolved_for"  # "<facts generation>/<resolution version>"
 
 _EDGE_COLUMNS = "path VARCHAR, source VARCHAR, target VARCHAR, kind VARCHAR"
 _SCHEMA = f"""
@@ -178,7 +186,7 @@ def _migrate_from_1(con: duckdb.DuckDBPyConnection) -> None:
     try:
         con.execute("DROP TABLE edges")
         con.execute(f"CREATE TABLE edges ({_EDGE_COLUMNS})")
-        con.execute("INSERT OR REPLACE INTO meta VALUES ('edges_fresh', '0')")
+        con.execute("DELETE FROM meta WHERE key = ?", [_EDGES_RESOLVED_FOR])
         con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION)])
         con.execute("COMMIT")
     except BaseException:
@@ -243,6 +251,7 @@ class MetaStore:
                 for table in (*_PER_FILE_TABLES, "files"):
                     con.execute(f"DELETE FROM {table} WHERE list_contains(?, path)", [paths])
             self._insert(parsed)
+            self.set_meta(_FACTS_GENERATION, str(self._facts_generation() + 1))
             con.execute("COMMIT")
         except BaseException:
             _rollback(con)
@@ -336,11 +345,30 @@ class MetaStore:
                 out[r[0]].references.append(Reference(*r[1:]))
         return list(out.values())
 
+    def _facts_generation(self) -> int:
+        return int(self.get_meta(_FACTS_GENERATION) or 0)
+
+    def _resolved_for(self) -> str:
+        return f"{self._facts_generation()}/{RESOLUTION_VERSION}"
+
+    def edges_current(self) -> bool:
+        """Whether the stored edges were resolved, by this resolver, from the stored facts."""
+        return self.get_meta(_EDGES_RESOLVED_FOR) == self._resolved_for()
+
     def replace_edges(
-        self, edges: Mapping[str, Sequence[Edge]], paths: Collection[str] | None = None
+        self,
+        edges: Mapping[str, Sequence[Edge]],
+        paths: Collection[str] | None = None,
+        *,
+        current: bool = False,
     ) -> None:
         """Store the edges each file produces: of `paths` only, or all (None) in place of
-        every stored edge. One transaction, so a crash leaves the previous edges."""
+        every stored edge. One transaction, so a crash leaves the previous edges.
+
+        `current`: with these stored, all edges are those of the facts stored now. It is
+        recorded in the same transaction, so `edges_current` holds until facts change;
+        without it, stored edges no longer count as current.
+        """
         con = self.con
         con.execute("BEGIN TRANSACTION")
         try:
@@ -355,6 +383,10 @@ class MetaStore:
                 for e in found
             ]
             _append(con, "edges", rows)
+            if current:
+                self.set_meta(_EDGES_RESOLVED_FOR, self._resolved_for())
+            else:
+                con.execute("DELETE FROM meta WHERE key = ?", [_EDGES_RESOLVED_FOR])
             con.execute("COMMIT")
         except BaseException:
             _rollback(con)
