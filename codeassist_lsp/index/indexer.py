@@ -254,7 +254,6 @@ class Indexer:
             self.stores.vectors.add([c.chunk_id for c in fresh], [c.path for c in fresh], vectors)
             self.stores.text.write([(c.chunk_id, c.path, c.header(), c.text) for c in fresh])
         with self.stores.lock:  # one section, so the graph never marks stale edges fresh
-            meta.set_meta("edges_fresh", "0")
             meta.replace_files(parsed, removed)
             meta.touch_files(touched)
             self._graph_changes.update(paths)
@@ -311,7 +310,7 @@ class Indexer:
         with self.stores.lock:
             self._graph_changes.clear()  # the facts read now include them
             facts = meta.facts()
-            fresh = meta.get_meta("edges_fresh") == "1"
+            fresh = meta.edges_current()
             edges = meta.edges_by_path() if fresh else None
         if edges is not None:
             return CodeGraph(facts, edges)
@@ -335,9 +334,9 @@ class Indexer:
         meta = self.stores.meta
         try:
             with self.stores.lock:
-                meta.replace_edges(graph.edges, paths if self._edges_saved else None)
-                if not self._graph_changes:  # else newer facts are committed already
-                    meta.set_meta("edges_fresh", "1")
+                stored = paths if self._edges_saved else None
+                # not current when newer facts are committed already
+                meta.replace_edges(graph.edges, stored, current=not self._graph_changes)
             self._edges_saved = True
         except Exception as exc:
             clear = refused_write(exc, self.stores.directory)

@@ -183,7 +183,51 @@ def _graph_matches_stored_facts(index: WorkspaceIndex) -> None:
     assert set(graph.edges(keys=True)) == set(full.edges(keys=True))
     stored = {p: set(e) for p, e in index.stores.meta.edges_by_path().items()}
     assert stored == {p: set(e) for p, e in resolve_file_edges(facts).items() if e}
-    assert index.stores.meta.get_meta("edges_fresh") == "1"
+    assert index.stores.meta.edges_current()
+
+
+KILLED_AFTER_FACTS = textwrap.dedent(
+    """
+    import os, sys
+    from pathlib import Path
+    from codeassist_lsp.config import Settings
+    from codeassist_lsp.index import meta_store
+    from codeassist_lsp.index.embedder import FakeEmbedder
+    from codeassist_lsp.index.workspace import WorkspaceIndex
+
+    original = meta_store.MetaStore.replace_files
+
+    def commit_then_die(self, parsed, removed):
+        original(self, parsed, removed)
+        os.kill(os.getpid(), 9)  # facts committed; nothing after them is written
+
+    meta_store.MetaStore.replace_files = commit_then_die
+    index = WorkspaceIndex(Path(sys.argv[1]), Settings(data_dir=Path(sys.argv[2])), FakeEmbedder())
+    index.indexer.update_paths(["webclient/retry.py"])
+    """
+)
+
+
+def test_kill_9_after_committing_facts_leaves_no_stale_edges(ws: Path, settings: Settings) -> None:
+    index = _open(ws, settings)
+    index.refresh()
+    assert index.stores.meta.edges_current()
+    index.close()
+    retry = ws / "webclient" / "retry.py"
+    retry.write_text(retry.read_text().replace("compute_backoff", "backoff_delay"))
+    proc = subprocess.run(
+        [sys.executable, "-c", KILLED_AFTER_FACTS, str(ws), str(settings.data_dir)],
+        capture_output=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        timeout=300,
+    )
+    assert proc.returncode == -9, proc.stderr.decode()[-2000:]
+    index = _open(ws, settings)
+    assert not index.stores.meta.edges_current()
+    _graph_matches_stored_facts(index)  # the renamed function's edges are resolved again
+    graph = index.indexer.graph()
+    assert any("backoff_delay" in node for node in graph)
+    index.close()
 
 
 def test_graph_follows_saves_without_resolving_everything(
