@@ -5,12 +5,19 @@ Fixture workspaces come from `fixtures/eval/*.json`; third-party projects from
 tarball) into a cache folder on first use. A result counts as a hit when it lies in an
 expected file and its line range overlaps an expected range.
 
+A second table scores identifier queries, the other way people search code: for up to 40
+definitions per workspace (functions, methods, classes outside tests, chosen by a hash of
+their name), the query is the bare name, or `Class.method` for a method, and the expected
+hit is the definition. Names defined more than once in the workspace are left out, since
+the query cannot say which one is meant.
+
     python bench/retrieval_eval.py [--only NAME] [--no-thirdparty] [--embedder minilm]
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -28,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 from codeassist_lsp.config import Settings  # noqa: E402
 from codeassist_lsp.index.embedder import create_embedder  # noqa: E402
 from codeassist_lsp.index.workspace import WorkspaceIndex  # noqa: E402
+from codeassist_lsp.rag.priors import is_test_path  # noqa: E402
 from codeassist_lsp.rag.search import SearchHit  # noqa: E402
 
 MODES = {
@@ -36,6 +44,8 @@ MODES = {
     "vector": frozenset({"vector"}),
 }
 K = 5
+IDENTIFIER_QUERIES = 40
+DEFINITION_KINDS = frozenset({"function", "method", "class"})
 CACHE = Path(os.environ.get("CODEASSIST_BENCH_CACHE", Path.home() / ".cache" / "codeassist-bench"))
 
 
@@ -125,6 +135,81 @@ def evaluate(
     return rr / n, found / n, misses
 
 
+def identifier_questions(index: WorkspaceIndex) -> list[dict]:
+    """Queries naming one definition each: `name`, or `Class.method` for methods."""
+    graph = index.sources.graph() if index.sources.graph else None
+    if graph is None:
+        return []
+    defs = [
+        data
+        for _, data in graph.nodes(data=True)
+        if data.get("type") == "symbol"
+        and data.get("kind") in DEFINITION_KINDS
+        and not is_test_path(str(data.get("path")))
+        and not str(data.get("name", "")).startswith("__")
+    ]
+    counts: dict[str, int] = {}
+    for d in defs:
+        for key in {str(d["name"]), str(d["qualname"])}:
+            counts[key] = counts.get(key, 0) + 1
+    questions = []
+    for d in defs:
+        query = str(d["qualname"]) if d.get("kind") == "method" else str(d["name"])
+        if counts.get(query) != 1:
+            continue
+        questions.append(
+            {
+                "id": query,
+                "question": query,
+                "expected": [
+                    {"path": d["path"], "start_line": d["start_line"], "end_line": d["end_line"]}
+                ],
+            }
+        )
+    questions.sort(key=lambda q: hashlib.sha256(q["id"].encode()).hexdigest())
+    return questions[:IDENTIFIER_QUERIES]
+
+
+class Table:
+    """Rows of MRR@5 / R@5 per workspace and mode, with question-weighted totals."""
+
+    def __init__(self, title: str) -> None:
+        self.title = title
+        self.rows: list[str] = []
+        self.totals = {m: [0.0, 0.0, 0] for m in MODES}
+
+    def add(
+        self, index: WorkspaceIndex, name: str, questions: list[dict], note: str, show_misses: bool
+    ) -> None:
+        row = f"{name:<22} {len(questions):>4}  "
+        cells = []
+        for mode, flags in MODES.items():
+            mrr, recall, misses = evaluate(index, questions, flags)
+            t = self.totals[mode]
+            t[0] += mrr * len(questions)
+            t[1] += recall * len(questions)
+            t[2] += len(questions)
+            cells.append(f"{mrr:>12.3f} {recall:>5.2f}")
+            if show_misses and mode == "hybrid" and misses:
+                print(f"  {name} misses: {', '.join(misses)}", file=sys.stderr)
+        self.rows.append(row + "  ".join(cells) + note)
+
+    def print(self) -> None:
+        print(f"\n{self.title}")
+        print(
+            f"{'workspace':<22} {'qs':>4}  "
+            + "  ".join(f"{m + ' MRR@5':>12} {'R@5':>5}" for m in MODES)
+        )
+        for row in self.rows:
+            print(row)
+        cells = []
+        for mode in MODES:
+            t = self.totals[mode]
+            n = max(t[2], 1)
+            cells.append(f"{t[0] / n:>12.3f} {t[1] / n:>5.2f}")
+        print(f"{'overall':<22} {self.totals['hybrid'][2]:>4}  " + "  ".join(cells))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--only")
@@ -135,36 +220,23 @@ def main() -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="codeassist-eval-"))
     settings = Settings(data_dir=data_dir)
     embedder = create_embedder(args.embedder, CACHE / "embedders")
-    totals = {m: [0.0, 0.0, 0] for m in MODES}
-    print(
-        f"{'workspace':<22} {'files':>5} {'chunks':>6} {'qs':>3}  "
-        + "  ".join(f"{m + ' MRR@5':>12} {'R@5':>5}" for m in MODES)
-    )
+    questions = Table("plain-English questions (fixtures/eval, bench/thirdparty)")
+    identifiers = Table(f"identifier queries (up to {IDENTIFIER_QUERIES} definitions each)")
     try:
         for suite in load_suites(args.only, not args.no_thirdparty):
             index = WorkspaceIndex(suite.root, settings, embedder)
             start = time.perf_counter()
             stats = index.refresh()
-            elapsed = time.perf_counter() - start
-            row = f"{suite.name:<22} {stats.files:>5} {stats.chunks:>6} {len(suite.questions):>3}  "
-            cells = []
-            for mode, flags in MODES.items():
-                mrr, recall, misses = evaluate(index, suite.questions, flags)
-                t = totals[mode]
-                t[0] += mrr * len(suite.questions)
-                t[1] += recall * len(suite.questions)
-                t[2] += len(suite.questions)
-                cells.append(f"{mrr:>12.3f} {recall:>5.2f}")
-                if args.show_misses and mode == "hybrid" and misses:
-                    print(f"  misses: {', '.join(misses)}", file=sys.stderr)
-            print(row + "  ".join(cells) + f"   (indexed in {elapsed:.1f}s)")
+            note = (
+                f"   ({stats.files} files, {stats.chunks} chunks,"
+                f" indexed in {time.perf_counter() - start:.1f}s)"
+            )
+            questions.add(index, suite.name, suite.questions, note, args.show_misses)
+            named = identifier_questions(index)
+            identifiers.add(index, suite.name, named, "", args.show_misses)
             index.close()
-        cells = []
-        for mode in MODES:
-            t = totals[mode]
-            n = max(t[2], 1)
-            cells.append(f"{t[0] / n:>12.3f} {t[1] / n:>5.2f}")
-        print(f"{'overall':<22} {'':>5} {'':>6} {totals['hybrid'][2]:>3}  " + "  ".join(cells))
+        questions.print()
+        identifiers.print()
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
 

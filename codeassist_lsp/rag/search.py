@@ -20,13 +20,19 @@ from codeassist_lsp.config import SearchSettings
 from codeassist_lsp.index.model import Chunk
 from codeassist_lsp.rag.fusion import Fused, reciprocal_rank_fusion, score_fusion
 from codeassist_lsp.rag.priors import prior
-from codeassist_lsp.rag.tokens import identifiers_in
+from codeassist_lsp.rag.tokens import names_in
 
 log = logging.getLogger(__name__)
 
 GRAPH_EDGE_KINDS = frozenset({"calls", "references", "inherits"})
 EXPAND_TOP = 3  # strong hits whose neighbours are pulled in
 GRAPH_DECAY = 0.3  # a neighbour scores this fraction of the hit that led to it
+# A definition the query names goes above the best hit: by this factor of its score for a
+# qualified name ("Store.get"), by the smaller one for a bare name ("get"), and not at
+# all when the bare name has more definitions than MAX_NAMED_DEFINITIONS (`__init__`).
+QUALNAME_BOOST = 1.3
+NAME_BOOST = 1.15
+MAX_NAMED_DEFINITIONS = 5
 
 
 class Ranker(Protocol):
@@ -92,6 +98,7 @@ class SymbolLookup:
     chunk_of: dict[str, str]  # symbol node -> id of the chunk holding its first line
     nodes_in: dict[str, list[str]]  # chunk id -> symbol nodes whose first line it holds
     by_name: dict[str, list[str]]  # symbol name -> ids of chunks defining it
+    by_qualname: dict[str, list[str]]  # qualified name ("Class.method") -> the same
 
     @classmethod
     def build(cls, chunks: dict[str, Chunk], graph: nx.MultiDiGraph) -> SymbolLookup:
@@ -103,6 +110,7 @@ class SymbolLookup:
         chunk_of: dict[str, str] = {}
         nodes_in: dict[str, list[str]] = {}
         by_name: dict[str, list[str]] = {}
+        by_qualname: dict[str, list[str]] = {}
         for node, data in graph.nodes(data=True):
             if data.get("type") != "symbol":
                 continue
@@ -117,7 +125,20 @@ class SymbolLookup:
             chunk_of[node] = holder
             nodes_in.setdefault(holder, []).append(node)
             by_name.setdefault(str(data.get("name")), []).append(holder)
-        return cls(chunk_of, nodes_in, by_name)
+            by_qualname.setdefault(str(data.get("qualname")), []).append(holder)
+        return cls(chunk_of, nodes_in, by_name, by_qualname)
+
+    def definitions(self, name: str) -> tuple[list[str], float]:
+        """Chunks defining `name` (qualified or bare) and how far above the top they go."""
+        if "." in name:
+            found = self.by_qualname.get(name)
+            if found:
+                return found, QUALNAME_BOOST
+            name = name.rsplit(".", 1)[-1]
+        found = self.by_name.get(name, [])
+        if len(set(found)) > MAX_NAMED_DEFINITIONS:
+            return [], 0.0
+        return found, NAME_BOOST
 
 
 def expand_with_graph(
@@ -126,9 +147,8 @@ def expand_with_graph(
     graph: nx.MultiDiGraph,
     symbols: SymbolLookup,
 ) -> list[Fused]:
-    """Add callers/callees of the strongest hits and definitions of names in the query."""
+    """Add callers/callees of the strongest hits and put definitions the query names on top."""
     items = {f.key: f for f in fused}
-    top_score = fused[0].score if fused else 1.0
 
     def bump(cid: str, score: float) -> None:
         item = items.get(cid)
@@ -152,9 +172,14 @@ def expand_with_graph(
             cid = symbols.chunk_of.get(other)
             if cid and cid != hit.key:
                 bump(cid, hit.score * GRAPH_DECAY)
-    for name in set(identifiers_in(query)):
-        for cid in symbols.by_name.get(name, ()):
-            bump(cid, top_score)
+    best = max((item.score for item in items.values()), default=1.0)
+    for name in set(names_in(query)):
+        found, boost = symbols.definitions(name)
+        for cid in found:
+            item = items.setdefault(cid, Fused(cid, 0.0))
+            if "graph" not in item.why:
+                item.why.append("graph")
+            item.score = max(item.score, best * boost)
     return sorted(items.values(), key=lambda f: (-f.score, f.key))
 
 

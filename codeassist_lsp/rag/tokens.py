@@ -21,6 +21,9 @@ STOP_WORDS = frozenset(
 )
 
 
+SHORT_QUERY_WORDS = 2
+
+
 def split_identifier(word: str) -> list[str]:
     """`parseHTTPResponse_v2` -> ['parse', 'http', 'response', 'v2' parts...]."""
     parts: list[str] = []
@@ -49,10 +52,25 @@ def query_terms(text: str) -> list[str]:
 
 
 def identifiers_in(text: str) -> list[str]:
-    """Tokens of a question that look like code identifiers (snake_case, camelCase, dotted)."""
+    """Tokens of a question that look like code identifiers (snake_case, camelCase, dotted).
+
+    Dotted names are kept whole ("Client.sendRequest"), so the caller can match a method
+    of one class rather than every method of that name.
+    """
     found = []
     for token in re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", text):
-        name = token.rstrip(".").split(".")[-1]
-        if "_" in name or re.search(r"[a-z][A-Z]", name) or "." in token.rstrip("."):
-            found.append(name)
+        token = token.strip(".")
+        name = token.split(".")[-1]
+        if "_" in name or re.search(r"[a-z][A-Z]", name) or "." in token:
+            found.append(token)
     return found
+
+
+def names_in(text: str) -> list[str]:
+    """Code names a query mentions: its identifiers, and in a query of at most
+    `SHORT_QUERY_WORDS` words every word, since people type `retry` or `Router` alone to
+    find a definition, while in a sentence such words are usually plain English."""
+    words = re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", text)
+    if 0 < len(words) <= SHORT_QUERY_WORDS:
+        return [w.strip(".") for w in words if w.strip(".")]
+    return identifiers_in(text)

@@ -56,3 +56,31 @@ def test_a_definition_named_in_the_question_joins_the_top() -> None:
         [Fused("main", 1.0, ["vector"])], "what calls load_config", graph, lookup
     )
     assert fused[0].key == "merged"
+
+
+def test_a_qualified_name_beats_other_definitions_of_the_same_bare_name() -> None:
+    graph = _graph()
+    for path, qualname, line in [("a.py", "Store.get", 4), ("b.py", "Cache.get", 2)]:
+        graph.add_node(
+            symbol_node(path, qualname),
+            type="symbol", path=path, name="get", qualname=qualname, start_line=line,
+        )  # fmt: skip
+    lookup = SymbolLookup.build(CHUNKS, graph)
+    fused = expand_with_graph([Fused("main", 1.0, ["vector"])], "Store.get", graph, lookup)
+    assert [f.key for f in fused][:2] == ["merged", "main"]
+    bare = expand_with_graph([Fused("x", 1.0, ["vector"])], "get", graph, lookup)
+    assert {f.key for f in bare if f.score > 1.0} == {"merged", "main"}
+
+
+def test_a_name_with_many_definitions_is_not_lifted() -> None:
+    graph = nx.MultiDiGraph()
+    chunks = {f"c{i}": _chunk(f"m{i}.py", 1, 9, "Thing.__init__") for i in range(8)}
+    for i in range(8):
+        graph.add_node(
+            symbol_node(f"m{i}.py", "Thing.__init__"),
+            type="symbol", path=f"m{i}.py", name="__init__", qualname="Thing.__init__",
+            start_line=1,
+        )  # fmt: skip
+    lookup = SymbolLookup.build(chunks, graph)
+    fused = expand_with_graph([Fused("c0", 1.0, ["vector"])], "__init__", graph, lookup)
+    assert [f.key for f in fused] == ["c0"]

@@ -1,6 +1,12 @@
 from __future__ import annotations
 
-from codeassist_lsp.rag.tokens import identifiers_in, index_terms, query_terms, split_identifier
+from codeassist_lsp.rag.tokens import (
+    identifiers_in,
+    index_terms,
+    names_in,
+    query_terms,
+    split_identifier,
+)
 
 
 def test_split_camel_and_snake() -> None:
@@ -22,6 +28,14 @@ def test_query_terms_drop_stop_words_but_never_everything() -> None:
 def test_identifiers_in_question() -> None:
     assert identifiers_in("who calls load_config and Client.sendRequest?") == [
         "load_config",
-        "sendRequest",
+        "Client.sendRequest",
     ]
     assert identifiers_in("how are tokens refreshed") == []
+
+
+def test_names_in_a_short_query_are_every_word_but_only_identifiers_in_a_sentence() -> None:
+    assert names_in("Router") == ["Router"]
+    assert names_in("retry sleep") == ["retry", "sleep"]
+    assert names_in("Store.get.") == ["Store.get"]
+    assert names_in("how do we retry a request") == []
+    assert names_in("where is parse_args called") == ["parse_args"]
