@@ -24,12 +24,14 @@ import pyarrow as pa
 
 from codeassist_lsp.index.graph import RESOLUTION_VERSION
 from codeassist_lsp.index.model import Chunk, Edge, Import, ParsedFile, Reference, Symbol
+from codeassist_lsp.index.parse import PARSER_VERSION
 
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 2
 _FACTS_GENERATION = "facts_generation"  # advanced by every commit of facts
 _EDGES_RESOLVED_FOR = "edges_resolved_for"  # "<facts generation>/<resolution version>"
+_PARSED_BY = "parser_version"  # the PARSER_VERSION that produced the stored facts
 
 _EDGE_COLUMNS = "path VARCHAR, source VARCHAR, target VARCHAR, kind VARCHAR"
 _SCHEMA = f"""
@@ -176,7 +178,28 @@ def open_database(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
     elif row[0] != str(SCHEMA_VERSION):
         con.close()
         raise IndexCorrupt(f"index schema {row[0]} is not the current {SCHEMA_VERSION}")
+    if not read_only:
+        _reparse_if_parser_changed(con)
     return con
+
+
+def _reparse_if_parser_changed(con: duckdb.DuckDBPyConnection) -> None:
+    """Facts of another parser version are outdated though their files are not: forget
+    the files' hashes and mtimes so the next refresh parses them all again. Chunk ids
+    are content hashes, so unchanged chunks are not embedded again."""
+    row = con.execute("SELECT value FROM meta WHERE key = ?", [_PARSED_BY]).fetchone()
+    if row is not None and row[0] == str(PARSER_VERSION):
+        return
+    con.execute("BEGIN TRANSACTION")
+    try:
+        changed = con.execute("UPDATE files SET hash = '', mtime_ns = -1").fetchone()
+        con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [_PARSED_BY, str(PARSER_VERSION)])
+        con.execute("COMMIT")
+    except BaseException:
+        _rollback(con)
+        raise
+    if changed and changed[0]:
+        log.warning("the parser changed: the next refresh parses all %d files again", changed[0])
 
 
 def _migrate_from_1(con: duckdb.DuckDBPyConnection) -> None:

@@ -31,6 +31,9 @@ from codeassist_lsp.index.model import Import, ParsedFile, Reference, Symbol
 
 log = logging.getLogger(__name__)
 
+# Bump when parsing changes what unchanged files yield: an index parsed by another version
+# parses every file again (chunks that come out the same keep their vectors).
+PARSER_VERSION = 2
 MAX_SYNTAX_ERRORS = 50
 _SIGNATURE_CHARS = 300
 _DOCSTRING_CHARS = 2000

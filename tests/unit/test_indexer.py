@@ -15,6 +15,7 @@ from codeassist_lsp.config import Settings
 from codeassist_lsp.index import graph as graph_module
 from codeassist_lsp.index.embedder import FakeEmbedder
 from codeassist_lsp.index.graph import build_graph, resolve_file_edges
+from codeassist_lsp.index.parse import PARSER_VERSION
 from codeassist_lsp.index.storage import IndexStorageError, workspace_dir
 from codeassist_lsp.index.workspace import WorkspaceIndex
 
@@ -55,6 +56,22 @@ def test_cold_then_unchanged_refresh_does_no_work(ws: Path, settings: Settings) 
     assert again.parsed == 0 and again.embedded == 0 and again.unchanged == first.files
     meta, vectors, text = _all_ids(index)
     assert meta == vectors == text
+    index.close()
+
+
+def test_facts_of_another_parser_version_are_parsed_again_without_embedding(
+    ws: Path, settings: Settings
+) -> None:
+    index = _open(ws, settings)
+    first = index.refresh()
+    index.stores.meta.set_meta("parser_version", "1")
+    index.close()
+    index = _open(ws, settings)
+    again = index.refresh()
+    assert again.parsed == first.files and again.unchanged == 0
+    assert again.embedded == 0  # the same chunks keep their vectors
+    assert index.stores.meta.get_meta("parser_version") == str(PARSER_VERSION)
+    assert index.refresh().parsed == 0
     index.close()
 
 
