@@ -9,7 +9,9 @@ A second table scores identifier queries, the other way people search code: for 
 definitions per workspace (functions, methods, classes outside tests, chosen by a hash of
 their name), the query is the bare name, or `Class.method` for a method, and the expected
 hit is the definition. Names defined more than once in the workspace are left out, since
-the query cannot say which one is meant.
+the query cannot say which one is meant. A third table asks for the users of such a
+definition ("where is parse_args() called", "where is Router used"); any chunk holding a
+caller or user the code graph knows is a hit.
 
     python bench/retrieval_eval.py [--only NAME] [--no-thirdparty] [--embedder minilm]
 """
@@ -135,39 +137,71 @@ def evaluate(
     return rr / n, found / n, misses
 
 
-def identifier_questions(index: WorkspaceIndex) -> list[dict]:
-    """Queries naming one definition each: `name`, or `Class.method` for methods."""
+USER_EDGES = frozenset({"calls", "references", "inherits"})
+
+
+def unique_definitions(index: WorkspaceIndex) -> list[tuple[str, str, dict]]:
+    """(query name, graph node, node data) of definitions whose query name is unique.
+
+    The query name is the bare name, or `Class.method` for a method; the order is a hash
+    of it, so the sample is stable and unrelated to file order.
+    """
     graph = index.sources.graph() if index.sources.graph else None
     if graph is None:
         return []
     defs = [
-        data
-        for _, data in graph.nodes(data=True)
+        (node, data)
+        for node, data in graph.nodes(data=True)
         if data.get("type") == "symbol"
         and data.get("kind") in DEFINITION_KINDS
         and not is_test_path(str(data.get("path")))
         and not str(data.get("name", "")).startswith("__")
     ]
     counts: dict[str, int] = {}
-    for d in defs:
+    for _, d in defs:
         for key in {str(d["name"]), str(d["qualname"])}:
             counts[key] = counts.get(key, 0) + 1
-    questions = []
-    for d in defs:
+    found = []
+    for node, d in defs:
         query = str(d["qualname"]) if d.get("kind") == "method" else str(d["name"])
-        if counts.get(query) != 1:
+        if counts.get(query) == 1:
+            found.append((query, node, d))
+    found.sort(key=lambda f: hashlib.sha256(f[0].encode()).hexdigest())
+    return found
+
+
+def _lines(data: dict) -> dict:
+    return {"path": data["path"], "start_line": data["start_line"], "end_line": data["end_line"]}
+
+
+def identifier_questions(index: WorkspaceIndex) -> list[dict]:
+    """Queries naming one definition each; the definition is the answer."""
+    return [
+        {"id": query, "question": query, "expected": [_lines(d)]}
+        for query, _, d in unique_definitions(index)[:IDENTIFIER_QUERIES]
+    ]
+
+
+def user_questions(index: WorkspaceIndex) -> list[dict]:
+    """ "Where is X called/used" for definitions with users; any user's lines are a hit."""
+    graph = index.sources.graph() if index.sources.graph else None
+    questions = []
+    for query, node, d in unique_definitions(index):
+        if graph is None or len(questions) == IDENTIFIER_QUERIES:
+            break
+        users = {
+            src
+            for src, _, kind in graph.in_edges(node, data="kind")
+            if kind in USER_EDGES and graph.nodes[src].get("type") == "symbol"
+        }
+        if not users:
             continue
-        questions.append(
-            {
-                "id": query,
-                "question": query,
-                "expected": [
-                    {"path": d["path"], "start_line": d["start_line"], "end_line": d["end_line"]}
-                ],
-            }
+        asked = (
+            f"where is {query} used" if d.get("kind") == "class" else f"where is {query}() called"
         )
-    questions.sort(key=lambda q: hashlib.sha256(q["id"].encode()).hexdigest())
-    return questions[:IDENTIFIER_QUERIES]
+        expected = [_lines(graph.nodes[u]) for u in sorted(users)]
+        questions.append({"id": query, "question": asked, "expected": expected})
+    return questions
 
 
 class Table:
@@ -222,6 +256,7 @@ def main() -> None:
     embedder = create_embedder(args.embedder, CACHE / "embedders")
     questions = Table("plain-English questions (fixtures/eval, bench/thirdparty)")
     identifiers = Table(f"identifier queries (up to {IDENTIFIER_QUERIES} definitions each)")
+    users = Table(f"'where is X called/used' (up to {IDENTIFIER_QUERIES} definitions each)")
     try:
         for suite in load_suites(args.only, not args.no_thirdparty):
             index = WorkspaceIndex(suite.root, settings, embedder)
@@ -234,9 +269,11 @@ def main() -> None:
             questions.add(index, suite.name, suite.questions, note, args.show_misses)
             named = identifier_questions(index)
             identifiers.add(index, suite.name, named, "", args.show_misses)
+            users.add(index, suite.name, user_questions(index), "", args.show_misses)
             index.close()
         questions.print()
         identifiers.print()
+        users.print()
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
 

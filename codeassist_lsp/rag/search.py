@@ -10,6 +10,7 @@ definition of something a strong hit or the question names) and "rerank".
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -33,6 +34,10 @@ GRAPH_DECAY = 0.3  # a neighbour scores this fraction of the hit that led to it
 QUALNAME_BOOST = 1.3
 NAME_BOOST = 1.15
 MAX_NAMED_DEFINITIONS = 5
+# "who calls X", "where is X used": the callers and users of a named definition are the
+# answer, so they go above it (by this much more), and the definition follows.
+USAGE_QUESTION = re.compile(r"\b(call(s|ed|ers?)?|uses?|used|using|invoked?|references?)\b", re.I)
+USAGE_BOOST = 0.05
 
 
 class Ranker(Protocol):
@@ -97,7 +102,7 @@ class SymbolLookup:
 
     chunk_of: dict[str, str]  # symbol node -> id of the chunk holding its first line
     nodes_in: dict[str, list[str]]  # chunk id -> symbol nodes whose first line it holds
-    by_name: dict[str, list[str]]  # symbol name -> ids of chunks defining it
+    by_name: dict[str, list[str]]  # symbol name -> its symbol nodes
     by_qualname: dict[str, list[str]]  # qualified name ("Class.method") -> the same
 
     @classmethod
@@ -124,21 +129,28 @@ class SymbolLookup:
                 continue
             chunk_of[node] = holder
             nodes_in.setdefault(holder, []).append(node)
-            by_name.setdefault(str(data.get("name")), []).append(holder)
-            by_qualname.setdefault(str(data.get("qualname")), []).append(holder)
+            by_name.setdefault(str(data.get("name")), []).append(node)
+            by_qualname.setdefault(str(data.get("qualname")), []).append(node)
         return cls(chunk_of, nodes_in, by_name, by_qualname)
 
     def definitions(self, name: str) -> tuple[list[str], float]:
-        """Chunks defining `name` (qualified or bare) and how far above the top they go."""
+        """Symbol nodes defining `name` (qualified or bare) and how far above the top they go."""
         if "." in name:
             found = self.by_qualname.get(name)
             if found:
                 return found, QUALNAME_BOOST
             name = name.rsplit(".", 1)[-1]
         found = self.by_name.get(name, [])
-        if len(set(found)) > MAX_NAMED_DEFINITIONS:
+        if len(found) > MAX_NAMED_DEFINITIONS:
             return [], 0.0
         return found, NAME_BOOST
+
+
+def _neighbours(graph: nx.MultiDiGraph, node: str) -> tuple[set[str], set[str]]:
+    """(callers and users of `node`, what `node` calls, uses or inherits)."""
+    users = {src for src, _, kind in graph.in_edges(node, data="kind") if kind in GRAPH_EDGE_KINDS}
+    used = {dst for _, dst, kind in graph.out_edges(node, data="kind") if kind in GRAPH_EDGE_KINDS}
+    return users, used
 
 
 def expand_with_graph(
@@ -147,7 +159,8 @@ def expand_with_graph(
     graph: nx.MultiDiGraph,
     symbols: SymbolLookup,
 ) -> list[Fused]:
-    """Add callers/callees of the strongest hits and put definitions the query names on top."""
+    """Add callers/callees of the strongest hits, and put definitions the query names on top
+    with their callers and callees below them (callers high when the query asks for them)."""
     items = {f.key: f for f in fused}
 
     def bump(cid: str, score: float) -> None:
@@ -160,26 +173,35 @@ def expand_with_graph(
             item.score = max(item.score, score) + score * 0.1
 
     for hit in fused[:EXPAND_TOP]:
-        neighbours = set()
+        linked: set[str] = set()
         for node in symbols.nodes_in.get(hit.key, ()):
-            for _, dst, kind in graph.out_edges(node, data="kind"):
-                if kind in GRAPH_EDGE_KINDS:
-                    neighbours.add(dst)
-            for src, _, kind in graph.in_edges(node, data="kind"):
-                if kind in GRAPH_EDGE_KINDS:
-                    neighbours.add(src)
-        for other in neighbours:
+            users, used = _neighbours(graph, node)
+            linked |= users | used
+        for other in linked:
             cid = symbols.chunk_of.get(other)
             if cid and cid != hit.key:
                 bump(cid, hit.score * GRAPH_DECAY)
     best = max((item.score for item in items.values()), default=1.0)
+
+    def lift(cid: str, score: float) -> None:
+        item = items.setdefault(cid, Fused(cid, 0.0))
+        if "graph" not in item.why:
+            item.why.append("graph")
+        item.score = max(item.score, score)
+
+    asks_for_users = bool(USAGE_QUESTION.search(query))
     for name in set(names_in(query)):
-        found, boost = symbols.definitions(name)
-        for cid in found:
-            item = items.setdefault(cid, Fused(cid, 0.0))
-            if "graph" not in item.why:
-                item.why.append("graph")
-            item.score = max(item.score, best * boost)
+        nodes, boost = symbols.definitions(name)
+        for node in nodes:
+            users, used = _neighbours(graph, node)
+            for other in users | used:
+                cid = symbols.chunk_of.get(other)
+                if cid and asks_for_users and other in users:
+                    lift(cid, best * (boost + USAGE_BOOST))
+                elif cid:
+                    bump(cid, best * GRAPH_DECAY)
+        for cid in {symbols.chunk_of[n] for n in nodes}:
+            lift(cid, best * boost)
     return sorted(items.values(), key=lambda f: (-f.score, f.key))
 
 

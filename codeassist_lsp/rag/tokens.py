@@ -22,6 +22,8 @@ STOP_WORDS = frozenset(
 
 
 SHORT_QUERY_WORDS = 2
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
+_CODE_SPAN = re.compile(r"`([A-Za-z_][A-Za-z0-9_.]*)`")
 
 
 def split_identifier(word: str) -> list[str]:
@@ -52,16 +54,25 @@ def query_terms(text: str) -> list[str]:
 
 
 def identifiers_in(text: str) -> list[str]:
-    """Tokens of a question that look like code identifiers (snake_case, camelCase, dotted).
+    """Tokens of a question that look like code identifiers: snake_case, camelCase, dotted,
+    called (`parse()`), quoted in backticks, or capitalised after the first word (`Router`).
 
     Dotted names are kept whole ("Client.sendRequest"), so the caller can match a method
     of one class rather than every method of that name.
     """
+    quoted = set(_CODE_SPAN.findall(text))
     found = []
-    for token in re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", text):
-        token = token.strip(".")
+    for match in _NAME.finditer(text):
+        token = match.group().strip(".")
         name = token.split(".")[-1]
-        if "_" in name or re.search(r"[a-z][A-Z]", name) or "." in token:
+        if (
+            "_" in name
+            or re.search(r"[a-z][A-Z]", name)
+            or "." in token
+            or text.startswith("(", match.end())
+            or token in quoted
+            or (token[0].isupper() and match.start() > 0)
+        ):
             found.append(token)
     return found
 
@@ -70,7 +81,7 @@ def names_in(text: str) -> list[str]:
     """Code names a query mentions: its identifiers, and in a query of at most
     `SHORT_QUERY_WORDS` words every word, since people type `retry` or `Router` alone to
     find a definition, while in a sentence such words are usually plain English."""
-    words = re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", text)
+    words = _NAME.findall(text)
     if 0 < len(words) <= SHORT_QUERY_WORDS:
         return [w.strip(".") for w in words if w.strip(".")]
     return identifiers_in(text)

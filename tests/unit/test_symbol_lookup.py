@@ -32,7 +32,7 @@ CHUNKS = {
 
 def test_symbols_are_placed_by_line_even_in_merged_chunks() -> None:
     lookup = SymbolLookup.build(CHUNKS, _graph())
-    assert lookup.by_name["helper"] == ["merged"]
+    assert [lookup.chunk_of[n] for n in lookup.by_name["helper"]] == ["merged"]
     assert sorted(lookup.nodes_in["merged"]) == ["sym:a.py::helper", "sym:a.py::parse"]
     assert lookup.chunk_of["sym:b.py::main"] == "main"
 
@@ -84,3 +84,20 @@ def test_a_name_with_many_definitions_is_not_lifted() -> None:
     lookup = SymbolLookup.build(chunks, graph)
     fused = expand_with_graph([Fused("c0", 1.0, ["vector"])], "__init__", graph, lookup)
     assert [f.key for f in fused] == ["c0"]
+
+
+def test_callers_of_a_named_definition_come_first_when_the_query_asks_who_calls() -> None:
+    graph = _graph()
+    chunks = {
+        "parse": _chunk("a.py", 1, 10, "parse"),
+        "helper": _chunk("a.py", 11, 20, "helper"),
+        "main": _chunk("b.py", 1, 5, "main"),
+        "other": _chunk("c.py", 1, 5, "other"),
+    }
+    lookup = SymbolLookup.build(chunks, graph)
+    start = [Fused("other", 1.0, ["vector"]), Fused("parse", 0.9, ["keyword"])]
+    asked = expand_with_graph([Fused(f.key, f.score, list(f.why)) for f in start],
+                              "who calls helper()", graph, lookup)  # fmt: skip
+    assert [f.key for f in asked][:3] == ["main", "helper", "other"]
+    plain = expand_with_graph(start, "helper", graph, lookup)
+    assert [f.key for f in plain][:2] == ["helper", "other"]

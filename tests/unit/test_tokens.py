@@ -31,6 +31,8 @@ def test_identifiers_in_question() -> None:
         "Client.sendRequest",
     ]
     assert identifiers_in("how are tokens refreshed") == []
+    assert identifiers_in("who calls parse() or `render`?") == ["parse", "render"]
+    assert identifiers_in("How does the Router pick a handler") == ["Router"]
 
 
 def test_names_in_a_short_query_are_every_word_but_only_identifiers_in_a_sentence() -> None:
