@@ -28,6 +28,8 @@ KINDS = {
     "constant": types.SymbolKind.Constant,
     "variable": types.SymbolKind.Variable,
     "module": types.SymbolKind.Module,
+    "namespace": types.SymbolKind.Namespace,
+    "impl": types.SymbolKind.Class,
 }
 
 
