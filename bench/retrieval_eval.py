@@ -170,14 +170,16 @@ def unique_definitions(index: WorkspaceIndex) -> list[tuple[str, str, dict]]:
     return found
 
 
-def _lines(data: dict) -> dict:
-    return {"path": data["path"], "start_line": data["start_line"], "end_line": data["end_line"]}
+def _lines(data: dict) -> list[dict]:
+    """Every definition's lines: overloads and getter/setter pairs share one node."""
+    ranges = data.get("ranges") or [(data["start_line"], data["end_line"])]
+    return [{"path": data["path"], "start_line": a, "end_line": b} for a, b in ranges]
 
 
 def identifier_questions(index: WorkspaceIndex) -> list[dict]:
     """Queries naming one definition each; the definition is the answer."""
     return [
-        {"id": query, "question": query, "expected": [_lines(d)]}
+        {"id": query, "question": query, "expected": _lines(d)}
         for query, _, d in unique_definitions(index)[:IDENTIFIER_QUERIES]
     ]
 
@@ -199,7 +201,7 @@ def user_questions(index: WorkspaceIndex) -> list[dict]:
         asked = (
             f"where is {query} used" if d.get("kind") == "class" else f"where is {query}() called"
         )
-        expected = [_lines(graph.nodes[u]) for u in sorted(users)]
+        expected = [lines for u in sorted(users) for lines in _lines(graph.nodes[u])]
         questions.append({"id": query, "question": asked, "expected": expected})
     return questions
 

@@ -97,11 +97,12 @@ class SymbolLookup:
     """Which chunk holds each graph symbol, built once per chunk map and graph, not per query.
 
     A chunk may hold several definitions (small neighbours are merged), so symbols are
-    placed by line, not by the one name a chunk carries.
+    placed by line, not by the one name a chunk carries; a node with several definitions
+    (overloads, a getter and its setter) is placed by each one's first line.
     """
 
-    chunk_of: dict[str, str]  # symbol node -> id of the chunk holding its first line
-    nodes_in: dict[str, list[str]]  # chunk id -> symbol nodes whose first line it holds
+    chunks_of: dict[str, list[str]]  # symbol node -> ids of chunks holding a definition's start
+    nodes_in: dict[str, list[str]]  # chunk id -> symbol nodes with a definition starting in it
     by_name: dict[str, list[str]]  # symbol name -> its symbol nodes
     by_qualname: dict[str, list[str]]  # qualified name ("Class.method") -> the same
 
@@ -112,26 +113,30 @@ class SymbolLookup:
             spans.setdefault(c.path, []).append((c.end_line - c.start_line, c.start_line, cid))
         for found in spans.values():
             found.sort()  # smallest first: a window inside a big symbol beats the whole
-        chunk_of: dict[str, str] = {}
+        chunks_of: dict[str, list[str]] = {}
         nodes_in: dict[str, list[str]] = {}
         by_name: dict[str, list[str]] = {}
         by_qualname: dict[str, list[str]] = {}
         for node, data in graph.nodes(data=True):
             if data.get("type") != "symbol":
                 continue
-            line = int(data.get("start_line", 0))
-            holder = next(
-                (c for size, start, c in spans.get(str(data.get("path")), ())
-                 if start <= line <= start + size),
-                None,
-            )  # fmt: skip
-            if holder is None:
+            in_file = spans.get(str(data.get("path")), [])
+            ranges = data.get("ranges") or [(data.get("start_line", 0), data.get("end_line", 0))]
+            holders = []
+            for first, _ in ranges:
+                line = int(first)
+                holder = next(
+                    (c for size, start, c in in_file if start <= line <= start + size), None
+                )
+                if holder is not None and holder not in holders:
+                    holders.append(holder)
+                    nodes_in.setdefault(holder, []).append(node)
+            if not holders:
                 continue
-            chunk_of[node] = holder
-            nodes_in.setdefault(holder, []).append(node)
+            chunks_of[node] = holders
             by_name.setdefault(str(data.get("name")), []).append(node)
             by_qualname.setdefault(str(data.get("qualname")), []).append(node)
-        return cls(chunk_of, nodes_in, by_name, by_qualname)
+        return cls(chunks_of, nodes_in, by_name, by_qualname)
 
     def definitions(self, name: str) -> tuple[list[str], float]:
         """Symbol nodes defining `name` (qualified or bare) and how far above the top they go."""
@@ -178,9 +183,9 @@ def expand_with_graph(
             users, used = _neighbours(graph, node)
             linked |= users | used
         for other in linked:
-            cid = symbols.chunk_of.get(other)
-            if cid and cid != hit.key:
-                bump(cid, hit.score * GRAPH_DECAY)
+            for cid in symbols.chunks_of.get(other, ()):
+                if cid != hit.key:
+                    bump(cid, hit.score * GRAPH_DECAY)
     best = max((item.score for item in items.values()), default=1.0)
 
     def lift(cid: str, score: float) -> None:
@@ -195,12 +200,12 @@ def expand_with_graph(
         for node in nodes:
             users, used = _neighbours(graph, node)
             for other in users | used:
-                cid = symbols.chunk_of.get(other)
-                if cid and asks_for_users and other in users:
-                    lift(cid, best * (boost + USAGE_BOOST))
-                elif cid:
-                    bump(cid, best * GRAPH_DECAY)
-        for cid in {symbols.chunk_of[n] for n in nodes}:
+                for cid in symbols.chunks_of.get(other, ()):
+                    if asks_for_users and other in users:
+                        lift(cid, best * (boost + USAGE_BOOST))
+                    else:
+                        bump(cid, best * GRAPH_DECAY)
+        for cid in {cid for node in nodes for cid in symbols.chunks_of[node]}:
             lift(cid, best * boost)
     return sorted(items.values(), key=lambda f: (-f.score, f.key))
 

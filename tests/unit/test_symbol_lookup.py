@@ -32,9 +32,23 @@ CHUNKS = {
 
 def test_symbols_are_placed_by_line_even_in_merged_chunks() -> None:
     lookup = SymbolLookup.build(CHUNKS, _graph())
-    assert [lookup.chunk_of[n] for n in lookup.by_name["helper"]] == ["merged"]
+    assert [lookup.chunks_of[n] for n in lookup.by_name["helper"]] == [["merged"]]
     assert sorted(lookup.nodes_in["merged"]) == ["sym:a.py::helper", "sym:a.py::parse"]
-    assert lookup.chunk_of["sym:b.py::main"] == "main"
+    assert lookup.chunks_of["sym:b.py::main"] == ["main"]
+
+
+def test_a_symbol_defined_twice_is_placed_in_each_chunk_holding_a_definition() -> None:
+    graph = nx.MultiDiGraph()
+    graph.add_node(
+        symbol_node("a.py", "Box.size"),
+        type="symbol", path="a.py", name="size", qualname="Box.size", start_line=3,
+        end_line=5, ranges=[(3, 5), (30, 33)],
+    )  # fmt: skip
+    chunks = {"getter": _chunk("a.py", 1, 20, None), "setter": _chunk("a.py", 28, 40, None)}
+    lookup = SymbolLookup.build(chunks, graph)
+    assert lookup.chunks_of["sym:a.py::Box.size"] == ["getter", "setter"]
+    fused = expand_with_graph([Fused("x", 1.0, ["vector"])], "Box.size", graph, lookup)
+    assert {f.key for f in fused if f.score > 1.0} == {"getter", "setter"}
 
 
 def test_callees_of_the_top_hit_are_pulled_in_below_it() -> None:
