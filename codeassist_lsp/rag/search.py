@@ -146,7 +146,7 @@ class SymbolLookup:
                 return found, QUALNAME_BOOST
             name = name.rsplit(".", 1)[-1]
         found = self.by_name.get(name, [])
-        if len(found) > MAX_NAMED_DEFINITIONS:
+        if len(name) < 2 or len(found) > MAX_NAMED_DEFINITIONS:  # "e.g." is not a call of g
             return [], 0.0
         return found, NAME_BOOST
 

@@ -115,3 +115,16 @@ def test_callers_of_a_named_definition_come_first_when_the_query_asks_who_calls(
     assert [f.key for f in asked][:3] == ["main", "helper", "other"]
     plain = expand_with_graph(start, "helper", graph, lookup)
     assert [f.key for f in plain][:2] == ["helper", "other"]
+
+
+def test_one_letter_names_are_not_taken_for_definitions() -> None:
+    graph = _graph()
+    graph.add_node(
+        symbol_node("a.py", "g"),
+        type="symbol", path="a.py", name="g", qualname="g", start_line=15,
+    )  # fmt: skip
+    lookup = SymbolLookup.build(CHUNKS, graph)
+    fused = expand_with_graph(
+        [Fused("main", 1.0, ["vector"])], "how are retries spaced, e.g. doubled", graph, lookup
+    )
+    assert fused[0].key == "main"
