@@ -1,9 +1,14 @@
 """Incremental indexing: walk, diff against the hash catalog, parse, embed, write.
 
-Writes are ordered so a crash at any point leaves the previous consistent state:
-new vectors and keyword documents are added first (unknown to DuckDB, so never served),
-then one DuckDB transaction makes them the truth, then rows that are no longer referenced
-are deleted. A `dirty` flag marks the window in between; the next open or write reconciles.
+Files go in batches, each read and parsed, then embedded, then written. A full refresh
+embeds one batch in a background thread while the next is parsed and the previous written
+(onnxruntime releases the GIL), so the Python stages hide behind the embedder.
+
+Each batch's writes are ordered so a crash at any point leaves the previous consistent
+state: new vectors and keyword documents are added first (unknown to DuckDB, so never
+served), then one DuckDB transaction makes them the truth, then rows that are no longer
+referenced are deleted. A `dirty` flag marks the window in between; the next open or write
+reconciles.
 A data dir that refuses writes (full, read-only) stops a run with an `IndexStorageError`;
 what DuckDB committed before stays the consistent index.
 """
@@ -15,11 +20,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import networkx as nx
+import numpy as np
 
 from codeassist_lsp.config import IndexSettings
 from codeassist_lsp.index.embed_text import embedding_text
@@ -66,6 +73,33 @@ class IndexStats:
             f"{self.edges} edges in {self.seconds:.1f}s ({self.parsed} parsed, "
             f"{self.unchanged} unchanged, {self.removed} removed, {len(self.skipped)} skipped)"
         )
+
+
+@dataclass
+class _Batch:
+    """One batch of files read and parsed, its new chunks' vectors on the way."""
+
+    files: Sequence[WorkspaceFile]
+    parsed: list[tuple[FileRecord, ParsedFile]]
+    touched: list[FileRecord]
+    removed: Sequence[str]
+    old_ids: set[str]
+    fresh: list[Chunk]
+    vectors: Future[np.ndarray] | None = None
+
+    @property
+    def paths(self) -> list[str]:
+        return [rec.path for rec, _ in self.parsed] + list(self.removed)
+
+    @property
+    def changes(self) -> bool:
+        return bool(self.parsed or self.removed)
+
+
+def _done(vectors: np.ndarray) -> Future[np.ndarray]:
+    future: Future[np.ndarray] = Future()
+    future.set_result(vectors)
+    return future
 
 
 def content_hash(data: bytes) -> str:
@@ -119,23 +153,52 @@ class Indexer:
         ]
         removed = sorted(p for p in catalog if p not in seen)
         stats.unchanged = len(walk.files) - len(candidates)
-        total = len(candidates)
         if progress:
-            progress(0, total, f"{total} files to index")
-        done = 0
-        for begin in range(0, max(total, 1), BATCH_FILES):
-            if cancel is not None and cancel.is_set():
-                stats.cancelled = True
-                break
-            batch = candidates[begin : begin + BATCH_FILES]
-            gone = removed if begin == 0 else []
-            self._apply(batch, gone, catalog, stats, {})
-            done += len(batch)
-            if progress:
-                progress(done, total, batch[-1].path if batch else "")
+            progress(0, len(candidates), f"{len(candidates)} files to index")
+        self._index_batches(candidates, removed, catalog, stats, progress, cancel)
         self._finish(stats, changed=stats.parsed > 0 or stats.removed > 0)
         stats.seconds = time.perf_counter() - start
         return stats
+
+    def _index_batches(
+        self,
+        candidates: Sequence[WorkspaceFile],
+        removed: Sequence[str],
+        catalog: dict[str, FileRecord],
+        stats: IndexStats,
+        progress: Progress | None,
+        cancel: threading.Event | None,
+    ) -> None:
+        """Index in batches, one embedding in the background while the next is read.
+
+        Batch N+1 is read and parsed, then batch N written, while batch N+1 is embedded;
+        each batch is still written whole and in order, so the crash guarantees hold.
+        """
+        total = len(candidates)
+        done = 0
+        pending: _Batch | None = None
+
+        def write(batch: _Batch) -> None:
+            nonlocal done
+            self._write(batch, stats)
+            done += len(batch.files)
+            if progress:
+                progress(done, total, batch.files[-1].path if batch.files else "")
+
+        with ThreadPoolExecutor(1, thread_name_prefix="index-embed") as pipeline:
+            for begin in range(0, max(total, 1), BATCH_FILES):
+                if cancel is not None and cancel.is_set():
+                    stats.cancelled = True
+                    break
+                files = candidates[begin : begin + BATCH_FILES]
+                batch = self._read(files, removed if begin == 0 else [], catalog, stats, {})
+                if batch.fresh:
+                    batch.vectors = pipeline.submit(self._embed, batch.fresh)
+                if pending is not None:
+                    write(pending)
+                pending = batch
+            if pending is not None:
+                write(pending)
 
     def update_paths(self, paths: Sequence[str], texts: dict[str, str] | None = None) -> IndexStats:
         """Re-index the given workspace-relative files (deleted ones are removed).
@@ -204,15 +267,33 @@ class Indexer:
 
     def _apply(
         self,
-        batch: Sequence[WorkspaceFile],
+        files: Sequence[WorkspaceFile],
         removed: Sequence[str],
         catalog: dict[str, FileRecord],
         stats: IndexStats,
         texts: dict[str, str],
     ) -> None:
+        """Read, parse, embed and write one batch, all on this thread."""
+        batch = self._read(files, removed, catalog, stats, texts)
+        if batch.fresh:
+            batch.vectors = _done(self._embed(batch.fresh))
+        self._write(batch, stats)
+
+    def _read(
+        self,
+        files: Sequence[WorkspaceFile],
+        removed: Sequence[str],
+        catalog: dict[str, FileRecord],
+        stats: IndexStats,
+        texts: dict[str, str],
+    ) -> _Batch:
+        """Hash and parse the files whose content changed; list the chunks to embed.
+
+        Writes nothing, so it may run while an earlier batch is still being embedded.
+        """
         parsed: list[tuple[FileRecord, ParsedFile]] = []
         touched: list[FileRecord] = []
-        for wf in batch:
+        for wf in files:
             if wf.path in texts:
                 text = texts[wf.path]
                 digest = content_hash(text.encode("utf-8", "replace"))
@@ -234,30 +315,43 @@ class Indexer:
             if text is None:
                 text = read_text(wf.abs_path)
             parsed.append((record, self._parse(wf.path, text)))
-        stats.parsed += len(parsed)
-        stats.removed += len(removed)
-        if not parsed and not removed:
-            if touched:
-                with self.stores.lock:
-                    self.stores.meta.touch_files(touched)
-            return
+        batch = _Batch(files, parsed, touched, removed, set(), [])
+        if batch.changes:
+            with self.stores.lock:
+                batch.old_ids = self.stores.meta.chunk_ids(batch.paths)
+            new_chunks = {c.chunk_id: c for _, pf in parsed for c in pf.chunks}
+            batch.fresh = [c for cid, c in new_chunks.items() if cid not in batch.old_ids]
+        return batch
+
+    def _embed(self, chunks: Sequence[Chunk]) -> np.ndarray:
+        return self.embedder.embed_documents([embedding_text(c) for c in chunks])
+
+    def _write(self, batch: _Batch, stats: IndexStats) -> None:
+        """Make one read batch current, in the crash-safe order the module docstring gives."""
+        stats.parsed += len(batch.parsed)
+        stats.removed += len(batch.removed)
         meta = self.stores.meta
-        paths = [rec.path for rec, _ in parsed] + list(removed)
+        if not batch.changes:
+            if batch.touched:
+                with self.stores.lock:
+                    meta.touch_files(batch.touched)
+            return
+        paths = batch.paths
+        fresh = batch.fresh
         with self.stores.lock:
-            old_ids = meta.chunk_ids(paths)
             meta.set_meta("dirty", "1")
-        new_chunks = {c.chunk_id: c for _, pf in parsed for c in pf.chunks}
-        fresh = [c for cid, c in new_chunks.items() if cid not in old_ids]
-        if fresh:
-            vectors = self.embedder.embed_documents([embedding_text(c) for c in fresh])
+        if fresh and batch.vectors is not None:
+            vectors = batch.vectors.result()
             stats.embedded += len(fresh)
             self.stores.vectors.add([c.chunk_id for c in fresh], [c.path for c in fresh], vectors)
             self.stores.text.write([(c.chunk_id, c.path, c.header(), c.text) for c in fresh])
         with self.stores.lock:  # one section, so the graph never marks stale edges fresh
-            meta.replace_files(parsed, removed)
-            meta.touch_files(touched)
+            meta.set_meta("edges_fresh", "0")
+            meta.replace_files(batch.parsed, batch.removed)
+            meta.touch_files(batch.touched)
             self._graph_changes.update(paths)
-        stale = sorted(old_ids - new_chunks.keys())
+        new_ids = {c.chunk_id for _, pf in batch.parsed for c in pf.chunks}
+        stale = sorted(batch.old_ids - new_ids)
         self.stores.vectors.delete_ids(stale)
         self.stores.text.write([], stale)
         with self.stores.lock:
