@@ -85,6 +85,7 @@ class _Batch:
     removed: Sequence[str]
     old_ids: set[str]
     fresh: list[Chunk]
+    embed_texts: dict[str, str] = field(default_factory=dict)  # fresh chunk id -> its words
     vectors: Future[np.ndarray] | None = None
 
     @property
@@ -195,7 +196,9 @@ class Indexer:
                 files = candidates[begin : begin + BATCH_FILES]
                 batch = self._read(files, removed if begin == 0 else [], catalog, stats, {})
                 if batch.fresh:
-                    batch.vectors = pipeline.submit(self._embed, batch.fresh)
+                    batch.vectors = pipeline.submit(
+                        self.embedder.embed_documents, list(batch.embed_texts.values())
+                    )
                 if pending is not None:
                     write(pending)
                 pending = batch
@@ -278,7 +281,7 @@ class Indexer:
         """Read, parse, embed and write one batch, all on this thread."""
         batch = self._read(files, removed, catalog, stats, texts)
         if batch.fresh:
-            batch.vectors = _done(self._embed(batch.fresh))
+            batch.vectors = _done(self.embedder.embed_documents(list(batch.embed_texts.values())))
         self._write(batch, stats)
 
     def _read(
@@ -321,12 +324,13 @@ class Indexer:
         if batch.changes:
             with self.stores.lock:
                 batch.old_ids = self.stores.meta.chunk_ids(batch.paths)
-            new_chunks = {c.chunk_id: c for _, pf in parsed for c in pf.chunks}
-            batch.fresh = [c for cid, c in new_chunks.items() if cid not in batch.old_ids]
+            for _, pf in parsed:
+                for chunk in pf.chunks:
+                    cid = chunk.chunk_id
+                    if cid not in batch.old_ids and cid not in batch.embed_texts:
+                        batch.fresh.append(chunk)
+                        batch.embed_texts[cid] = embedding_text(chunk, pf.symbols)
         return batch
-
-    def _embed(self, chunks: Sequence[Chunk]) -> np.ndarray:
-        return self.embedder.embed_documents([embedding_text(c) for c in chunks])
 
     def _write(self, batch: _Batch, stats: IndexStats) -> None:
         """Make one read batch current, in the crash-safe order the module docstring gives."""

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from codeassist_lsp.index.embed_text import TEST_TEXT_CHARS, embedding_text, vector_identity
-from codeassist_lsp.index.model import Chunk
+from codeassist_lsp.index.model import Chunk, Symbol
 
 CODE = """def backoff_delay(attempt: int, base: float) -> float:
     # Full jitter: spread clients out so they do not retry in lockstep.
@@ -65,3 +65,30 @@ def test_test_files_are_embedded_by_name_and_first_words_only() -> None:
     test = embedding_text(_chunk(path="tests/test_retry.py"))
     assert len(test) <= TEST_TEXT_CHARS < len(code)
     assert test.startswith("method backoff delay of retry policy in tests test retry.")
+
+
+def _symbol(name: str, line: int, doc: str = "") -> Symbol:
+    return Symbol(name, f"RetryPolicy.{name}", "method", line, line + 2, docstring=doc)
+
+
+def test_names_the_definitions_a_chunk_holds_with_their_first_sentence() -> None:
+    chunk = _chunk(symbol="RetryPolicy", parent=None, kind="class", start_line=1, end_line=40)
+    symbols = [
+        Symbol("RetryPolicy", "RetryPolicy", "class", 1, 40),
+        _symbol("should_retry", 5, "Decide whether to try again. Only idempotent methods."),
+        _symbol("next_delay", 20),
+        _symbol("elsewhere", 90, "Outside the chunk."),
+    ]
+    lines = embedding_text(chunk, symbols).splitlines()
+    assert "should retry: Decide whether to try again. next delay." in lines
+    assert "Only idempotent" not in "\n".join(lines)
+    assert "Outside the chunk" not in "\n".join(lines)
+    assert not any(line.startswith("retry policy") for line in lines[1:])
+
+
+def test_a_doc_comment_already_in_the_comments_is_not_repeated() -> None:
+    chunk = _chunk(symbol=None, parent=None, kind="module", start_line=10, end_line=13)
+    doc = "Full jitter: spread clients out so they do not retry in lockstep."
+    text = embedding_text(chunk, [_symbol("backoff_delay", 11, doc)])
+    assert text.count("Full jitter") == 1
+    assert "backoff delay." in text
