@@ -48,9 +48,6 @@ CACHE = Path(os.environ.get("CODEASSIST_BENCH_CACHE", Path.home() / ".cache" / "
 # ~21k chunks with the chunker of 2025-11: networkx 4.0k, numpy 8.0k, pygments 2.2k,
 # setuptools 2.0k, IPython 1.8k, docutils 1.1k, prompt_toolkit 1.0k, rich 0.7k, click 0.3k.
 DEFAULT_PACKAGES = "networkx,numpy,pygments,setuptools,IPython,docutils,prompt_toolkit,rich,click"
-# Its `take` has a whitespace-only docstring, on which Chunk.header() raises IndexError and
-# the whole cold index stops (as of 2025-11-25); drop this once that is fixed.
-DEFAULT_EXCLUDE = "numpy/ma/core.py"
 MODES = {
     "hybrid": frozenset({"vector", "keyword", "graph", "rerank"}),
     "bm25": frozenset({"keyword", "graph"}),
@@ -250,8 +247,8 @@ def main() -> None:
     parser.add_argument("--rebuild", action="store_true", help="index from scratch")
     parser.add_argument(
         "--exclude",
-        default=DEFAULT_EXCLUDE,
-        help="comma-separated gitignore patterns left out of the index (default %(default)s)",
+        default="",
+        help="comma-separated gitignore patterns left out of the index (default: none)",
     )
     parser.add_argument("--embedder", default="minilm", help="embedder name (default minilm)")
     parser.add_argument("--threads", type=int, default=2, help="embedder threads (default 2)")
