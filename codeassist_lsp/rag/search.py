@@ -211,8 +211,10 @@ def expand_with_graph(
 
 
 def _dedupe_overlaps(hits: list[SearchHit]) -> list[SearchHit]:
-    """Drop a hit whose lines lie inside a better hit of the same file."""
+    """Drop a hit whose lines lie inside a better hit of the same file, or whose text a
+    better hit repeats (a README copied into the docs, a vendored copy of a module)."""
     kept: list[SearchHit] = []
+    texts: set[str] = set()
     for hit in hits:
         c = hit.chunk
         if any(
@@ -222,6 +224,10 @@ def _dedupe_overlaps(hits: list[SearchHit]) -> list[SearchHit]:
             for k in kept
         ):
             continue
+        text = " ".join(c.text.split())
+        if text in texts:
+            continue
+        texts.add(text)
         kept.append(hit)
     return kept
 

@@ -61,3 +61,19 @@ def test_a_reranker_reorders_the_head_and_says_so() -> None:
         "where do we retry", _sources(FakeReranker()), SearchSettings(rerank=False)
     )
     assert [h.chunk_id for h in plain] == ["impl", "test", "other"]
+
+
+def test_a_copy_of_a_better_hit_is_not_listed_again() -> None:
+    section = "Stopping\n--------\n\nStop after 7 attempts with stop_after_attempt(7).\n"
+    chunks = {
+        "readme": Chunk("README.rst", 104, 108, "doc", section),
+        "copy": Chunk("doc/source/index.rst", 104, 108, "doc", section.replace("\n\n", "\n")),
+        "impl": CHUNKS["impl"],
+    }
+    sources = SearchSources(
+        vector=ListRanker([("readme", 0.95), ("copy", 0.9), ("impl", 0.5)]),
+        keyword=ListRanker([("copy", 5.0), ("readme", 5.0), ("impl", 1.0)]),
+        chunks=lambda: chunks,
+    )
+    hits = hybrid_search("how do I stop after a number of attempts", sources, SearchSettings())
+    assert [h.chunk.path for h in hits] == ["README.rst", "src/retry.py"]
