@@ -210,12 +210,14 @@ def expand_with_graph(
     return sorted(items.values(), key=lambda f: (-f.score, f.key))
 
 
-def _dedupe_overlaps(hits: list[SearchHit]) -> list[SearchHit]:
-    """Drop a hit whose lines lie inside a better hit of the same file, or whose text a
-    better hit repeats (a README copied into the docs, a vendored copy of a module)."""
+def _dedupe_overlaps(hits: list[SearchHit], limit: int) -> list[SearchHit]:
+    """The best `limit` hits, leaving out one whose lines lie inside a better hit of the same
+    file, or whose text a better hit repeats (a README copied into the docs, a vendored copy)."""
     kept: list[SearchHit] = []
     texts: set[str] = set()
     for hit in hits:
+        if len(kept) == limit:
+            break
         c = hit.chunk
         if any(
             k.chunk.path == c.path
@@ -279,4 +281,4 @@ def hybrid_search(
             hit.score = float(score)
             hit.why.append("rerank")
         hits = sorted(head, key=lambda h: -h.score) + hits[len(head) :]
-    return _dedupe_overlaps(hits)[:limit]
+    return _dedupe_overlaps(hits, limit)
