@@ -351,8 +351,9 @@ class Indexer:
             stats.embedded += len(fresh)
             self.stores.vectors.add([c.chunk_id for c in fresh], [c.path for c in fresh], vectors)
             self.stores.text.write([(c.chunk_id, c.path, c.header(), c.text) for c in fresh])
-        with self.stores.lock:  # one section, so the graph never marks stale edges fresh
-            meta.set_meta("edges_fresh", "0")
+        # One section: a graph saving its edges sees these facts and their pending change
+        # together, so it never records edges as current that miss this batch.
+        with self.stores.lock:
             meta.replace_files(batch.parsed, batch.removed)
             meta.touch_files(batch.touched)
             self._graph_changes.update(paths)

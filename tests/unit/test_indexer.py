@@ -170,16 +170,21 @@ CRASH_SCRIPT = textwrap.dedent(
 )
 
 
-def test_kill_9_mid_index_keeps_a_consistent_index_and_resumes(
-    ws: Path, settings: Settings
-) -> None:
+def _killed(script: str, ws: Path, settings: Settings) -> None:
+    """Run `script` on the workspace in a child Python and check that it died by kill -9."""
     proc = subprocess.run(
-        [sys.executable, "-c", CRASH_SCRIPT, str(ws), str(settings.data_dir)],
+        [sys.executable, "-c", script, str(ws), str(settings.data_dir)],
         capture_output=True,
         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
         timeout=300,
     )
     assert proc.returncode == -9, proc.stderr.decode()[-2000:]
+
+
+def test_kill_9_mid_index_keeps_a_consistent_index_and_resumes(
+    ws: Path, settings: Settings
+) -> None:
+    _killed(CRASH_SCRIPT, ws, settings)
     index = _open(ws, settings)
     meta, vectors, text = _all_ids(index)
     assert len(index.stores.meta.files()) == 4  # two committed batches of two files
@@ -232,13 +237,7 @@ def test_kill_9_after_committing_facts_leaves_no_stale_edges(ws: Path, settings:
     index.close()
     retry = ws / "webclient" / "retry.py"
     retry.write_text(retry.read_text().replace("compute_backoff", "backoff_delay"))
-    proc = subprocess.run(
-        [sys.executable, "-c", KILLED_AFTER_FACTS, str(ws), str(settings.data_dir)],
-        capture_output=True,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
-        timeout=300,
-    )
-    assert proc.returncode == -9, proc.stderr.decode()[-2000:]
+    _killed(KILLED_AFTER_FACTS, ws, settings)
     index = _open(ws, settings)
     assert not index.stores.meta.edges_current()
     _graph_matches_stored_facts(index)  # the renamed function's edges are resolved again
