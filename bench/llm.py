@@ -7,7 +7,10 @@
    on the same prompt, runs interleaved so a shared CPU hurts both alike;
 2. time to first token: cold (nothing cached) vs the second turn of a conversation;
 3. prompt-lookup decoding on a rewrite task (same greedy output, tok/s with and without);
-4. resident memory with the model loaded.
+4. fill-in-the-middle in a real file (this package's chunker, cursor mid-file, the default
+   1,024-token prompt budget): the first completion, then one per keystroke as the prefix
+   grows by a character, which reuses the cached prompt up to the cursor;
+5. resident memory with the model loaded.
 The default model must be installed (`codeassist models install`).
 """
 
@@ -30,13 +33,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from codeassist_lsp.config import load_settings
 from codeassist_lsp.llm import store, sysinfo
 from codeassist_lsp.llm.chat_format import render_chat
+from codeassist_lsp.llm.errors import BackendError
 from codeassist_lsp.llm.llama_backend import LlamaCppBackend, Role
 from codeassist_lsp.llm.settings import LLMSettings
-from codeassist_lsp.llm.types import GenerationOptions, Message
+from codeassist_lsp.llm.types import FimRequest, GenerationOptions, Message
 
 SYSTEM = "You are a concise, accurate coding assistant."
 QUESTION = "Write a Python function that merges two sorted lists into one sorted list."
 CONTEXT = Path(__file__).resolve().parents[1] / "codeassist_lsp" / "llm" / "prompts.py"
+FIM_FILE = Path(__file__).resolve().parents[1] / "codeassist_lsp" / "index" / "chunker.py"
 REWRITE = """def load_users(path):
     users = []
     with open(path) as fh:
@@ -142,6 +147,36 @@ async def rewrite_rows(backend: LlamaCppBackend, reps: int) -> list[tuple[str, s
     return rows
 
 
+async def fim_rows(backend: LlamaCppBackend, reps: int) -> list[tuple[str, str]]:
+    """Inline completion: cold, then as the user types one character after another."""
+    text = FIM_FILE.read_text()
+    lines = text.splitlines(keepends=True)
+    cursor = sum(len(line) for line in lines[: len(lines) // 2])
+    cursor += len(lines[len(lines) // 2]) - len(lines[len(lines) // 2].lstrip())
+    options = GenerationOptions(24, 0, stop=("\n\n",))
+    completion_slot = backend._slots[Role.COMPLETION]
+
+    def request(typed: int) -> FimRequest:
+        end = cursor + typed
+        return FimRequest(text[:end], text[end:], path="codeassist_lsp/index/chunker.py")
+
+    cold: list[Run] = []
+    keystrokes: list[Run] = []
+    for _ in range(reps):
+        completion_slot.cached.clear()
+        cold.append(await timed(backend.fim(request(0), options)))
+        for typed in (1, 2, 3):
+            keystrokes.append(await timed(backend.fim(request(typed), options)))
+    return [
+        ("FIM cold (1,024-token budget): first piece", f"{med(cold, lambda r: r.ttft):.2f} s"),
+        (
+            "FIM per keystroke: first piece, median / max",
+            f"{med(keystrokes, lambda r: r.ttft):.2f} / {max(r.ttft for r in keystrokes):.2f} s",
+        ),
+        ("FIM answer (24 tokens at most)", f"{med(cold, lambda r: r.ttft + r.wall):.2f} s cold"),
+    ]
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--model", default="qwen2.5-coder-0.5b")
@@ -177,6 +212,10 @@ async def main() -> None:
 
     if not args.skip_rewrite:
         rows.extend(await rewrite_rows(backend, args.reps))
+    try:
+        rows.extend(await fim_rows(backend, args.reps))
+    except BackendError as exc:
+        rows.append(("FIM", str(exc)))
 
     # Generation: CodeAssist vs raw llama-cpp-python on the same prompt, interleaved.
     from llama_cpp import Llama
