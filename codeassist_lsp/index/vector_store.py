@@ -83,15 +83,21 @@ class VectorStore:
         return [str(v) for v in column.to_pylist()]
 
     def compact(self) -> None:
-        """Merge small fragments and drop old versions (no other process writes this table)."""
+        """Merge small fragments and drop old versions (no other process writes this table).
+
+        Under the read lock: dropping old versions deletes files that a concurrent read
+        (a status request or a search while the index runs) may be opening, which failed
+        with "Not found: …manifest".
+        """
         import warnings
 
-        with warnings.catch_warnings():
+        with self._lock, warnings.catch_warnings():
             warnings.simplefilter("ignore")
             self._table.optimize(cleanup_older_than=timedelta(0))
 
     def version_count(self) -> int:
-        return len(self._table.list_versions())
+        with self._lock:
+            return len(self._table.list_versions())
 
     def _load(self) -> None:
         data = self._table.to_arrow().select(["id", "vector"])
