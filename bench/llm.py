@@ -151,8 +151,9 @@ async def fim_rows(backend: LlamaCppBackend, reps: int) -> list[tuple[str, str]]
     """Inline completion: cold, then as the user types one character after another."""
     text = FIM_FILE.read_text()
     lines = text.splitlines(keepends=True)
-    cursor = sum(len(line) for line in lines[: len(lines) // 2])
-    cursor += len(lines[len(lines) // 2]) - len(lines[len(lines) // 2].lstrip())
+    middle = len(lines) // 2
+    cursor = sum(len(line) for line in lines[:middle])
+    cursor += len(lines[middle]) - len(lines[middle].lstrip())  # after the indentation
     options = GenerationOptions(24, 0, stop=("\n\n",))
     completion_slot = backend._slots[Role.COMPLETION]
 

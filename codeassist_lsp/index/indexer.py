@@ -196,9 +196,7 @@ class Indexer:
                 files = candidates[begin : begin + BATCH_FILES]
                 batch = self._read(files, removed if begin == 0 else [], catalog, stats, {})
                 if batch.fresh:
-                    batch.vectors = pipeline.submit(
-                        self.embedder.embed_documents, list(batch.embed_texts.values())
-                    )
+                    batch.vectors = pipeline.submit(self._embed, batch)
                 if pending is not None:
                     write(pending)
                 pending = batch
@@ -281,7 +279,7 @@ class Indexer:
         """Read, parse, embed and write one batch, all on this thread."""
         batch = self._read(files, removed, catalog, stats, texts)
         if batch.fresh:
-            batch.vectors = _done(self.embedder.embed_documents(list(batch.embed_texts.values())))
+            batch.vectors = _done(self._embed(batch))
         self._write(batch, stats)
 
     def _read(
@@ -331,6 +329,9 @@ class Indexer:
                         batch.fresh.append(chunk)
                         batch.embed_texts[cid] = embedding_text(chunk, pf.symbols)
         return batch
+
+    def _embed(self, batch: _Batch) -> np.ndarray:
+        return self.embedder.embed_documents(list(batch.embed_texts.values()))
 
     def _write(self, batch: _Batch, stats: IndexStats) -> None:
         """Make one read batch current, in the crash-safe order the module docstring gives."""
