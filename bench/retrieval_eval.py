@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 from codeassist_lsp.config import Settings  # noqa: E402
 from codeassist_lsp.index.embedder import create_embedder  # noqa: E402
 from codeassist_lsp.index.workspace import WorkspaceIndex  # noqa: E402
-from codeassist_lsp.rag.priors import is_test_path  # noqa: E402
+from codeassist_lsp.index.path_kinds import is_test_path  # noqa: E402
 from codeassist_lsp.rag.search import SearchHit  # noqa: E402
 
 MODES = {

@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from pathlib import PurePosixPath
 
 from codeassist_lsp.index.model import Chunk, Symbol
-from codeassist_lsp.rag.priors import is_test_path
-from codeassist_lsp.rag.tokens import split_identifier
+from codeassist_lsp.index.path_kinds import is_test_path
+from codeassist_lsp.index.tokens import split_identifier
 
 # Bump when embedding_text changes: vectors of an older version are rebuilt, not mixed.
 EMBED_TEXT_VERSION = 4
@@ -28,7 +28,7 @@ _DOC_CHARS = 300
 _COMMENT_CHARS = 300
 _INNER_DOC_CHARS = 120
 # Tests are often half of a repository's chunks and rank below the code they test anyway
-# (rag.priors): their name, place and first words are embedded, at a fraction of the cost.
+# (index.path_kinds): their name, place and first words are embedded, at a fraction of the cost.
 TEST_TEXT_CHARS = 160
 _PATH_PARTS = 2  # the file name and its folder say where; higher folders rarely add to that
 

@@ -1,6 +1,6 @@
 """BM25 keyword search over chunks, in tantivy.
 
-Text is pre-split into words by `rag.tokens.index_terms` (camelCase/snake_case parts and
+Text is pre-split into words by `index.tokens.index_terms` (camelCase/snake_case parts and
 the whole identifier) and then stemmed by tantivy's English analyser, so "retries" finds
 `retry_request` and "fetchUser" finds `fetch_user`.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import tantivy
 
-from codeassist_lsp.rag.tokens import index_terms, query_terms
+from codeassist_lsp.index.tokens import index_terms, query_terms
 
 log = logging.getLogger(__name__)
 

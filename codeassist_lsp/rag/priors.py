@@ -11,44 +11,18 @@ asker wants to use the code ("how do I …"), which is what docs are for.
 from __future__ import annotations
 
 import re
-from pathlib import PurePosixPath
+
+from codeassist_lsp.index.path_kinds import is_changelog_path, is_test_path
 
 TEST_PRIOR = 0.6  # fused score factor for a test file when the question is not about tests
 CHANGELOG_PRIOR = 0.6  # release notes and change logs
 DOC_PRIOR = 0.75  # prose (docs, plain text) when the question asks how the code works
 
-_TEST_DIRS = frozenset(
-    {"test", "tests", "__tests__", "spec", "specs", "testing", "testdata", "e2e", "it"}
-)
-_TEST_FILE = re.compile(
-    r"(^test_.*|.*_test\.[a-z]+$|.*_tests?\.[a-z]+$|.*\.(test|spec)\.[a-z]+$|^conftest\.py$"
-    r"|.*Tests?\.(java|kt|cs|scala)$)"
-)
-_CHANGELOG_DIRS = frozenset({"releasenotes", "changelog.d", "changes", "newsfragments"})
-_CHANGELOG_FILE = re.compile(
-    r"^(changelog|changes|history|news|release[-_]?notes)(\.[a-z]+)?$", re.IGNORECASE
-)
 _TEST_QUESTION = re.compile(r"\b(tests?|testing|tested|spec|specs|fixtures?|mocks?)\b", re.I)
 # "how do I …", "can I …", "how to …": the asker uses the code, and docs answer that well.
 _USAGE_QUESTION = re.compile(r"\b(i|i'm|my|me|how to)\b", re.IGNORECASE)
 _PROSE_KINDS = frozenset({"doc", "text"})
 _CHANGE_QUESTION = re.compile(r"\b(release|changelog|changed|version|history)\b", re.I)
-
-
-def is_test_path(path: str) -> bool:
-    """True for files that hold tests: test folders and the usual test file names."""
-    parts = PurePosixPath(path).parts
-    if any(part.lower() in _TEST_DIRS for part in parts[:-1]):
-        return True
-    return bool(parts) and bool(_TEST_FILE.match(parts[-1]))
-
-
-def is_changelog_path(path: str) -> bool:
-    """True for release notes and change logs."""
-    parts = PurePosixPath(path).parts
-    if any(part.lower() in _CHANGELOG_DIRS for part in parts[:-1]):
-        return True
-    return bool(parts) and bool(_CHANGELOG_FILE.match(parts[-1]))
 
 
 def prior(path: str, kind: str, question: str) -> float:

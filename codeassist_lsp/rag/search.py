@@ -21,7 +21,7 @@ from codeassist_lsp.config import SearchSettings
 from codeassist_lsp.index.model import Chunk
 from codeassist_lsp.rag.fusion import Fused, reciprocal_rank_fusion, score_fusion
 from codeassist_lsp.rag.priors import prior
-from codeassist_lsp.rag.tokens import names_in
+from codeassist_lsp.index.tokens import names_in
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from codeassist_lsp.rag.priors import is_changelog_path, is_test_path, prior
+from codeassist_lsp.index.path_kinds import is_changelog_path, is_test_path
+from codeassist_lsp.rag.priors import prior
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from codeassist_lsp.rag.tokens import (
+from codeassist_lsp.index.tokens import (
     identifiers_in,
     index_terms,
     names_in,
