@@ -28,7 +28,7 @@ _DOC_CHARS = 300
 _COMMENT_CHARS = 300
 _INNER_DOC_CHARS = 120
 # Tests are often half of a repository's chunks and rank below the code they test anyway
-# (index.path_kinds): their name, place and first words are embedded, at a fraction of the cost.
+# (rag.priors): their name, place and first words are embedded, at a fraction of the cost.
 TEST_TEXT_CHARS = 160
 _PATH_PARTS = 2  # the file name and its folder say where; higher folders rarely add to that
 
