@@ -247,7 +247,7 @@ def main() -> None:
                 results[key].append(time.perf_counter() - t0)
                 embedded[key].append(stats.embedded)
                 t0 = time.perf_counter()
-                index.indexer.graph()
+                index.view().graph.number_of_nodes()
                 results[f"graph-{key}"].append(time.perf_counter() - t0)
         index.refresh()  # compact the table after the updates, as `codeassist index` would
         for _ in range(args.repeat):

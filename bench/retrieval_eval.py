@@ -36,9 +36,9 @@ sys.path.insert(0, str(ROOT))
 
 from codeassist_lsp.config import Settings  # noqa: E402
 from codeassist_lsp.index.embedder import create_embedder  # noqa: E402
-from codeassist_lsp.index.workspace import WorkspaceIndex  # noqa: E402
 from codeassist_lsp.index.path_kinds import is_test_path  # noqa: E402
-from codeassist_lsp.rag.search import SearchHit  # noqa: E402
+from codeassist_lsp.index.workspace import WorkspaceIndex  # noqa: E402
+from codeassist_lsp.rag.retriever import SearchHit, search_index  # noqa: E402
 
 MODES = {
     "hybrid": frozenset({"vector", "keyword", "graph", "rerank"}),
@@ -127,7 +127,7 @@ def evaluate(
 ) -> tuple[float, float, list[str]]:
     rr, found, misses = 0.0, 0, []
     for q in questions:
-        rank = first_hit_rank(index.search(q["question"], K, modes), q["expected"])
+        rank = first_hit_rank(search_index(index, q["question"], K, modes), q["expected"])
         if rank is not None:
             rr += 1.0 / rank
             found += 1
@@ -146,7 +146,7 @@ def unique_definitions(index: WorkspaceIndex) -> list[tuple[str, str, dict]]:
     The query name is the bare name, or `Class.method` for a method; the order is a hash
     of it, so the sample is stable and unrelated to file order.
     """
-    graph = index.sources.graph() if index.sources.graph else None
+    graph = index.view().graph
     if graph is None:
         return []
     defs = [
@@ -186,7 +186,7 @@ def identifier_questions(index: WorkspaceIndex) -> list[dict]:
 
 def user_questions(index: WorkspaceIndex) -> list[dict]:
     """ "Where is X called/used" for definitions with users; any user's lines are a hit."""
-    graph = index.sources.graph() if index.sources.graph else None
+    graph = index.view().graph
     questions = []
     for query, node, d in unique_definitions(index):
         if graph is None or len(questions) == IDENTIFIER_QUERIES:

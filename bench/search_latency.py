@@ -39,10 +39,11 @@ sys.path.insert(0, str(ROOT))
 
 from bench_common import StageTimer, code_state, cpu_name, loadavg, rss_mb  # noqa: E402
 
-import codeassist_lsp.rag.search as search_module  # noqa: E402
+import codeassist_lsp.rag.retriever as search_module  # noqa: E402
 from codeassist_lsp.config import Settings  # noqa: E402
 from codeassist_lsp.index.embedder import create_embedder  # noqa: E402
 from codeassist_lsp.index.workspace import WorkspaceIndex  # noqa: E402
+from codeassist_lsp.rag.retriever import search_index  # noqa: E402
 
 CACHE = Path(os.environ.get("CODEASSIST_BENCH_CACHE", Path.home() / ".cache" / "codeassist-bench"))
 # ~21k chunks with the chunker of 2025-11: networkx 4.0k, numpy 8.0k, pygments 2.2k,
@@ -277,11 +278,11 @@ def main() -> None:
     rss_indexed = rss_mb()
 
     t0 = time.perf_counter()
-    index.search(QUERIES[0], args.limit)  # loads the chunk table, vector matrix and graph
+    search_index(index, QUERIES[0], args.limit)  # loads the chunk table, vector matrix and graph
     first_s = time.perf_counter() - t0
     for modes in MODES.values():
         for q in QUERIES[-args.warmup :]:
-            index.search(q, args.limit, modes)
+            search_index(index, q, args.limit, modes)
 
     wall: dict[str, list[float]] = defaultdict(list)
     cpu: dict[str, list[float]] = defaultdict(list)
@@ -289,7 +290,7 @@ def main() -> None:
         for q in QUERIES:
             for mode, modes in MODES.items():
                 c0, t0 = time.process_time(), time.perf_counter()
-                index.search(q, args.limit, modes)
+                search_index(index, q, args.limit, modes)
                 wall[mode].append(time.perf_counter() - t0)
                 cpu[mode].append(time.process_time() - c0)
 
@@ -297,7 +298,7 @@ def main() -> None:
     with instrumented(index, timer):
         t0 = time.perf_counter()
         for q in QUERIES:
-            index.search(q, args.limit, MODES["hybrid"])
+            search_index(index, q, args.limit, MODES["hybrid"])
         staged_total = time.perf_counter() - t0
 
     profile_text = ""
@@ -305,7 +306,7 @@ def main() -> None:
         profiler = cProfile.Profile()
         profiler.enable()
         for q in QUERIES:
-            index.search(q, args.limit, MODES["hybrid"])
+            search_index(index, q, args.limit, MODES["hybrid"])
         profiler.disable()
         buf = io.StringIO()
         pstats.Stats(profiler, stream=buf).sort_stats("cumulative").print_stats(30)

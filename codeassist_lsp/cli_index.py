@@ -98,7 +98,9 @@ def cmd_search(args: argparse.Namespace) -> int:
         if index.is_empty():
             stats = _run_index(index, quiet=args.json)
             print(f"indexed {index.root}: {stats.summary()}", file=sys.stderr)
-        hits = index.search(args.query, args.limit)
+        from codeassist_lsp.rag.retriever import search_index
+
+        hits = search_index(index, args.query, args.limit)
     finally:
         index.close()
     if args.json:

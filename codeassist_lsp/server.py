@@ -9,7 +9,7 @@ from pygls.lsp.server import LanguageServer
 
 from codeassist_lsp import __version__
 from codeassist_lsp.config import Settings
-from codeassist_lsp.features import indexing, search, status, symbols
+from codeassist_lsp.features import documents, indexing, lifecycle, search, status, symbols
 from codeassist_lsp.features.context import ServerContext
 from codeassist_lsp.features.log import forward_logs
 from codeassist_lsp.index.embedder import Embedder
@@ -24,6 +24,8 @@ def create_server(
     server = LanguageServer("codeassist", __version__)
     ctx = ServerContext(server=server, settings=settings, embedder_factory=embedder_factory)
     ctx.log_handler = forward_logs(server)
+    lifecycle.register(server, ctx)
+    documents.register(server, ctx)
     indexing.register(server, ctx)
     search.register(server, ctx)
     status.register(server, ctx)

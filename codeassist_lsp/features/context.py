@@ -1,4 +1,5 @@
-"""Everything the features share: settings, the open workspace indexes, status, a worker pool.
+"""Everything the features share: settings, open documents, the registered features, the
+open workspace indexes, status and the worker pools.
 
 Built once by `create_server`; no globals. Slow work (indexing, embedding, search) runs on
 `ctx.pool` so the message loop stays free.
@@ -20,6 +21,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from codeassist_lsp.config import Settings
+from codeassist_lsp.features.feature import FeatureSet, OpenDocuments
 from codeassist_lsp.features.log import ClientLogHandler
 from codeassist_lsp.index.embedder import Embedder
 from codeassist_lsp.index.workspace import WorkspaceIndex
@@ -35,6 +37,9 @@ class ServerContext:
 
     server: LanguageServer
     settings: Settings
+    documents: OpenDocuments = field(default_factory=OpenDocuments)
+    features: FeatureSet = field(default_factory=FeatureSet)
+    folders: list[Path] = field(default_factory=list)  # as the client named them
     indexes: dict[Path, WorkspaceIndex] = field(default_factory=dict)
     indexing: set[Path] = field(default_factory=set)
     last_error: str | None = None

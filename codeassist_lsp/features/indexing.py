@@ -12,45 +12,73 @@ import asyncio
 import logging
 import threading
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
-from pygls.uris import to_fs_path
 
-from codeassist_lsp.config import apply_options
+from codeassist_lsp.config import Settings
 from codeassist_lsp.errors import CodeAssistError
 from codeassist_lsp.features.context import ServerContext
+from codeassist_lsp.features.feature import Document, Feature
 from codeassist_lsp.index.files import skip_reason_for_text
 from codeassist_lsp.index.workspace import WorkspaceIndex
 
 log = logging.getLogger(__name__)
 
 
-def _folders(params: types.InitializeParams) -> list[Path]:
-    uris = [f.uri for f in params.workspace_folders or []]
-    if not uris and params.root_uri:
-        uris = [params.root_uri]
-    if not uris and params.root_path:
-        return [Path(params.root_path)]
-    out = []
-    for uri in uris:
-        fs = to_fs_path(uri)
-        if fs:
-            out.append(Path(fs))
-    return out
-
-
-class Indexing:
+class Indexing(Feature):
     """Owns the open indexes of a server and the debounced updates to them."""
+
+    name = "indexing"
 
     def __init__(self, server: LanguageServer, ctx: ServerContext) -> None:
         self.server = server
         self.ctx = ctx
-        self.folders: list[Path] = []
         self.stopping = threading.Event()
         self._pending: dict[str, asyncio.TimerHandle] = {}
+
+    @property
+    def delay(self) -> float:
+        """The quiet time before an edit is indexed, as the settings say now."""
+        return self.ctx.settings.index.debounce_ms / 1000
+
+    async def on_initialized(self, folders: Sequence[Path]) -> None:
+        await self.register_watchers()
+        for folder in folders:
+            await self.index_folder(folder)
+
+    def on_shutdown(self) -> None:
+        self.stop()
+
+    def on_settings(self, settings: Settings) -> None:
+        for index in self.ctx.indexes.values():
+            index.apply_settings(settings)
+
+    async def on_folders_changed(self, added: Sequence[Path], removed: Sequence[Path]) -> None:
+        for folder in removed:
+            index = self.ctx.indexes.pop(folder.resolve(), None)
+            if index is not None:
+                await self.ctx.run_write(index.close)
+        for folder in added:
+            await self.index_folder(folder)
+
+    def on_open(self, doc: Document) -> None:
+        self.schedule(doc.uri, doc.text, self.delay)
+
+    def on_change(
+        self, doc: Document, changes: Sequence[types.TextDocumentContentChangeEvent]
+    ) -> None:
+        self.schedule(doc.uri, doc.text, self.delay)
+
+    def on_save(self, doc: Document | None, uri: str) -> None:
+        self.schedule(uri, None, 0.0)
+
+    def on_files_changed(self, changes: Sequence[types.FileEvent]) -> None:
+        for change in changes:
+            self.schedule(change.uri, None, self.delay)
 
     def _open(self, folder: Path) -> WorkspaceIndex:
         return WorkspaceIndex(folder, self.ctx.settings, self.ctx.embedder())
@@ -183,68 +211,7 @@ class Indexing:
 
 def register(server: LanguageServer, ctx: ServerContext) -> Indexing:
     indexing = Indexing(server, ctx)
-    delay = ctx.settings.index.debounce_ms / 1000
-
-    @server.feature(types.INITIALIZE)
-    def initialize(ls: LanguageServer, params: types.InitializeParams) -> None:
-        if ctx.log_handler is not None:
-            ctx.log_handler.loop = asyncio.get_running_loop()
-        options: Any = params.initialization_options
-        ctx.settings, errors = apply_options(ctx.settings, options)
-        for error in errors:
-            log.warning("initializationOptions: %s", error)
-        indexing.folders = _folders(params)
-
-    @server.feature(types.INITIALIZED)
-    async def initialized(ls: LanguageServer, params: types.InitializedParams) -> None:
-        await indexing.register_watchers()
-        for folder in indexing.folders:
-            await indexing.index_folder(folder)
-
-    @server.feature(types.SHUTDOWN)
-    def shutdown(ls: LanguageServer, params: None) -> None:
-        indexing.stop()
-
-    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
-    def did_change_configuration(
-        ls: LanguageServer, params: types.DidChangeConfigurationParams
-    ) -> None:
-        ctx.settings, errors = apply_options(ctx.settings, params.settings)
-        for error in errors:
-            ctx.error(f"setting {error}")
-
-    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
-    async def did_change_folders(
-        ls: LanguageServer, params: types.DidChangeWorkspaceFoldersParams
-    ) -> None:
-        for removed in params.event.removed:
-            fs = to_fs_path(removed.uri)
-            if fs:
-                index = ctx.indexes.pop(Path(fs).resolve(), None)
-                if index is not None:
-                    await ctx.run_write(index.close)
-        for added in params.event.added:
-            fs = to_fs_path(added.uri)
-            if fs:
-                await indexing.index_folder(Path(fs))
-
-    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
-    def did_open(ls: LanguageServer, params: types.DidOpenTextDocumentParams) -> None:
-        indexing.schedule(params.text_document.uri, params.text_document.text, delay)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
-    def did_change(ls: LanguageServer, params: types.DidChangeTextDocumentParams) -> None:
-        doc = ls.workspace.get_text_document(params.text_document.uri)
-        indexing.schedule(doc.uri, doc.source, delay)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
-    def did_save(ls: LanguageServer, params: types.DidSaveTextDocumentParams) -> None:
-        indexing.schedule(params.text_document.uri, params.text, 0.0)
-
-    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
-    def did_change_watched(ls: LanguageServer, params: types.DidChangeWatchedFilesParams) -> None:
-        for change in params.changes:
-            indexing.schedule(change.uri, None, delay)
+    ctx.features.add(indexing)
 
     @server.command("codeassist.reindex")
     async def reindex(ls: LanguageServer, *args: Any) -> dict[str, Any]:

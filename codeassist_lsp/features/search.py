@@ -8,10 +8,10 @@ from typing import Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
-from pygls.uris import from_fs_path
 
 from codeassist_lsp.features.context import ServerContext
-from codeassist_lsp.rag.search import SearchHit
+from codeassist_lsp.features.convert import hit_to_lsp
+from codeassist_lsp.rag.retriever import search_index
 
 log = logging.getLogger(__name__)
 
@@ -23,18 +23,6 @@ def _param(params: Any, name: str) -> Any:
     if isinstance(params, dict):
         return params.get(name)
     return getattr(params, name, None)
-
-
-def hit_to_lsp(hit: SearchHit, root_uri_path: str) -> dict[str, Any]:
-    """A search hit as the clients see it: LSP uri and 0-based range plus the CLI fields."""
-    c = hit.chunk
-    item = hit.to_json()
-    item["uri"] = from_fs_path(f"{root_uri_path}/{c.path}")
-    item["range"] = {
-        "start": {"line": c.start_line - 1, "character": 0},
-        "end": {"line": c.end_line, "character": 0},
-    }
-    return item
 
 
 def register(server: LanguageServer, ctx: ServerContext) -> None:
@@ -49,8 +37,8 @@ def register(server: LanguageServer, ctx: ServerContext) -> None:
         limit = min(limit, MAX_LIMIT)
         results: list[tuple[float, dict[str, Any]]] = []
         for root, index in list(ctx.indexes.items()):
-            hits = await ctx.run(index.search, query, limit)
-            results.extend((h.score, hit_to_lsp(h, str(root))) for h in hits)
+            hits = await ctx.run(search_index, index, query, limit)
+            results.extend((h.score, hit_to_lsp(h, root)) for h in hits)
         results.sort(key=lambda pair: -pair[0])
         if not ctx.indexes:
             ls.window_log_message(

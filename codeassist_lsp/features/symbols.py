@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
-from pygls.uris import from_fs_path
 
+from codeassist_lsp.features import convert
 from codeassist_lsp.features.context import ServerContext
 from codeassist_lsp.index import navigate
-from codeassist_lsp.index.model import Symbol
+from codeassist_lsp.index.view import IndexView
 from codeassist_lsp.index.workspace import WorkspaceIndex
 
 log = logging.getLogger(__name__)
@@ -33,36 +32,26 @@ KINDS = {
 }
 
 
-def _line_range(start_line: int, end_line: int) -> types.Range:
-    return types.Range(
-        start=types.Position(line=max(start_line - 1, 0), character=0),
-        end=types.Position(line=max(end_line, 1) - 1, character=10_000),
-    )
+class _Lines:
+    """Lines of workspace files for one request: the editor's text of open documents, else
+    the file on disk (read once, and only if it is a regular file inside the workspace)."""
 
+    def __init__(self, ctx: ServerContext, view: IndexView) -> None:
+        self.ctx = ctx
+        self.view = view
+        self._cache: dict[str, list[str]] = {}
 
-def _name_range(root: Path, path: str, line: int, name: str) -> types.Range:
-    """The span of `name` on a 1-based line, or the whole line if it is not found."""
-    try:
-        with (root / path).open(encoding="utf-8", errors="replace") as handle:
-            for number, text in enumerate(handle, start=1):
-                if number == line:
-                    col = text.find(name)
-                    if col >= 0:
-                        return types.Range(
-                            start=types.Position(line=line - 1, character=col),
-                            end=types.Position(line=line - 1, character=col + len(name)),
-                        )
-                    break
-    except OSError:
-        pass
-    return _line_range(line, line)
+    def line(self, path: str, line: int) -> str | None:
+        lines = self._cache.get(path)
+        if lines is None:
+            doc = self.ctx.documents.get(convert.path_to_uri(self.view.root, path))
+            text = doc.text if doc is not None else self.view.file_text(path)
+            lines = self._cache[path] = (text or "").splitlines()
+        return lines[line - 1] if 0 < line <= len(lines) else None
 
-
-def _location(index: WorkspaceIndex, path: str, sym: Symbol) -> types.Location:
-    return types.Location(
-        uri=from_fs_path(str(index.root / path)) or "",
-        range=_name_range(index.root, path, sym.start_line, sym.name),
-    )
+    def location(self, path: str, line: int, name: str) -> types.Location:
+        rng = convert.name_range(line, self.line(path, line), name)
+        return convert.location(self.view.root, path, rng)
 
 
 def register(server: LanguageServer, ctx: ServerContext) -> None:
@@ -70,74 +59,79 @@ def register(server: LanguageServer, ctx: ServerContext) -> None:
     async def workspace_symbol(
         ls: LanguageServer, params: types.WorkspaceSymbolParams
     ) -> list[types.SymbolInformation]:
+
+        def run(index: WorkspaceIndex) -> list[types.SymbolInformation]:
+            view = index.view()
+            lines = _Lines(ctx, view)
+            return [
+                types.SymbolInformation(
+                    name=sym.name,
+                    kind=KINDS.get(sym.kind, types.SymbolKind.Variable),
+                    location=lines.location(path, sym.start_line, sym.name),
+                    container_name=sym.parent or path,
+                )
+                for path, sym in navigate.search_symbols(view.symbols(), params.query)
+            ]
+
         out: list[types.SymbolInformation] = []
         for index in list(ctx.indexes.values()):
-            symbols = await ctx.run(index.symbols)
-            for path, sym in navigate.search_symbols(symbols, params.query):
-                out.append(
-                    types.SymbolInformation(
-                        name=sym.name,
-                        kind=KINDS.get(sym.kind, types.SymbolKind.Variable),
-                        location=_location(index, path, sym),
-                        container_name=sym.parent or path,
-                    )
-                )
+            out.extend(await ctx.run(run, index))
         return out[:100]
 
     def _target(
         params: types.DefinitionParams | types.ReferenceParams,
-    ) -> tuple[WorkspaceIndex, str, str, int] | None:
-        """The index, workspace-relative path, word and 1-based line under the cursor."""
+    ) -> tuple[IndexView, str, str, int] | None:
+        """The view, workspace-relative path, word and 1-based line under the cursor (runs
+        on a worker: a file not open in the editor is read from disk)."""
         found = ctx.locate(params.text_document.uri)
-        lines = server.workspace.get_text_document(params.text_document.uri).lines
-        if found is None or params.position.line >= len(lines):
+        if found is None:
             return None
-        name = navigate.word_at(lines[params.position.line], params.position.character)
+        view = found[0].view()
+        line = _Lines(ctx, view).line(found[1], params.position.line + 1)
+        if line is None:
+            return None
+        name = navigate.word_at(line, params.position.character)
         if not name:
             return None
-        return found[0], found[1], name, params.position.line + 1
+        return view, found[1], name, params.position.line + 1
 
     @server.feature(types.TEXT_DOCUMENT_DEFINITION)
     async def definition(
         ls: LanguageServer, params: types.DefinitionParams
     ) -> list[types.Location] | None:
-        target = _target(params)
-        if target is None:
-            return None
-        index, rel, name, line = target
 
-        def run() -> list[tuple[str, Symbol]]:
-            return navigate.definitions(name, rel, line, index.symbols(), index.indexer.graph())
+        def run() -> list[types.Location]:
+            target = _target(params)
+            if target is None:
+                return []
+            view, rel, name, line = target
+            lines = _Lines(ctx, view)
+            found = navigate.definitions(name, rel, line, view.symbols(), view.graph)
+            return [lines.location(p, s.start_line, s.name) for p, s in found]
 
-        return [_location(index, p, s) for p, s in await ctx.run(run)] or None
+        return await ctx.run(run) or None
 
     @server.feature(types.TEXT_DOCUMENT_REFERENCES)
     async def references(
         ls: LanguageServer, params: types.ReferenceParams
     ) -> list[types.Location] | None:
-        target = _target(params)
-        if target is None:
-            return None
-        index, rel, name, line = target
 
         def run() -> list[types.Location]:
-            symbols = index.symbols()
-            graph = index.indexer.graph()
-            targets = navigate.definitions(name, rel, line, symbols, graph)
-            if not targets:
+            target = _target(params)
+            if target is None:
                 return []
-            refs = index.refs_named(name)
+            view, rel, name, line = target
+            symbols = view.symbols()
+            graph = view.graph
+            lines = _Lines(ctx, view)
+            targets = navigate.definitions(name, rel, line, symbols, graph)
+            refs = view.references_named(name) if targets else []
             out = []
-            for target in targets:
+            for path, sym in targets:
                 if params.context.include_declaration:
-                    out.append(_location(index, *target))
-                for path, ref in navigate.references(target, refs, symbols, graph):
-                    out.append(
-                        types.Location(
-                            uri=from_fs_path(str(index.root / path)) or "",
-                            range=_name_range(index.root, path, ref.line, ref.name),
-                        )
-                    )
+                    out.append(lines.location(path, sym.start_line, sym.name))
+                for ref_path, ref in navigate.references((path, sym), refs, symbols, graph):
+                    out.append(lines.location(ref_path, ref.line, ref.name))
             return out
 
         return await ctx.run(run) or None

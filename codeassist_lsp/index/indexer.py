@@ -25,7 +25,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import networkx as nx
 import numpy as np
 
 from codeassist_lsp.config import IndexSettings
@@ -37,12 +36,12 @@ from codeassist_lsp.index.files import (
     skip_reason_for,
     walk_workspace,
 )
-from codeassist_lsp.index.graph import CodeGraph
 from codeassist_lsp.index.languages import language_for_path
 from codeassist_lsp.index.meta_store import FileRecord
 from codeassist_lsp.index.model import Chunk, ParsedFile
 from codeassist_lsp.index.parse import parse_source
 from codeassist_lsp.index.storage import WorkspaceStores, refused_write, storage_errors
+from codeassist_lsp.index.view import ViewKeeper
 
 log = logging.getLogger(__name__)
 
@@ -110,16 +109,18 @@ def content_hash(data: bytes) -> str:
 class Indexer:
     """Keeps one workspace's stores in step with its files."""
 
-    def __init__(self, stores: WorkspaceStores, settings: IndexSettings, embedder: Embedder):
+    def __init__(
+        self,
+        stores: WorkspaceStores,
+        settings: IndexSettings,
+        embedder: Embedder,
+        views: ViewKeeper,
+    ) -> None:
         self.stores = stores
         self.settings = settings
         self.embedder = embedder
-        self._graph: CodeGraph | None = None
-        self._graph_lock = threading.Lock()
-        # Files committed since the graph was resolved; guarded by the stores' lock.
-        self._graph_changes: set[str] = set()
-        self._edges_saved = True  # False after a refused write: store every edge next time
-        self._chunks: dict[str, Chunk] | None = None
+        self.views = views
+        self.graphs = views.graphs
         try:
             self._reconcile_if_dirty()
         except Exception as exc:  # a full disk must not stop reading the index
@@ -257,9 +258,8 @@ class Indexer:
                 self._reconcile_if_dirty()
                 yield
         except BaseException:
-            self._chunks = None
-            with self._graph_lock:
-                self._drop_graph()
+            self.views.reset()
+            self.graphs.drop()
             raise
 
     def _reconcile_if_dirty(self) -> None:
@@ -357,14 +357,15 @@ class Indexer:
         with self.stores.lock:
             meta.replace_files(batch.parsed, batch.removed)
             meta.touch_files(batch.touched)
-            self._graph_changes.update(paths)
-        new_ids = {c.chunk_id for _, pf in batch.parsed for c in pf.chunks}
+            self.graphs.committed(paths)
+        new_chunks = [c for _, pf in batch.parsed for c in pf.chunks]
+        self.views.committed(batch.old_ids, new_chunks)
+        new_ids = {c.chunk_id for c in new_chunks}
         stale = sorted(batch.old_ids - new_ids)
         self.stores.vectors.delete_ids(stale)
         self.stores.text.write([], stale)
         with self.stores.lock:
             meta.set_meta("dirty", "0")
-        self._chunks = None
 
     def _parse(self, path: str, text: str) -> ParsedFile:
         try:
@@ -381,80 +382,11 @@ class Indexer:
         with self.stores.lock:
             counts = self.stores.meta.counts()
         if changed and compact:
-            counts["edges"] = self.graph().number_of_edges()
+            counts["edges"] = self.graphs.state().graph.number_of_edges()
         stats.files = counts["files"]
         stats.chunks = counts["chunks"]
         stats.symbols = counts["symbols"]
         stats.edges = counts["edges"]
-
-    def graph(self) -> nx.MultiDiGraph:
-        """The code graph; after a change only the files it can affect are resolved again."""
-        with self._graph_lock:
-            try:
-                if self._graph is None:
-                    self._graph = self._load_graph()
-                else:
-                    self._update_graph(self._graph)
-            except BaseException:
-                self._drop_graph()  # an update may have stopped half way
-                raise
-            return self._graph.graph
-
-    def _drop_graph(self) -> None:
-        """Forget the graph: the next `graph()` loads it from DuckDB (caller holds the lock)."""
-        self._graph = None
-        with self.stores.lock:
-            self._graph_changes.clear()
-
-    def _load_graph(self) -> CodeGraph:
-        """Reload stored edges if they are current, else resolve them again and store them."""
-        meta = self.stores.meta
-        with self.stores.lock:
-            self._graph_changes.clear()  # the facts read now include them
-            facts = meta.facts()
-            fresh = meta.edges_current()
-            edges = meta.edges_by_path() if fresh else None
-        if edges is not None:
-            return CodeGraph(facts, edges)
-        graph = CodeGraph.resolve(facts)
-        self._save_edges(graph, None)
-        return graph
-
-    def _update_graph(self, graph: CodeGraph) -> None:
-        """Bring the graph up to date with the files committed since it was resolved."""
-        with self.stores.lock:
-            paths = sorted(self._graph_changes)
-            self._graph_changes.clear()
-            facts = {f.path: f for f in self.stores.meta.facts(paths)} if paths else {}
-        if not paths:
-            return
-        redone = graph.update({path: facts.get(path) for path in paths})
-        self._save_edges(graph, redone)
-
-    def _save_edges(self, graph: CodeGraph, paths: set[str] | None) -> None:
-        """Store the edges of `paths` (None: all); a full disk serves the graph unsaved."""
-        meta = self.stores.meta
-        try:
-            with self.stores.lock:
-                stored = paths if self._edges_saved else None
-                # not current when newer facts are committed already
-                meta.replace_edges(graph.edges, stored, current=not self._graph_changes)
-            self._edges_saved = True
-        except Exception as exc:
-            clear = refused_write(exc, self.stores.directory)
-            if clear is None:
-                raise
-            self._edges_saved = False
-            log.warning("the code graph is not saved: %s", clear)
-
-    def chunks(self) -> dict[str, Chunk]:
-        """All chunks DuckDB knows, by id (cached until the index changes)."""
-        cached = self._chunks
-        if cached is None:
-            with self.stores.lock:
-                cached = self.stores.meta.chunks_by_id()
-            self._chunks = cached
-        return cached
 
     def reconcile(self) -> None:
         """Drop vector and keyword rows DuckDB does not know (left by an interrupted run)."""

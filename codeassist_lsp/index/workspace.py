@@ -1,4 +1,9 @@
-"""One workspace's index as the CLI and the server use it: open, refresh, search, status."""
+"""One workspace's index as the CLI and the server use it: open, refresh, views, status.
+
+The writer (`Indexer`) runs on one thread; readers take `view()`, an immutable snapshot
+published after each commit, and rank with the stores' readers (`vector_ranker`,
+`stores.text`), never through the writer.
+"""
 
 from __future__ import annotations
 
@@ -12,16 +17,18 @@ from codeassist_lsp.config import Settings
 from codeassist_lsp.index.embed_text import vector_identity
 from codeassist_lsp.index.embedder import Embedder
 from codeassist_lsp.index.files import check_workspace
+from codeassist_lsp.index.graph_keeper import GraphKeeper
 from codeassist_lsp.index.indexer import Indexer, IndexStats, Progress
-from codeassist_lsp.index.model import Reference, Symbol
 from codeassist_lsp.index.storage import WorkspaceStores, open_stores
-from codeassist_lsp.rag.search import Reranker, SearchHit, SearchSources, hybrid_search
+from codeassist_lsp.index.view import IndexView, ViewKeeper
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
-class _VectorRanker:
+class VectorRanker:
+    """Nearest chunks to a question by the embedder's vectors."""
+
     stores: WorkspaceStores
     embedder: Embedder
 
@@ -32,35 +39,36 @@ class _VectorRanker:
 class WorkspaceIndex:
     """The opened index of one workspace folder."""
 
-    def __init__(
-        self, root: Path, settings: Settings, embedder: Embedder, reranker: Reranker | None = None
-    ) -> None:
+    def __init__(self, root: Path, settings: Settings, embedder: Embedder) -> None:
         self.root = check_workspace(root)
         self.settings = settings
         self.embedder = embedder
         identity = vector_identity(embedder.name, getattr(embedder, "max_seq_length", 0))
         self.stores = open_stores(settings.data_dir, self.root, embedder.dim, identity)
-        self.indexer = Indexer(self.stores, settings.index, embedder)
-        self.sources = SearchSources(
-            vector=_VectorRanker(self.stores, embedder),
-            keyword=self.stores.text,
-            chunks=self.indexer.chunks,
-            graph=self.indexer.graph,
-            reranker=reranker,
-        )
-        self.last_stats: IndexStats | None = None
+        self.views = ViewKeeper(self.stores, GraphKeeper(self.stores))
+        self.indexer = Indexer(self.stores, settings.index, embedder, self.views)
+        self.vector_ranker = VectorRanker(self.stores, embedder)
         self.refresh_lock = threading.Lock()
 
     @property
     def notices(self) -> list[str]:
         return self.stores.notices
 
+    def apply_settings(self, settings: Settings) -> None:
+        """Take new settings: the next update and search use them (the data dir and the
+        embedder of an open index stay what it was opened with)."""
+        self.settings = settings
+        self.indexer.settings = settings.index
+
+    def view(self) -> IndexView:
+        """The newest published state of the index, for readers."""
+        return self.views.current()
+
     def refresh(
         self, progress: Progress | None = None, cancel: threading.Event | None = None
     ) -> IndexStats:
         with self.refresh_lock:
-            self.last_stats = self.indexer.refresh(progress, cancel)
-        return self.last_stats
+            return self.indexer.refresh(progress, cancel)
 
     def is_empty(self) -> bool:
         with self.stores.lock:
@@ -72,13 +80,6 @@ class WorkspaceIndex:
         with self.stores.lock:
             self.stores.meta.set_meta("indexed", "1")
 
-    def search(
-        self, query: str, limit: int | None = None, modes: frozenset[str] | None = None
-    ) -> list[SearchHit]:
-        if modes is None:
-            return hybrid_search(query, self.sources, self.settings.search, limit)
-        return hybrid_search(query, self.sources, self.settings.search, limit, modes)
-
     def status(self) -> dict[str, Any]:
         with self.stores.lock:
             counts = self.stores.meta.counts()
@@ -86,18 +87,9 @@ class WorkspaceIndex:
             "root": str(self.root),
             "storage": str(self.stores.directory),
             "embedder": self.embedder.name,
-            "reranker": type(self.sources.reranker).__name__ if self.sources.reranker else None,
             **counts,
             "lance_versions": self.stores.vectors.version_count(),
         }
-
-    def symbols(self) -> list[tuple[str, Symbol]]:
-        with self.stores.lock:
-            return self.stores.meta.symbols()
-
-    def refs_named(self, name: str) -> list[tuple[str, Reference]]:
-        with self.stores.lock:
-            return self.stores.meta.refs_named(name)
 
     def close(self) -> None:
         self.stores.close()

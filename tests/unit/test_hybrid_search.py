@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from codeassist_lsp.config import SearchSettings
 from codeassist_lsp.index.model import Chunk
-from codeassist_lsp.rag.search import SearchSources, hybrid_search
+from codeassist_lsp.index.view import IndexView
+from codeassist_lsp.rag.retriever import Retriever, SearchHit
 
 
 @dataclass
@@ -37,13 +39,18 @@ CHUNKS = {
 }
 
 
-def _sources(reranker: FakeReranker | None = None) -> SearchSources:
-    return SearchSources(
+def _sources(reranker: FakeReranker | None = None) -> Retriever:
+    return Retriever(
         vector=ListRanker([("test", 0.9), ("impl", 0.85), ("other", 0.1)]),
         keyword=ListRanker([("test", 7.0), ("impl", 6.5), ("other", 1.0)]),
-        chunks=lambda: CHUNKS,
         reranker=reranker,
     )
+
+
+def hybrid_search(
+    query: str, retriever: Retriever, settings: SearchSettings, chunks: dict[str, Chunk] = CHUNKS
+) -> list[SearchHit]:
+    return retriever.search(IndexView(Path("."), 0, chunks), query, settings)
 
 
 def test_tests_rank_below_the_code_unless_asked_for() -> None:
@@ -70,10 +77,10 @@ def test_a_copy_of_a_better_hit_is_not_listed_again() -> None:
         "copy": Chunk("doc/source/index.rst", 104, 108, "doc", section.replace("\n\n", "\n")),
         "impl": CHUNKS["impl"],
     }
-    sources = SearchSources(
+    sources = Retriever(
         vector=ListRanker([("readme", 0.95), ("copy", 0.9), ("impl", 0.5)]),
         keyword=ListRanker([("copy", 5.0), ("readme", 5.0), ("impl", 1.0)]),
-        chunks=lambda: chunks,
     )
-    hits = hybrid_search("how do I stop after a number of attempts", sources, SearchSettings())
+    question = "how do I stop after a number of attempts"
+    hits = hybrid_search(question, sources, SearchSettings(), chunks)
     assert [h.chunk.path for h in hits] == ["README.rst", "src/retry.py"]

@@ -18,6 +18,7 @@ from codeassist_lsp.index.graph import build_graph, resolve_file_edges
 from codeassist_lsp.index.parse import PARSER_VERSION
 from codeassist_lsp.index.storage import IndexStorageError, workspace_dir
 from codeassist_lsp.index.workspace import WorkspaceIndex
+from codeassist_lsp.rag.retriever import search_index
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
@@ -88,10 +89,10 @@ def test_changed_deleted_and_renamed_files_leave_no_ghosts(ws: Path, settings: S
     stats = index.refresh()
     assert stats.parsed == 2  # the changed file and the renamed one
     assert stats.removed == 2
-    paths = {c.path for c in index.indexer.chunks().values()}
+    paths = {c.path for c in index.view().chunks.values()}
     assert deleted_rel not in paths and renamed_rel not in paths
     assert any(p.endswith("moved_" + renamed.name) for p in paths)
-    hits = index.search("zebra_unicorn_helper", limit=3)
+    hits = search_index(index, "zebra_unicorn_helper", limit=3)
     assert hits and "def zebra_unicorn_helper" in hits[0].chunk.text
     assert hits[0].chunk.path == changed.relative_to(ws).as_posix()
     meta, vectors, text = _all_ids(index)
@@ -105,7 +106,7 @@ def test_unsaved_editor_text_is_indexed_for_one_file(ws: Path, settings: Setting
     target = sorted(ws.rglob("*.py"))[0].relative_to(ws).as_posix()
     stats = index.indexer.update_paths([target], {target: "def quokka_marmot():\n    pass\n"})
     assert stats.parsed == 1
-    hits = index.search("quokka_marmot", limit=1)
+    hits = search_index(index, "quokka_marmot", limit=1)
     assert hits[0].chunk.path == target
     index.close()
 
@@ -198,7 +199,7 @@ def test_kill_9_mid_index_keeps_a_consistent_index_and_resumes(
 
 def _graph_matches_stored_facts(index: WorkspaceIndex) -> None:
     """The live graph and the stored edges equal a full resolution of the stored facts."""
-    graph = index.indexer.graph()
+    graph = index.view().graph
     facts = index.stores.meta.facts()
     full = build_graph(facts)
     assert dict(graph.nodes(data=True)) == dict(full.nodes(data=True))
@@ -241,7 +242,7 @@ def test_kill_9_after_committing_facts_leaves_no_stale_edges(ws: Path, settings:
     index = _open(ws, settings)
     assert not index.stores.meta.edges_current()
     _graph_matches_stored_facts(index)  # the renamed function's edges are resolved again
-    graph = index.indexer.graph()
+    graph = index.view().graph
     assert any("backoff_delay" in node for node in graph)
     index.close()
 
@@ -271,13 +272,13 @@ def test_graph_follows_saves_without_resolving_everything(
             (ws / rel).write_text(text)
         index.indexer.update_paths([rel])
         resolved.clear()
-        index.indexer.graph()
+        index.view().graph.number_of_nodes()
         if rel == "webclient/retry.py":  # body edit, new name, rename: a few files at most
             assert 1 <= len(resolved) <= 3, resolved
         _graph_matches_stored_facts(index)
-    edges = index.indexer.graph().number_of_edges()
+    edges = index.view().graph.number_of_edges()
     index.close()
     index = _open(ws, settings)  # loads the stored edges, resolves nothing
-    assert index.indexer.graph().number_of_edges() == edges
+    assert index.view().graph.number_of_edges() == edges
     _graph_matches_stored_facts(index)
     index.close()

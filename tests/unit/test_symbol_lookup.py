@@ -1,10 +1,18 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import networkx as nx
 
+from codeassist_lsp.index.graph_keeper import GraphState
 from codeassist_lsp.index.model import Chunk, symbol_node
+from codeassist_lsp.index.view import IndexView
 from codeassist_lsp.rag.fusion import Fused
-from codeassist_lsp.rag.search import SymbolLookup, expand_with_graph
+from codeassist_lsp.rag.retriever import SymbolLookup, expand_with_graph
+
+
+def _view(chunks: dict[str, Chunk], graph: nx.MultiDiGraph) -> IndexView:
+    return IndexView(Path("."), 0, chunks, graphs=lambda: GraphState(graph, {}))
 
 
 def _chunk(path: str, start: int, end: int, symbol: str | None) -> Chunk:
@@ -47,14 +55,14 @@ def test_a_symbol_defined_twice_is_placed_in_each_chunk_holding_a_definition() -
     chunks = {"getter": _chunk("a.py", 1, 20, None), "setter": _chunk("a.py", 28, 40, None)}
     lookup = SymbolLookup.build(chunks, graph)
     assert lookup.chunks_of["sym:a.py::Box.size"] == ["getter", "setter"]
-    fused = expand_with_graph([Fused("x", 1.0, ["vector"])], "Box.size", graph, lookup)
+    fused = expand_with_graph([Fused("x", 1.0, ["vector"])], "Box.size", _view(chunks, graph))
     assert {f.key for f in fused if f.score > 1.0} == {"getter", "setter"}
 
 
 def test_callees_of_the_top_hit_are_pulled_in_below_it() -> None:
     graph = _graph()
-    lookup = SymbolLookup.build(CHUNKS, graph)
-    fused = expand_with_graph([Fused("main", 1.0, ["vector"])], "start up", graph, lookup)
+    view = _view(CHUNKS, graph)
+    fused = expand_with_graph([Fused("main", 1.0, ["vector"])], "start up", view)
     assert [f.key for f in fused] == ["main", "merged"]
     assert fused[1].why == ["graph"] and fused[1].score < fused[0].score
 
@@ -65,10 +73,8 @@ def test_a_definition_named_in_the_question_joins_the_top() -> None:
         symbol_node("a.py", "load_config"),
         type="symbol", path="a.py", name="load_config", qualname="load_config", start_line=15,
     )  # fmt: skip
-    lookup = SymbolLookup.build(CHUNKS, graph)
-    fused = expand_with_graph(
-        [Fused("main", 1.0, ["vector"])], "what calls load_config", graph, lookup
-    )
+    view = _view(CHUNKS, graph)
+    fused = expand_with_graph([Fused("main", 1.0, ["vector"])], "what calls load_config", view)
     assert fused[0].key == "merged"
 
 
@@ -79,10 +85,10 @@ def test_a_qualified_name_beats_other_definitions_of_the_same_bare_name() -> Non
             symbol_node(path, qualname),
             type="symbol", path=path, name="get", qualname=qualname, start_line=line,
         )  # fmt: skip
-    lookup = SymbolLookup.build(CHUNKS, graph)
-    fused = expand_with_graph([Fused("main", 1.0, ["vector"])], "Store.get", graph, lookup)
+    view = _view(CHUNKS, graph)
+    fused = expand_with_graph([Fused("main", 1.0, ["vector"])], "Store.get", view)
     assert [f.key for f in fused][:2] == ["merged", "main"]
-    bare = expand_with_graph([Fused("x", 1.0, ["vector"])], "get", graph, lookup)
+    bare = expand_with_graph([Fused("x", 1.0, ["vector"])], "get", view)
     assert {f.key for f in bare if f.score > 1.0} == {"merged", "main"}
 
 
@@ -95,8 +101,8 @@ def test_a_name_with_many_definitions_is_not_lifted() -> None:
             type="symbol", path=f"m{i}.py", name="__init__", qualname="Thing.__init__",
             start_line=1,
         )  # fmt: skip
-    lookup = SymbolLookup.build(chunks, graph)
-    fused = expand_with_graph([Fused("c0", 1.0, ["vector"])], "__init__", graph, lookup)
+    view = _view(chunks, graph)
+    fused = expand_with_graph([Fused("c0", 1.0, ["vector"])], "__init__", view)
     assert [f.key for f in fused] == ["c0"]
 
 
@@ -108,12 +114,12 @@ def test_callers_of_a_named_definition_come_first_when_the_query_asks_who_calls(
         "main": _chunk("b.py", 1, 5, "main"),
         "other": _chunk("c.py", 1, 5, "other"),
     }
-    lookup = SymbolLookup.build(chunks, graph)
+    view = _view(chunks, graph)
     start = [Fused("other", 1.0, ["vector"]), Fused("parse", 0.9, ["keyword"])]
     asked = expand_with_graph([Fused(f.key, f.score, list(f.why)) for f in start],
-                              "who calls helper()", graph, lookup)  # fmt: skip
+                              "who calls helper()", view)  # fmt: skip
     assert [f.key for f in asked][:3] == ["main", "helper", "other"]
-    plain = expand_with_graph(start, "helper", graph, lookup)
+    plain = expand_with_graph(start, "helper", view)
     assert [f.key for f in plain][:2] == ["helper", "other"]
 
 
@@ -123,8 +129,8 @@ def test_one_letter_names_are_not_taken_for_definitions() -> None:
         symbol_node("a.py", "g"),
         type="symbol", path="a.py", name="g", qualname="g", start_line=15,
     )  # fmt: skip
-    lookup = SymbolLookup.build(CHUNKS, graph)
+    view = _view(CHUNKS, graph)
     fused = expand_with_graph(
-        [Fused("main", 1.0, ["vector"])], "how are retries spaced, e.g. doubled", graph, lookup
+        [Fused("main", 1.0, ["vector"])], "how are retries spaced, e.g. doubled", view
     )
     assert fused[0].key == "main"

@@ -1,4 +1,4 @@
-"""Hybrid code search: vector top-k + BM25 top-k -> fusion -> priors -> graph -> rerank.
+"""Hybrid code search over an index view: vector + BM25 -> fusion -> priors -> graph -> rerank.
 
 Fusion is a weighted sum of min-max normalised scores by default (reciprocal rank
 fusion on request); priors then scale down tests, change logs and prose (`rag.priors`).
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -19,13 +19,14 @@ import networkx as nx
 
 from codeassist_lsp.config import SearchSettings
 from codeassist_lsp.index.model import Chunk
+from codeassist_lsp.index.tokens import names_in
+from codeassist_lsp.index.view import IndexView
+from codeassist_lsp.index.workspace import WorkspaceIndex
 from codeassist_lsp.rag.fusion import Fused, reciprocal_rank_fusion, score_fusion
 from codeassist_lsp.rag.priors import prior
-from codeassist_lsp.index.tokens import names_in
 
 log = logging.getLogger(__name__)
 
-GRAPH_EDGE_KINDS = frozenset({"calls", "references", "inherits"})
 EXPAND_TOP = 3  # strong hits whose neighbours are pulled in
 GRAPH_DECAY = 0.3  # a neighbour scores this fraction of the hit that led to it
 # A definition the query names goes above the best hit: by this factor of its score for a
@@ -74,25 +75,6 @@ class SearchHit:
 
 
 @dataclass
-class SearchSources:
-    """What a search reads; functions so the index can refresh them between calls."""
-
-    vector: Ranker
-    keyword: Ranker
-    chunks: Callable[[], dict[str, Chunk]]
-    graph: Callable[[], nx.MultiDiGraph] | None = None
-    reranker: Reranker | None = None
-    _lookup: tuple[object, object, SymbolLookup] | None = field(default=None, repr=False)
-
-    def symbols(self, chunks: dict[str, Chunk], graph: nx.MultiDiGraph) -> SymbolLookup:
-        """The lookup for these chunks and graph, rebuilt only when the index hands out new."""
-        cached = self._lookup
-        if cached is None or cached[0] is not chunks or cached[1] is not graph:
-            cached = self._lookup = (chunks, graph, SymbolLookup.build(chunks, graph))
-        return cached[2]
-
-
-@dataclass
 class SymbolLookup:
     """Which chunk holds each graph symbol, built once per chunk map and graph, not per query.
 
@@ -107,7 +89,7 @@ class SymbolLookup:
     by_qualname: dict[str, list[str]]  # qualified name ("Class.method") -> the same
 
     @classmethod
-    def build(cls, chunks: dict[str, Chunk], graph: nx.MultiDiGraph) -> SymbolLookup:
+    def build(cls, chunks: Mapping[str, Chunk], graph: nx.MultiDiGraph) -> SymbolLookup:
         spans: dict[str, list[tuple[int, int, str]]] = {}
         for cid, c in chunks.items():
             spans.setdefault(c.path, []).append((c.end_line - c.start_line, c.start_line, cid))
@@ -151,22 +133,21 @@ class SymbolLookup:
         return found, NAME_BOOST
 
 
-def _neighbours(graph: nx.MultiDiGraph, node: str) -> tuple[set[str], set[str]]:
+def symbol_lookup(view: IndexView) -> SymbolLookup:
+    """The view's lookup, built once per published view, not per query."""
+    return view.derived("rag.symbol_lookup", lambda: SymbolLookup.build(view.chunks, view.graph))
+
+
+def _neighbours(view: IndexView, node: str) -> tuple[set[str], set[str]]:
     """(callers and users of `node`, what `node` calls, uses or inherits)."""
-    users = {src for src, _, kind in graph.in_edges(node, data="kind") if kind in GRAPH_EDGE_KINDS}
-    used = {dst for _, dst, kind in graph.out_edges(node, data="kind") if kind in GRAPH_EDGE_KINDS}
-    return users, used
+    return set(view.users(node)), set(view.used_by(node))
 
 
-def expand_with_graph(
-    fused: list[Fused],
-    query: str,
-    graph: nx.MultiDiGraph,
-    symbols: SymbolLookup,
-) -> list[Fused]:
+def expand_with_graph(fused: list[Fused], query: str, view: IndexView) -> list[Fused]:
     """Add callers/callees of the strongest hits, and put definitions the query names on top
     with their callers and callees below them (callers high when the query asks for them)."""
     items = {f.key: f for f in fused}
+    symbols = symbol_lookup(view)
 
     def bump(cid: str, score: float) -> None:
         item = items.get(cid)
@@ -180,7 +161,7 @@ def expand_with_graph(
     for hit in fused[:EXPAND_TOP]:
         linked: set[str] = set()
         for node in symbols.nodes_in.get(hit.key, ()):
-            users, used = _neighbours(graph, node)
+            users, used = _neighbours(view, node)
             linked |= users | used
         for other in linked:
             for cid in symbols.chunks_of.get(other, ()):
@@ -198,7 +179,7 @@ def expand_with_graph(
     for name in set(names_in(query)):
         nodes, boost = symbols.definitions(name)
         for node in nodes:
-            users, used = _neighbours(graph, node)
+            users, used = _neighbours(view, node)
             for other in users | used:
                 for cid in symbols.chunks_of.get(other, ()):
                     if asks_for_users and other in users:
@@ -241,44 +222,70 @@ def _fuse(scored: dict[str, list[tuple[str, float]]], settings: SearchSettings) 
     return score_fusion(scored)
 
 
-def _apply_priors(fused: list[Fused], chunks: dict[str, Chunk], query: str) -> list[Fused]:
+def _apply_priors(fused: list[Fused], chunks: Mapping[str, Chunk], query: str) -> list[Fused]:
     for item in fused:
         chunk = chunks[item.key]
         item.score *= prior(chunk.path, chunk.kind, query)
     return sorted(fused, key=lambda f: (-f.score, f.key))
 
 
-def hybrid_search(
+ALL_MODES = frozenset({"vector", "keyword", "graph", "rerank"})
+
+
+@dataclass
+class Retriever:
+    """Hybrid search over published index views: the rankers are the stores' readers."""
+
+    vector: Ranker | None
+    keyword: Ranker
+    reranker: Reranker | None = None
+
+    def search(
+        self,
+        view: IndexView,
+        query: str,
+        settings: SearchSettings,
+        limit: int | None = None,
+        modes: frozenset[str] = ALL_MODES,
+    ) -> list[SearchHit]:
+        """Rank the view's chunks for a plain-English or identifier query, best first."""
+        limit = settings.limit if limit is None else limit
+        query = query.strip()
+        if not query or limit <= 0:
+            return []
+        chunks = view.chunks
+        scored: dict[str, list[tuple[str, float]]] = {}
+        if "vector" in modes and self.vector is not None:
+            found = self.vector.search(query, settings.vector_k)
+            scored["vector"] = [(cid, score) for cid, score in found if cid in chunks]
+        if "keyword" in modes:
+            found = self.keyword.search(query, settings.keyword_k)
+            scored["keyword"] = [(cid, score) for cid, score in found if cid in chunks]
+        fused = _apply_priors(_fuse(scored, settings), chunks, query)
+        if "graph" in modes and settings.graph_expansion and fused:
+            fused = expand_with_graph(fused, query, view)
+        hits = [SearchHit(f.key, chunks[f.key], f.score, f.why) for f in fused if f.key in chunks]
+        if "rerank" in modes and settings.rerank and self.reranker is not None and hits:
+            head = hits[: max(limit * 2, 20)]
+            texts = [f"{h.chunk.header()}\n{h.chunk.text}" for h in head]
+            scores = self.reranker.rerank(query, texts)
+            for hit, score in zip(head, scores, strict=True):
+                hit.score = float(score)
+                hit.why.append("rerank")
+            hits = sorted(head, key=lambda h: -h.score) + hits[len(head) :]
+        return _dedupe_overlaps(hits, limit)
+
+
+def retriever_for(index: WorkspaceIndex) -> Retriever:
+    """The retriever over an open workspace index's stores."""
+    return Retriever(vector=index.vector_ranker, keyword=index.stores.text)
+
+
+def search_index(
+    index: WorkspaceIndex,
     query: str,
-    sources: SearchSources,
-    settings: SearchSettings,
     limit: int | None = None,
-    modes: frozenset[str] = frozenset({"vector", "keyword", "graph", "rerank"}),
+    modes: frozenset[str] = ALL_MODES,
 ) -> list[SearchHit]:
-    """Rank chunks for a plain-English or identifier query, best first."""
-    limit = settings.limit if limit is None else limit
-    query = query.strip()
-    if not query or limit <= 0:
-        return []
-    chunks = sources.chunks()
-    scored: dict[str, list[tuple[str, float]]] = {}
-    if "vector" in modes:
-        found = sources.vector.search(query, settings.vector_k)
-        scored["vector"] = [(cid, score) for cid, score in found if cid in chunks]
-    if "keyword" in modes:
-        found = sources.keyword.search(query, settings.keyword_k)
-        scored["keyword"] = [(cid, score) for cid, score in found if cid in chunks]
-    fused = _apply_priors(_fuse(scored, settings), chunks, query)
-    if "graph" in modes and settings.graph_expansion and sources.graph is not None and fused:
-        graph = sources.graph()
-        fused = expand_with_graph(fused, query, graph, sources.symbols(chunks, graph))
-    hits = [SearchHit(f.key, chunks[f.key], f.score, f.why) for f in fused if f.key in chunks]
-    if "rerank" in modes and settings.rerank and sources.reranker is not None and hits:
-        head = hits[: max(limit * 2, 20)]
-        texts = [f"{h.chunk.header()}\n{h.chunk.text}" for h in head]
-        scores = sources.reranker.rerank(query, texts)
-        for hit, score in zip(head, scores, strict=True):
-            hit.score = float(score)
-            hit.why.append("rerank")
-        hits = sorted(head, key=lambda h: -h.score) + hits[len(head) :]
-    return _dedupe_overlaps(hits, limit)
+    """Search the newest view of an open index with its current settings."""
+    return retriever_for(index).search(index.view(), query, index.settings.search, limit, modes)
