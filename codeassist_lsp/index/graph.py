@@ -27,6 +27,8 @@ from codeassist_lsp.index.model import (
     Reference,
     Symbol,
     file_node,
+    node_path,
+    split_symbol_node,
     symbol_node,
 )
 
@@ -533,7 +535,7 @@ class Workspace:
             if ref.kind == "inherits" and ref.source == owner:
                 target, _ = self.resolve(path, ref)
                 if target and target.startswith("sym:"):
-                    base_path, _, base = target[4:].partition("::")
+                    base_path, base = split_symbol_node(target)
                     found.append((base_path, base))
         self._bases[key] = found
         return found
@@ -576,7 +578,7 @@ class Workspace:
         found, _ = self.resolve_name(path, None, owner.split(".")[0])
         if found is None or not found.startswith("sym:"):
             return None
-        owner_path, _, qualname = found[4:].partition("::")
+        owner_path, qualname = split_symbol_node(found)
         return self.member(owner_path, qualname, name)
 
     def _qualified(self, path: str, ref: Reference, parts: list[str]) -> tuple[str | None, str]:
@@ -617,9 +619,9 @@ class Workspace:
             name = part.removesuffix("()")
             called = part.endswith("()")
             if current.startswith("file:"):
-                found = self.export(current[5:], name)
+                found = self.export(node_path(current), name)
             else:
-                owner_path, _, owner = current[4:].partition("::")
+                owner_path, owner = split_symbol_node(current)
                 found = self.member(owner_path, owner, name)
             if found is None:
                 return None
@@ -629,7 +631,7 @@ class Workspace:
     def _is_class(self, node: str) -> bool:
         if not node.startswith("sym:"):
             return False
-        path, _, qualname = node[4:].partition("::")
+        path, qualname = split_symbol_node(node)
         symbol = self.symbols.get(path, {}).get(qualname)
         return symbol is not None and symbol.kind in _CLASS_KINDS
 
@@ -641,7 +643,7 @@ class Workspace:
         for part in rest[1:]:
             if found is None or not found.startswith("sym:"):
                 return None, ""
-            owner_path, _, owner = found[4:].partition("::")
+            owner_path, owner = split_symbol_node(found)
             found = self.member(owner_path, owner, part)
         return (found, "import") if found is not None else (None, "")
 
