@@ -7,15 +7,17 @@ import textwrap
 from codeassist_lsp.index.graph import (
     Workspace,
     build_graph,
+    graph_from_edges,
+    graph_nodes,
+    resolve_edges,
+    resolve_references,
+)
+from codeassist_lsp.index.graph_queries import (
     callees,
     callers,
     definitions_named,
-    graph_from_edges,
-    graph_nodes,
     references_to,
     related,
-    resolve_edges,
-    resolve_references,
     symbol_at,
 )
 from codeassist_lsp.index.model import Edge, ParsedFile, file_node, symbol_node
