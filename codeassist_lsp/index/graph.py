@@ -11,19 +11,16 @@ once, gets no edge: the graph prefers a missing edge to a wrong one.
 from __future__ import annotations
 
 import builtins
-import logging
 import posixpath
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import networkx as nx
 
-from codeassist_lsp.index.import_targets import FileTables, join_dotted
 from codeassist_lsp.index.model import (
     Edge,
-    Import,
     ParsedFile,
     Reference,
     Symbol,
@@ -32,8 +29,13 @@ from codeassist_lsp.index.model import (
     split_symbol_node,
     symbol_node,
 )
-
-log = logging.getLogger(__name__)
+from codeassist_lsp.index.module_names import (
+    BLOCKED,
+    LANGUAGE_FAMILY,
+    MAX_DEPTH,
+    PACKAGE_SCOPED,
+    ModuleNames,
+)
 
 # Bump when resolution changes the edges of unchanged facts: stored edges resolved by
 # another version are resolved again (see `MetaStore.edges_current`).
@@ -44,24 +46,9 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-_FAMILY = {
-    "python": "python",
-    "notebook": "python",
-    "javascript": "ecma",
-    "typescript": "ecma",
-    "tsx": "ecma",
-    "go": "go",
-    "rust": "rust",
-    "java": "java",
-    "c": "c",
-    "cpp": "c",
-    "ruby": "ruby",
-}
 _SELF_NAMES = frozenset({"self", "this", "cls", "Self", "@"})
 _IMPLICIT_THIS = frozenset({"java", "cpp", "ruby"})
-_PACKAGE_SCOPED = frozenset({"go", "java"})
 _CLASS_KINDS = frozenset({"class", "interface", "struct", "enum", "trait", "type"})
-_MAX_DEPTH = 12
 # Names so common on unrelated types that a workspace-wide guess would mislead.
 _COMMON_NAMES = _words(
     """
@@ -78,7 +65,7 @@ _COMMON_NAMES = _words(
 _PYTHON_BUILTINS = frozenset(dir(builtins))
 _GO_RECEIVER = re.compile(r"^func\s*\(\s*(\w+)\s")
 _SPLIT = re.compile(r"::|\.|->")
-_NAME_RE = re.compile(r"[A-Za-z_$][\w$]*")
+NAME_RE = re.compile(r"[A-Za-z_$][\w$]*")
 
 
 @dataclass(frozen=True)
@@ -93,199 +80,13 @@ class Resolved:
     how: str  # local | import | package | global
 
 
-@dataclass(frozen=True)
-class _Binding:
-    """What a name bound by an import refers to."""
-
-    kind: str  # module | symbol | default | external
-    paths: tuple[str, ...] = ()
-    name: str = ""
-
-
-_EXTERNAL = _Binding("external")
-_BLOCKED = "blocked"
-
-
-class Workspace:
-    """Lookup tables over all parsed files; one instance per resolution run."""
+class Workspace(ModuleNames):
+    """Resolves references against the lookup tables over all parsed files; one instance
+    per resolution run."""
 
     def __init__(self, files: Sequence[ParsedFile]) -> None:
-        self.tables = FileTables(files)
-        self.files = self.tables.files
-        self.dirs = self.tables.dirs
-        self.symbols: dict[str, dict[str, Symbol]] = {}
-        self.top: dict[str, dict[str, str]] = {}
-        self.by_name: dict[tuple[str, str], list[tuple[str, Symbol]]] = defaultdict(list)
-        for f in files:
-            self._add(f)
-        self._bindings: dict[str, tuple[dict[str, _Binding], list[str], list[str]]] = {}
+        super().__init__(files)
         self._bases: dict[tuple[str, str], list[tuple[str, str]]] = {}
-        self._exports: dict[tuple[str, str], str | None] = {}
-
-    def _add(self, f: ParsedFile) -> None:
-        table: dict[str, Symbol] = {}
-        top: dict[str, str] = {}
-        family = _FAMILY.get(f.language)
-        for s in f.symbols:
-            if s.qualname in table:
-                continue  # an overload, a setter, a redefinition: the same node again
-            table[s.qualname] = s
-            if s.parent is None:
-                top.setdefault(s.name, s.qualname)
-            if family is not None:
-                self.by_name[(family, s.name)].append((f.path, s))
-        self.symbols[f.path] = table
-        self.top[f.path] = top
-
-    def language(self, path: str) -> str:
-        return self.tables.language(path)
-
-    # --- bindings ------------------------------------------------------------------
-
-    def bindings(self, path: str) -> tuple[dict[str, _Binding], list[str], list[str]]:
-        """Names bound by the imports of a file, its wildcard sources and import targets."""
-        cached = self._bindings.get(path)
-        if cached is not None:
-            return cached
-        names: dict[str, _Binding] = {}
-        wildcards: list[str] = []
-        targets: list[str] = []
-        self._bindings[path] = (names, wildcards, targets)
-        f = self.files.get(path)
-        for imp in f.imports if f is not None else ():
-            found = self.tables.import_targets(path, imp)
-            targets.extend(p for p in found if p != path)
-            self._bind(path, imp, found, names, wildcards)
-        return names, wildcards, targets
-
-    def _bind(
-        self,
-        path: str,
-        imp: Import,
-        found: tuple[str, ...],
-        names: dict[str, _Binding],
-        wildcards: list[str],
-    ) -> None:
-        language = self.language(path)
-        if imp.names == ("*",) or language in ("c", "cpp", "ruby"):
-            wildcards.extend(found if language in ("go", "java", "c", "cpp", "ruby") else found[:1])
-            return
-        if not imp.names:
-            if language in ("python", "notebook") and imp.alias is None:
-                names[imp.module] = _Binding("module", found) if found else _EXTERNAL
-                head = self.tables.python_module(path, imp.module.split(".")[0])
-                names.setdefault(
-                    imp.module.split(".")[0], _Binding("module", head) if head else _EXTERNAL
-                )
-                return
-            local = imp.alias or _default_alias(language, imp.module)
-            if local:
-                names[local] = _Binding("module", found) if found else _EXTERNAL
-            return
-        python = language in ("python", "notebook")
-        base = self.tables.python_module(path, imp.module) if python else found[:1]
-        for name in imp.names:
-            local = imp.alias if imp.alias and len(imp.names) == 1 else name
-            names[local] = self._member_binding(path, imp, base, name)
-
-    def _member_binding(
-        self, path: str, imp: Import, module: tuple[str, ...], name: str
-    ) -> _Binding:
-        language = self.language(path)
-        if language in ("python", "notebook"):
-            sub = self.tables.python_module(path, join_dotted(imp.module, name))
-            if sub:
-                return _Binding("module", sub)
-        if not module:
-            return _EXTERNAL
-        if name == "default":
-            return _Binding("default", module, imp.alias or name)
-        if language == "rust":
-            file, rest = self.tables.rust_path(path, f"{imp.module}::{name}")
-            if file is not None and not rest and file != module[0]:
-                return _Binding("module", (file,))
-            _, rest = self.tables.rust_path(path, imp.module)
-            return _Binding("symbol", module, ".".join([*rest, name]))
-        elif (
-            language == "java"
-            and module
-            and module[0].endswith("/" + imp.module.replace(".", "/") + ".java")
-        ):
-            return _Binding("symbol", module, f"{imp.module.rsplit('.', 1)[-1]}.{name}")
-        elif language == "java":
-            exact = [p for p in module if posixpath.basename(p) == f"{name}.java"]
-            return _Binding("symbol", tuple(exact) or module, name)
-        return _Binding("symbol", module, name)
-
-    # --- lookups -------------------------------------------------------------------
-
-    def export(self, path: str, name: str, depth: int = 0) -> str | None:
-        """The node a module-level name of a file stands for, following re-exports."""
-        key = (path, name)
-        if key in self._exports:
-            return self._exports[key]
-        self._exports[key] = None  # a re-export cycle ends here
-        found = self._export(path, name, depth) if depth <= _MAX_DEPTH else None
-        self._exports[key] = found
-        return found
-
-    def _export(self, path: str, name: str, depth: int) -> str | None:
-        qualname = self.top.get(path, {}).get(name)
-        if qualname is not None:
-            return symbol_node(path, qualname)
-        sibling = self._in_package(path, name)
-        if sibling is not None:
-            return sibling
-        names, wildcards, _ = self.bindings(path)
-        binding = names.get(name)
-        if binding is not None:
-            target = self._follow(binding, depth + 1)
-            return target if target != _BLOCKED else None
-        for source in wildcards:
-            found = self.export(source, name, depth + 1)
-            if found is not None:
-                return found
-        return None
-
-    def _follow(self, binding: _Binding, depth: int) -> str | None:
-        if binding.kind == "external":
-            return _BLOCKED
-        if binding.kind == "module":
-            return file_node(binding.paths[0]) if binding.paths else _BLOCKED
-        for path in binding.paths:
-            if binding.kind == "default":
-                found = self.export(path, binding.name, depth) or self._sole_export(path)
-                return found or file_node(path)
-            if "." in binding.name:
-                found = self.symbol_in(path, binding.name)
-            else:
-                found = self.export(path, binding.name, depth)
-            if found is not None:
-                return found
-        return _BLOCKED
-
-    def _in_package(self, path: str, name: str) -> str | None:
-        """A top-level name of another file of the same Go or Java package."""
-        language = self.language(path)
-        if language not in _PACKAGE_SCOPED:
-            return None
-        for sibling in self.dirs.get(posixpath.dirname(path), ()):
-            if sibling != path and self.language(sibling) == language:
-                qualname = self.top.get(sibling, {}).get(name)
-                if qualname is not None:
-                    return symbol_node(sibling, qualname)
-        return None
-
-    def _sole_export(self, path: str) -> str | None:
-        top = [
-            q
-            for q in self.top.get(path, {}).values()
-            if self.symbols[path][q].kind in ("class", "function")
-        ]
-        return symbol_node(path, top[0]) if len(top) == 1 else None
-
-    def symbol_in(self, path: str, qualname: str) -> str | None:
-        return symbol_node(path, qualname) if qualname in self.symbols.get(path, {}) else None
 
     def member(self, path: str, owner: str, name: str, depth: int = 0) -> str | None:
         """`owner.name` in the file of owner, its package siblings or its base classes."""
@@ -294,13 +95,13 @@ class Workspace:
         if found is not None:
             return found
         language = self.language(path)
-        if language in _PACKAGE_SCOPED or language == "rust":
+        if language in PACKAGE_SCOPED or language == "rust":
             directory = posixpath.dirname(path)
             for sibling in self.dirs.get(directory, ()):
                 found = self.symbol_in(sibling, qualname)
                 if found is not None:
                     return found
-        if depth >= _MAX_DEPTH:
+        if depth >= MAX_DEPTH:
             return None
         for base_path, base in self.bases(path, owner):
             found = self.member(base_path, base, name, depth + 1)
@@ -379,7 +180,7 @@ class Workspace:
             dotted = ".".join(parts[:k])
             if dotted in names:
                 current = self._follow(names[dotted], 0)
-                if current == _BLOCKED:
+                if current == BLOCKED:
                     return None, ""
                 start = k
                 break
@@ -387,7 +188,7 @@ class Workspace:
             current, how = self.resolve_name(
                 path, ref.source, parts[0].removesuffix("()"), guess=False
             )
-            if how == _BLOCKED:
+            if how == BLOCKED:
                 return None, ""
             if current is None:
                 return self._guess_member(path, ref, parts)
@@ -457,7 +258,7 @@ class Workspace:
         binding = names.get(name)
         if binding is not None:
             target = self._follow(binding, 0)
-            return (None, _BLOCKED) if target == _BLOCKED else (target, "import")
+            return (None, BLOCKED) if target == BLOCKED else (target, "import")
         for source_path in wildcards:
             found = self.export(source_path, name)
             if found is not None:
@@ -467,7 +268,7 @@ class Workspace:
             return sibling, "package"
         if not guess or self._too_common(language, name):
             return None, ""
-        family = _FAMILY.get(language, "")
+        family = LANGUAGE_FAMILY.get(language, "")
         candidates = [s for s in self.by_name.get((family, name), ()) if s[1].parent is None]
         if len(candidates) != 1:
             return None, ""
@@ -487,10 +288,10 @@ class Workspace:
         source = self.source_node(path, ref.source)
         candidates = [
             (p, s)
-            for p, s in self.by_name.get((_FAMILY.get(language, ""), name), ())
+            for p, s in self.by_name.get((LANGUAGE_FAMILY.get(language, ""), name), ())
             if s.kind == "method" and symbol_node(p, s.qualname) != source
         ]
-        if _NAME_RE.fullmatch(receiver):
+        if NAME_RE.fullmatch(receiver):
             candidates = [
                 (p, s)
                 for p, s in candidates
@@ -529,7 +330,7 @@ class Workspace:
 
 
 def _settled(found: tuple[str | None, str]) -> tuple[str | None, str]:
-    return (None, "") if found[1] == _BLOCKED else found
+    return (None, "") if found[1] == BLOCKED else found
 
 
 def _resembles(variable: str, type_name: str) -> bool:
@@ -543,21 +344,6 @@ def _resembles(variable: str, type_name: str) -> bool:
         return False
     letters = iter(full)
     return all(ch in letters for ch in short)
-
-
-def _default_alias(language: str, module: str) -> str:
-    if language == "go":
-        parts = module.split("/")
-        last = parts[-1]
-        if re.fullmatch(r"v\d+", last) and len(parts) > 1:
-            last = parts[-2]
-        return re.sub(r"^go-|[.-]go$", "", last).replace("-", "_")
-    if language == "rust":
-        return module.split("::")[-1]
-    return ""
-
-
-# --- public API -------------------------------------------------------------------------
 
 
 def resolve_references(
@@ -787,11 +573,11 @@ def _mentions(f: ParsedFile) -> frozenset[str]:
     imported names and modules, and the classes of methods declared outside them."""
     words: set[str] = set()
     for ref in f.references:
-        words.update(_NAME_RE.findall(ref.target))
+        words.update(NAME_RE.findall(ref.target))
         words.update((ref.source or "").split("."))
     for imp in f.imports:
         words.update(imp.names)
-        words.update(_NAME_RE.findall(f"{imp.module} {imp.alias or ''}"))
+        words.update(NAME_RE.findall(f"{imp.module} {imp.alias or ''}"))
     for s in f.symbols:
         words.update((s.parent or "").split("."))
     return frozenset(words)
