@@ -29,6 +29,7 @@ import networkx as nx
 import numpy as np
 
 from codeassist_lsp.config import IndexSettings
+from codeassist_lsp.index.code_graph import CodeGraph
 from codeassist_lsp.index.embed_text import embedding_text
 from codeassist_lsp.index.embedder import Embedder
 from codeassist_lsp.index.files import (
@@ -37,7 +38,6 @@ from codeassist_lsp.index.files import (
     skip_reason_for,
     walk_workspace,
 )
-from codeassist_lsp.index.graph import CodeGraph
 from codeassist_lsp.index.languages import language_for_path
 from codeassist_lsp.index.meta_store import FileRecord
 from codeassist_lsp.index.model import Chunk, ParsedFile

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import textwrap
 
-from codeassist_lsp.index.graph import (
-    Workspace,
+from codeassist_lsp.index.graph_build import (
     build_graph,
     graph_from_edges,
     graph_nodes,
     resolve_edges,
-    resolve_references,
 )
 from codeassist_lsp.index.graph_queries import (
     callees,
@@ -22,6 +20,7 @@ from codeassist_lsp.index.graph_queries import (
 )
 from codeassist_lsp.index.model import Edge, ParsedFile, file_node, symbol_node
 from codeassist_lsp.index.parse import parse_source
+from codeassist_lsp.index.resolve import Workspace, resolve_references
 
 
 def _workspace(files: dict[str, str]) -> list[ParsedFile]:
