@@ -22,9 +22,9 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from codeassist_lsp.index.graph import RESOLUTION_VERSION
 from codeassist_lsp.index.model import Chunk, Edge, Import, ParsedFile, Reference, Symbol
 from codeassist_lsp.index.parse import PARSER_VERSION
+from codeassist_lsp.index.resolve import RESOLUTION_VERSION
 
 log = logging.getLogger(__name__)
 

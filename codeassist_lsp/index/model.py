@@ -108,3 +108,20 @@ def file_node(path: str) -> str:
 
 def symbol_node(path: str, qualname: str) -> str:
     return f"sym:{path}::{qualname}"
+
+
+def node_path(node: str) -> str:
+    """The path of a file node or of a symbol node: the inverse of `file_node`."""
+    if node.startswith("file:"):
+        return node[5:]
+    if node.startswith("sym:"):
+        return node[4:].partition("::")[0]
+    raise ValueError(f"not a graph node id: {node!r}")
+
+
+def split_symbol_node(node: str) -> tuple[str, str]:
+    """(path, qualname) of a symbol node: the inverse of `symbol_node`."""
+    if not node.startswith("sym:"):
+        raise ValueError(f"not a symbol node id: {node!r}")
+    path, _, qualname = node[4:].partition("::")
+    return path, qualname

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from codeassist_lsp.index.model import Reference, Symbol, file_node, symbol_node
+from codeassist_lsp.index.model import Reference, Symbol, file_node, node_path, symbol_node
 
 _WORD = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 
@@ -89,7 +89,7 @@ def definitions(
     imported: set[str] = set()
     if file_node(from_path) in graph:
         imported = {
-            dst[5:]
+            node_path(dst)
             for _, dst, kind in graph.out_edges(file_node(from_path), data="kind")
             if kind == "imports"
         }

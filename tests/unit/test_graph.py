@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import textwrap
 
-from codeassist_lsp.index.graph import (
-    Workspace,
+from codeassist_lsp.index.graph_build import (
     build_graph,
+    graph_from_edges,
+    graph_nodes,
+    resolve_edges,
+)
+from codeassist_lsp.index.graph_queries import (
     callees,
     callers,
     definitions_named,
-    graph_from_edges,
-    graph_nodes,
     references_to,
     related,
-    resolve_edges,
-    resolve_references,
     symbol_at,
 )
 from codeassist_lsp.index.model import Edge, ParsedFile, file_node, symbol_node
 from codeassist_lsp.index.parse import parse_source
+from codeassist_lsp.index.resolve import Workspace, resolve_references
 
 
 def _workspace(files: dict[str, str]) -> list[ParsedFile]:

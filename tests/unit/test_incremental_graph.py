@@ -10,7 +10,8 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
-from codeassist_lsp.index.graph import CodeGraph, build_graph, resolve_file_edges
+from codeassist_lsp.index.code_graph import CodeGraph
+from codeassist_lsp.index.graph_build import build_graph, resolve_file_edges
 from codeassist_lsp.index.model import ParsedFile, Symbol, symbol_node
 from codeassist_lsp.index.parse import parse_source
 

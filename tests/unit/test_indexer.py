@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from codeassist_lsp.config import Settings
-from codeassist_lsp.index import graph as graph_module
+from codeassist_lsp.index import code_graph
 from codeassist_lsp.index.embedder import FakeEmbedder
-from codeassist_lsp.index.graph import build_graph, resolve_file_edges
+from codeassist_lsp.index.graph_build import build_graph, resolve_file_edges
 from codeassist_lsp.index.parse import PARSER_VERSION
 from codeassist_lsp.index.storage import IndexStorageError, workspace_dir
 from codeassist_lsp.index.workspace import WorkspaceIndex
@@ -253,9 +253,9 @@ def test_graph_follows_saves_without_resolving_everything(
     index = _open(ws, settings)
     index.refresh()
     resolved: list[str] = []
-    original = graph_module._file_edges
+    original = code_graph.file_edges
     monkeypatch.setattr(
-        graph_module, "_file_edges", lambda w, f: resolved.append(f.path) or original(w, f)
+        code_graph, "file_edges", lambda w, f: resolved.append(f.path) or original(w, f)
     )
     retry = ws / "webclient" / "retry.py"
     edits = [
