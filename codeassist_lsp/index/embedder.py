@@ -30,7 +30,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from codeassist_lsp.errors import CodeAssistError
-from codeassist_lsp.llm.sysinfo import physical_cores
+from codeassist_lsp.sysinfo import physical_cores
 
 # sentence-transformers and transformers are imported lazily, inside functions, always after
 # these lines: with them set, neither library ever tries to reach a hub.
