@@ -30,8 +30,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from codeassist_lsp import sysinfo
 from codeassist_lsp.config import load_settings
-from codeassist_lsp.llm import store, sysinfo
+from codeassist_lsp.llm import store
 from codeassist_lsp.llm.chat_format import render_chat
 from codeassist_lsp.llm.errors import BackendError
 from codeassist_lsp.llm.llama_backend import LlamaCppBackend, Role

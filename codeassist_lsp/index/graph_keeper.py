@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from codeassist_lsp.index.graph import CodeGraph
+from codeassist_lsp.index.code_graph import CodeGraph
 from codeassist_lsp.index.model import ParsedFile
 from codeassist_lsp.index.storage import WorkspaceStores, refused_write
 

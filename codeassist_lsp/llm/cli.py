@@ -16,8 +16,9 @@ from contextlib import aclosing
 from pathlib import Path
 from typing import Any
 
+from codeassist_lsp import sysinfo
 from codeassist_lsp.config import Settings, default_config_file, load_settings
-from codeassist_lsp.llm import store, sysinfo
+from codeassist_lsp.llm import store
 from codeassist_lsp.llm.backend import create_backend
 from codeassist_lsp.llm.catalog import CATALOG, DEFAULT_MODEL, GIB, find_spec, recommend
 from codeassist_lsp.llm.errors import LLMError, ModelUnavailable

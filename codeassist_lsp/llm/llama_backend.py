@@ -16,7 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from enum import Enum
 from pathlib import Path
 
-from codeassist_lsp.llm import store, sysinfo
+from codeassist_lsp import sysinfo
+from codeassist_lsp.llm import store
 from codeassist_lsp.llm.backend import DEFAULT_OPTIONS
 from codeassist_lsp.llm.catalog import find_spec
 from codeassist_lsp.llm.chat_format import render_chat

@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from codeassist_lsp.llm import sysinfo
+from codeassist_lsp import sysinfo
 from codeassist_lsp.llm.catalog import GIB, ModelSpec, Part, find_spec, pip_command
 from codeassist_lsp.llm.checksum import CACHE_FILE, file_sha256, remember, write_json_atomic
 from codeassist_lsp.llm.errors import ModelUnavailable

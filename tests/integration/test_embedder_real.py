@@ -12,7 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from codeassist_lsp.index.embedder import Embedder, OnnxEmbedder, TorchEmbedder, create_embedder
+from codeassist_lsp.index.embed_onnx import OnnxEmbedder
+from codeassist_lsp.index.embed_torch import TorchEmbedder
+from codeassist_lsp.index.embedder import Embedder, create_embedder
 
 pytestmark = pytest.mark.slow
 

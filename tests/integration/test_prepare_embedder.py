@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from codeassist_lsp.index.embedder import OnnxEmbedder, create_embedder
+from codeassist_lsp.index.embed_onnx import OnnxEmbedder
+from codeassist_lsp.index.embedder import create_embedder
 
 pytestmark = pytest.mark.slow
 

@@ -12,16 +12,15 @@ import pytest
 
 from codeassist_lsp.cli import main
 from codeassist_lsp.errors import CodeAssistError
+from codeassist_lsp.index.embed_export import ensure_onnx_int8, onnx_cache_name
+from codeassist_lsp.index.embed_fake import FakeEmbedder
+from codeassist_lsp.index.embed_onnx import plan_batches
 from codeassist_lsp.index.embedder import (
     PACKAGED_MODELS,
     EmbedderUnavailable,
-    FakeEmbedder,
     PackagedModel,
     create_embedder,
-    ensure_onnx_int8,
     locate_packaged_model,
-    onnx_cache_name,
-    plan_batches,
     prepare_embedder,
 )
 
@@ -184,11 +183,13 @@ def test_stale_temporary_folders_are_removed(tmp_path: Path) -> None:
 
 
 def test_import_is_light_and_sets_offline_env() -> None:
+    """The protocol and factory import no ML library and no backend module until called."""
     code = (
         "import os, sys\n"
         "import codeassist_lsp.index.embedder\n"
-        "heavy = [m for m in ('torch', 'sentence_transformers', 'transformers', 'onnxruntime')"
-        " if m in sys.modules]\n"
+        "heavy = [m for m in ('torch', 'sentence_transformers', 'transformers', 'onnxruntime',"
+        " 'tokenizers', 'codeassist_lsp.index.embed_onnx', 'codeassist_lsp.index.embed_torch',"
+        " 'codeassist_lsp.index.embed_export') if m in sys.modules]\n"
         "print(heavy, os.environ['HF_HUB_OFFLINE'], os.environ['TRANSFORMERS_OFFLINE'])\n"
     )
     env = {

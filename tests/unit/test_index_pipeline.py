@@ -12,7 +12,7 @@ import pytest
 
 from codeassist_lsp.config import Settings
 from codeassist_lsp.index import indexer
-from codeassist_lsp.index.embedder import FakeEmbedder
+from codeassist_lsp.index.embed_fake import FakeEmbedder
 from codeassist_lsp.index.workspace import WorkspaceIndex
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"

@@ -13,7 +13,7 @@ import pytest
 
 from codeassist_lsp.config import Settings
 from codeassist_lsp.index import code_graph
-from codeassist_lsp.index.embedder import FakeEmbedder
+from codeassist_lsp.index.embed_fake import FakeEmbedder
 from codeassist_lsp.index.graph_build import build_graph, resolve_file_edges
 from codeassist_lsp.index.parse import PARSER_VERSION
 from codeassist_lsp.index.storage import IndexStorageError, workspace_dir
@@ -151,7 +151,7 @@ CRASH_SCRIPT = textwrap.dedent(
     from pathlib import Path
     from codeassist_lsp.config import Settings
     from codeassist_lsp.index import indexer, meta_store
-    from codeassist_lsp.index.embedder import FakeEmbedder
+    from codeassist_lsp.index.embed_fake import FakeEmbedder
     from codeassist_lsp.index.workspace import WorkspaceIndex
 
     indexer.BATCH_FILES = 2
@@ -215,7 +215,7 @@ KILLED_AFTER_FACTS = textwrap.dedent(
     from pathlib import Path
     from codeassist_lsp.config import Settings
     from codeassist_lsp.index import meta_store
-    from codeassist_lsp.index.embedder import FakeEmbedder
+    from codeassist_lsp.index.embed_fake import FakeEmbedder
     from codeassist_lsp.index.workspace import WorkspaceIndex
 
     original = meta_store.MetaStore.replace_files

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import os
 
-from codeassist_lsp.llm.sysinfo import physical_cores, rss_bytes, total_ram
+from codeassist_lsp.sysinfo import physical_cores, rss_bytes, total_ram
 
 
 def test_physical_cores_is_within_the_cpus_this_process_may_use() -> None:

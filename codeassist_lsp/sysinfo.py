@@ -1,4 +1,8 @@
-"""What this machine has: RAM, physical cores, this process's resident memory (Linux /proc)."""
+"""What this machine has: RAM, physical cores, this process's resident memory (Linux /proc).
+
+Top level, not under llm/, because the index sizes its embedder threads from it too and
+index/ must not import llm/.
+"""
 
 from __future__ import annotations
 
