@@ -98,6 +98,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         if index.is_empty():
             stats = _run_index(index, quiet=args.json)
             print(f"indexed {index.root}: {stats.summary()}", file=sys.stderr)
+        else:
+            args.read_only = True  # nothing indexed: `main` may skip the teardown
         from codeassist_lsp.rag.retriever import search_index
 
         hits = search_index(index, args.query, args.limit)
@@ -129,6 +131,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         status = index.status()
     finally:
         index.close()
+    args.read_only = True  # nothing left running: `main` may skip the teardown
     status["model"] = settings.llm.model
     status["backend"] = settings.llm.backend
     status["data_dir"] = str(settings.data_dir)

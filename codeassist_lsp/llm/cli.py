@@ -7,22 +7,23 @@ as one line on stderr with exit code 1, never as a traceback.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import sys
 from collections.abc import Callable
-from contextlib import aclosing
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from codeassist_lsp import sysinfo
 from codeassist_lsp.config import Settings, default_config_file, load_settings
-from codeassist_lsp.llm import store
-from codeassist_lsp.llm.backend import create_backend
 from codeassist_lsp.llm.catalog import CATALOG, DEFAULT_MODEL, GIB, find_spec, recommend
 from codeassist_lsp.llm.errors import LLMError, ModelUnavailable
-from codeassist_lsp.llm.types import GenerationOptions, Message
+
+if TYPE_CHECKING:
+    from codeassist_lsp.llm.types import GenerationOptions
+
+# Each command imports what it runs (store, backend, asyncio) itself, so building the
+# parser (`codeassist --help`, or any other command) does not pay for them.
 
 ASK_SYSTEM = "You are a concise, accurate coding assistant. Answer briefly; use code when useful."
 
@@ -50,6 +51,8 @@ def _guarded(handler: Handler) -> Handler:
 
 
 def _installed_label(name: str, data_dir: Path) -> str:
+    from codeassist_lsp.llm import store
+
     spec = find_spec(name)
     if spec is None:
         return "?"
@@ -59,6 +62,8 @@ def _installed_label(name: str, data_dir: Path) -> str:
 
 
 def list_models(args: argparse.Namespace) -> int:
+    from codeassist_lsp.llm import store
+
     settings = _settings()
     data_dir = settings.data_dir
     active = settings.llm.model
@@ -138,6 +143,8 @@ def _config_target(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def use_model(args: argparse.Namespace) -> int:
+    from codeassist_lsp.llm import store
+
     settings = _settings()
     choice = args.model
     model = store.resolve(choice, settings.data_dir)
@@ -169,6 +176,8 @@ def use_model(args: argparse.Namespace) -> int:
 
 
 def verify_model(args: argparse.Namespace) -> int:
+    from codeassist_lsp.llm import store
+
     settings = _settings()
     model = store.resolve(args.model or settings.llm.model, settings.data_dir)
     store.verify(model, settings.data_dir, force=True)
@@ -178,6 +187,8 @@ def verify_model(args: argparse.Namespace) -> int:
 
 
 def install_model(args: argparse.Namespace) -> int:
+    from codeassist_lsp.llm import store
+
     settings = _settings()
     name = args.model or (settings.llm.model if find_spec(settings.llm.model) else DEFAULT_MODEL)
     spec = find_spec(name)
@@ -200,6 +211,11 @@ def pull_model(args: argparse.Namespace) -> int:
 
 
 async def _ask(settings: Settings, question: str, options: GenerationOptions) -> None:
+    from contextlib import aclosing
+
+    from codeassist_lsp.llm.backend import create_backend
+    from codeassist_lsp.llm.types import Message
+
     backend = create_backend(settings.llm, settings.data_dir)
     try:
         messages = [Message("system", ASK_SYSTEM), Message("user", question)]
@@ -213,6 +229,10 @@ async def _ask(settings: Settings, question: str, options: GenerationOptions) ->
 
 
 def ask(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from codeassist_lsp.llm.types import GenerationOptions
+
     settings = _settings()
     question = " ".join(args.question).strip()
     if question == "-" or not question:
