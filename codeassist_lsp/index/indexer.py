@@ -28,7 +28,6 @@ from pathlib import Path
 import numpy as np
 
 from codeassist_lsp.config import IndexSettings
-from codeassist_lsp.index.code_graph import CodeGraph
 from codeassist_lsp.index.embed_text import embedding_text
 from codeassist_lsp.index.embedder import Embedder
 from codeassist_lsp.index.files import (
