@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from pygls.lsp.server import LanguageServer
 
@@ -16,18 +16,29 @@ from codeassist_lsp.index.embedder import Embedder
 
 log = logging.getLogger(__name__)
 
+Register = Callable[[LanguageServer, ServerContext], object]
+
+# lifecycle and documents own their LSP methods and call the hooks of the features
+# registered after them, in this order.
+FEATURES: tuple[Register, ...] = (
+    lifecycle.register,
+    documents.register,
+    indexing.register,
+    search.register,
+    status.register,
+    symbols.register,
+)
+
 
 def create_server(
-    settings: Settings, embedder_factory: Callable[[Settings], Embedder] | None = None
+    settings: Settings,
+    embedder_factory: Callable[[Settings], Embedder] | None = None,
+    features: Sequence[Register] = FEATURES,
 ) -> LanguageServer:
     """Build a server with every feature registered; nothing global is touched."""
     server = LanguageServer("codeassist", __version__)
     ctx = ServerContext(server=server, settings=settings, embedder_factory=embedder_factory)
     ctx.log_handler = forward_logs(server)
-    lifecycle.register(server, ctx)
-    documents.register(server, ctx)
-    indexing.register(server, ctx)
-    search.register(server, ctx)
-    status.register(server, ctx)
-    symbols.register(server, ctx)
+    for register in features:
+        register(server, ctx)
     return server

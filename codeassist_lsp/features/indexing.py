@@ -127,6 +127,16 @@ class Indexing(Feature):
             ctx.indexing.discard(index.root)
         if token is not None:
             self.server.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))
+        self._reindex_open_documents(index)
+
+    def _reindex_open_documents(self, index: WorkspaceIndex) -> None:
+        """The editor's unsaved text wins over the disk the refresh read, including edits
+        made while the index was still being opened (they found no index then)."""
+        for uri in self.ctx.documents.uris():
+            doc = self.ctx.documents.get(uri)
+            found = self.ctx.locate(uri)
+            if doc is not None and found is not None and found[0] is index:
+                self.schedule(uri, doc.text, 0.0)
 
     async def _begin_progress(self, title: str) -> str | None:
         caps = self.server.client_capabilities

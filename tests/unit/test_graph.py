@@ -10,14 +10,6 @@ from codeassist_lsp.index.graph_build import (
     graph_nodes,
     resolve_edges,
 )
-from codeassist_lsp.index.graph_queries import (
-    callees,
-    callers,
-    definitions_named,
-    references_to,
-    related,
-    symbol_at,
-)
 from codeassist_lsp.index.model import Edge, ParsedFile, file_node, symbol_node
 from codeassist_lsp.index.parse import parse_source
 from codeassist_lsp.index.resolve import Workspace, resolve_references
@@ -393,29 +385,6 @@ def test_languages_do_not_resolve_into_each_other() -> None:
     assert not [e for e in resolve_edges(files) if e.kind == "calls"]
 
 
-def test_graph_helpers() -> None:
-    files = _workspace(PYTHON)
-    graph = build_graph(files)
-    clean = _sym("app/core.py", "clean")
-    run = _sym("app/core.py", "Engine.execute")
-    assert callers(graph, clean) == [run]
-    assert clean in callees(graph, run)
-    assert _sym("app/core.py", "Engine") in references_to(graph, _sym("app/base.py", "Base"))
-    assert run in related(graph, clean)
-    assert definitions_named(graph, "duplicated") == [
-        _sym("main.py", "duplicated"),
-        _sym("other.py", "duplicated"),
-    ]
-    assert definitions_named(graph, "Engine.execute") == [run]
-    assert symbol_at(graph, "app/core.py", 7) == run
-    assert symbol_at(graph, "app/core.py", 6) == _sym("app/core.py", "Engine")
-    assert symbol_at(graph, "app/core.py", 5) is None
-    assert symbol_at(graph, "app/core.py", 1) is None
-    assert callers(graph, "sym:nowhere::x") == []
-    data = graph.nodes[run]
-    assert (data["kind"], data["start_line"], data["path"]) == ("method", 7, "app/core.py")
-
-
 def test_graph_from_stored_edges_matches_build_graph() -> None:
     files = _workspace(PYTHON)
     edges = resolve_edges(files)
@@ -505,11 +474,8 @@ def test_overloads_and_setters_are_one_node_with_every_range() -> None:
     save = _sym("Repo.java", "Repo.save")
     size = _sym("box.py", "Box.size")
     # Two definitions of one name are not an ambiguous name: calls still resolve.
-    assert callers(graph, gtag) == [_sym("web/app.ts", "track")]
-    assert callers(graph, save) == [_sym("Service.java", "Service.run")]
+    assert (_sym("web/app.ts", "track"), gtag, "calls") in set(graph.edges(keys=True))
+    assert (_sym("Service.java", "Service.run"), save, "calls") in set(graph.edges(keys=True))
     assert graph.nodes[gtag]["ranges"] == [(1, 1), (2, 2)]
     assert graph.nodes[size]["ranges"] == [(2, 4), (6, 8)]
     assert (graph.nodes[size]["start_line"], graph.nodes[size]["end_line"]) == (2, 4)
-    assert symbol_at(graph, "box.py", 8) == size  # in the setter, not just in the class
-    assert symbol_at(graph, "box.py", 5) == _sym("box.py", "Box")
-    assert symbol_at(graph, "Repo.java", 3) == save
