@@ -35,7 +35,6 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 log = logging.getLogger(__name__)
 
-DEFAULT_EMBEDDER = "minilm"
 # Chunks are embedded as words (index/embed_text.py). On bench/retrieval_eval.py (180
 # questions) vector search scored MRR@5 0.42 at 64 word pieces, 0.45 at 80, 0.47 at 96 and
 # 128, 0.46 at 256; 96 embeds ~1.4x faster than 128.

@@ -423,19 +423,6 @@ class MetaStore:
             out.setdefault(path, []).append(Edge(source, target, kind))
         return out
 
-    def symbols(self) -> list[tuple[str, Symbol]]:
-        rows = self.con.execute(
-            "SELECT path, name, qualname, kind, start_line, end_line, signature, docstring, parent"
-            " FROM symbols"
-        ).fetchall()
-        return [(r[0], Symbol(*r[1:])) for r in rows]
-
-    def refs_named(self, name: str) -> list[tuple[str, Reference]]:
-        rows = self.con.execute(
-            "SELECT path, kind, name, target, source, line FROM refs WHERE name = ?", [name]
-        ).fetchall()
-        return [(r[0], Reference(*r[1:])) for r in rows]
-
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
         for name, table in (

@@ -4,25 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import networkx as nx
 
 from codeassist_lsp.index.model import Reference, Symbol, file_node, node_path, symbol_node
 
 _WORD = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
-
-
-@dataclass(frozen=True)
-class Place:
-    """A 1-based line range in a workspace file, with the column span of a name if known."""
-
-    path: str
-    start_line: int
-    end_line: int
-    name: str = ""
-    kind: str = ""
-    container: str | None = None
 
 
 def word_at(line_text: str, character: int) -> str | None:
