@@ -1,6 +1,8 @@
 """Keeping the index fresh: initial indexing with `$/progress`, document and file events.
 
-Workspace folders are indexed in the background after `initialized`. Edits are debounced
+Workspace folders are indexed in the background after `initialized`, in two phases with a
+progress report each: every file parsed and keyword-indexed (search, symbols and the graph
+work from then on), then the vectors, a slice at a time. Edits are debounced
 per file and re-indexed alone (unsaved buffer text wins over the disk); watched-file
 events and saves re-read from disk; deletions drop the file's chunks. On `shutdown` a
 running index stops after its current batch, so `exit` leaves a consistent index promptly.
@@ -12,9 +14,9 @@ import asyncio
 import logging
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -24,9 +26,12 @@ from codeassist_lsp.errors import CodeAssistError
 from codeassist_lsp.features.context import ServerContext
 from codeassist_lsp.features.feature import Document, Feature
 from codeassist_lsp.index.files import skip_reason_for_text
+from codeassist_lsp.index.indexer import IndexStats, Progress
 from codeassist_lsp.index.workspace import WorkspaceIndex
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class Indexing(Feature):
@@ -99,7 +104,28 @@ class Indexing(Feature):
         ctx.indexes[index.root] = index
         for notice in index.notices:
             ctx.info(notice)
-        token = await self._begin_progress(f"Indexing {index.root.name}")
+        ctx.indexing.add(index.root)
+        try:
+            stats = await self._phase(
+                index,
+                "Indexing",
+                lambda report: ctx.run_write(index.refresh, report, self.stopping, False),
+            )
+            if stats is None or stats.cancelled:
+                return
+            self._reindex_open_documents(index)
+            if await self._phase(index, "Embedding", lambda report: self._embed(index, report)):
+                index.mark_indexed()
+        finally:
+            ctx.indexing.discard(index.root)
+
+    async def _phase(
+        self, index: WorkspaceIndex, title: str, work: Callable[[Progress], Awaitable[T]]
+    ) -> T | None:
+        """Run one phase of indexing with its own `$/progress`; None when it failed (the
+        user is told why)."""
+        ctx = self.ctx
+        token = await self._begin_progress(f"{title} {index.root.name}")
         loop = asyncio.get_running_loop()
 
         def report(done: int, total: int, label: str) -> None:
@@ -109,25 +135,34 @@ class Indexing(Feature):
             value = types.WorkDoneProgressReport(message=f"{done}/{total} {label}", percentage=pct)
             loop.call_soon_threadsafe(self.server.work_done_progress.report, token, value)
 
-        ctx.indexing.add(index.root)
+        result: T | None = None
         try:
-            stats = await ctx.run_write(index.refresh, report, self.stopping)
-            if not stats.cancelled:
-                index.mark_indexed()
-            log.info("indexed %s: %s", index.root, stats.summary())
-            message = stats.summary()
+            result = await work(report)
+            message = result.summary() if isinstance(result, IndexStats) else f"{result} chunks"
+            log.info("%s %s: %s", title.lower(), index.root, message)
         except CodeAssistError as exc:  # expected (a full data dir): no traceback
-            ctx.error(f"indexing {index.root} failed: {exc}")
+            ctx.error(f"{title.lower()} {index.root} failed: {exc}")
             message = f"failed: {exc}"
         except Exception as exc:
-            log.exception("indexing %s failed", index.root)
-            ctx.error(f"indexing {index.root} failed: {exc}")
+            log.exception("%s %s failed", title.lower(), index.root)
+            ctx.error(f"{title.lower()} {index.root} failed: {exc}")
             message = f"failed: {exc}"
-        finally:
-            ctx.indexing.discard(index.root)
         if token is not None:
             self.server.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))
-        self._reindex_open_documents(index)
+        return result
+
+    async def _embed(self, index: WorkspaceIndex, report: Progress) -> int:
+        """Embed the chunks left without vectors, one slice per writer task, so an edit
+        queued on the writer waits for one slice (~2.5 s), not the whole run."""
+        total = await self.ctx.run_write(index.indexer.pending_vectors)
+        done = 0
+        while not self.stopping.is_set():
+            embedded = await self.ctx.run_write(index.indexer.embed_pending)
+            if embedded == 0:
+                break
+            done += embedded
+            report(done, total, "chunks embedded")
+        return done
 
     def _reindex_open_documents(self, index: WorkspaceIndex) -> None:
         """The editor's unsaved text wins over the disk the refresh read, including edits

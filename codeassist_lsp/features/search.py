@@ -1,4 +1,8 @@
-"""`codeassist/search` {query, limit} -> ranked chunks with uri, range, score and why."""
+"""`codeassist/search` {query, limit} -> ranked chunks with uri, range, score and why.
+
+Each hit also lists the `modes` that covered the whole workspace when it was found: right
+after a folder opens, keyword search and the graph do, while vectors are still computed.
+"""
 
 from __future__ import annotations
 
@@ -38,7 +42,12 @@ def register(server: LanguageServer, ctx: ServerContext) -> None:
         results: list[tuple[float, dict[str, Any]]] = []
         for root, index in list(ctx.indexes.items()):
             hits = await ctx.run(search_index, index, query, limit)
-            results.extend((h.score, hit_to_lsp(h, root)) for h in hits)
+            # vector search covers only the chunks embedded so far while indexing goes on
+            modes = ["keyword", "graph"] if index.views.missing else ["vector", "keyword", "graph"]
+            for hit in hits:
+                item = hit_to_lsp(hit, root)
+                item["modes"] = modes
+                results.append((hit.score, item))
         results.sort(key=lambda pair: -pair[0])
         if not ctx.indexes:
             ls.window_log_message(

@@ -1,14 +1,17 @@
-"""Incremental indexing: walk, diff against the hash catalog, parse, embed, write.
+"""Incremental indexing: walk, diff against the hash catalog, parse, write, then embed.
 
-Files go in batches, each read and parsed, then embedded, then written. A full refresh
-embeds one batch in a background thread while the next is parsed and the previous written
-(onnxruntime releases the GIL), so the Python stages hide behind the embedder.
+Embedding is 90% of a cold index on this CPU, so a full refresh works in two phases: first
+every changed file is read, parsed and written with its keyword documents (search by
+keyword, the graph and symbols are then complete), then the new chunks are embedded and
+their vectors added, in slices (`embed_pending`) that a server interleaves with edits. A
+single-file update (an edit, a save) embeds its few chunks at once.
 
 Each batch's writes are ordered so a crash at any point leaves the previous consistent
 state: new vectors and keyword documents are added first (unknown to DuckDB, so never
 served), then one DuckDB transaction makes them the truth, then rows that are no longer
 referenced are deleted. A `dirty` flag marks the window in between; the next open or write
-reconciles.
+reconciles. A chunk DuckDB knows without a vector (phase two had not reached it) is only
+missing from vector search; the next run embeds it.
 A data dir that refuses writes (full, read-only) stops a run with an `IndexStorageError`;
 what DuckDB committed before stays the consistent index.
 """
@@ -20,7 +23,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +48,7 @@ from codeassist_lsp.index.view import ViewKeeper
 log = logging.getLogger(__name__)
 
 BATCH_FILES = 64
+EMBED_SLICE = 256  # chunks embedded per `embed_pending` call of a server (~2.5 s here)
 
 Progress = Callable[[int, int, str], None]
 
@@ -63,6 +66,7 @@ class IndexStats:
     unchanged: int = 0
     removed: int = 0
     embedded: int = 0
+    vectors_pending: int = 0  # chunks left without a vector (refresh(vectors=False))
     skipped: dict[str, str] = field(default_factory=dict)
     cancelled: bool = False
 
@@ -85,7 +89,7 @@ class _Batch:
     old_ids: set[str]
     fresh: list[Chunk]
     embed_texts: dict[str, str] = field(default_factory=dict)  # fresh chunk id -> its words
-    vectors: Future[np.ndarray] | None = None
+    vectors: np.ndarray | None = None  # of `fresh`, when embedded before the write
 
     @property
     def paths(self) -> list[str]:
@@ -94,12 +98,6 @@ class _Batch:
     @property
     def changes(self) -> bool:
         return bool(self.parsed or self.removed)
-
-
-def _done(vectors: np.ndarray) -> Future[np.ndarray]:
-    future: Future[np.ndarray] = Future()
-    future.set_result(vectors)
-    return future
 
 
 def content_hash(data: bytes) -> str:
@@ -121,6 +119,9 @@ class Indexer:
         self.embedder = embedder
         self.views = views
         self.graphs = views.graphs
+        # Chunks DuckDB knows that have no vector yet, with their words when this process
+        # computed them (None: from the stored facts). Loaded on first use.
+        self._unembedded: dict[str, str | None] | None = None
         try:
             self._reconcile_if_dirty()
         except Exception as exc:  # a full disk must not stop reading the index
@@ -134,11 +135,29 @@ class Indexer:
         return self.stores.root
 
     def refresh(
-        self, progress: Progress | None = None, cancel: threading.Event | None = None
+        self,
+        progress: Progress | None = None,
+        cancel: threading.Event | None = None,
+        vectors: bool = True,
     ) -> IndexStats:
-        """Bring the whole index up to date with the workspace on disk."""
+        """Bring the whole index up to date with the workspace on disk.
+
+        With `vectors=False` new chunks are left for `embed_pending`: the index is searchable
+        by keyword, graph and symbols as soon as this returns.
+        """
         with self._writing():
-            return self._refresh(progress, cancel)
+            stats = self._refresh(progress, cancel)
+        if vectors and not stats.cancelled:
+            start = time.perf_counter()
+            total = self.pending_vectors()
+            while self.pending_vectors() and not (cancel is not None and cancel.is_set()):
+                stats.embedded += self.embed_pending(EMBED_SLICE * 4)
+                if progress:
+                    progress(total - self.pending_vectors(), total, "embedding")
+            stats.cancelled = cancel is not None and cancel.is_set()
+            stats.seconds += time.perf_counter() - start
+        stats.vectors_pending = self.pending_vectors()
+        return stats
 
     def _refresh(self, progress: Progress | None, cancel: threading.Event | None) -> IndexStats:
         start = time.perf_counter()
@@ -171,38 +190,71 @@ class Indexer:
         progress: Progress | None,
         cancel: threading.Event | None,
     ) -> None:
-        """Index in batches, embedding in the background while the next batch is read.
-
-        Batch N+1 is read and parsed, then batch N written, while both are embedded: two
-        pipeline threads, so N+1's tokenising overlaps N's model runs (17.8 -> 17.3 s on
-        the networkx bench, 1.77 -> 1.84 cores busy). Each batch is still written whole
-        and in order, so the crash guarantees hold.
-        """
+        """Read, parse and write the files in batches, leaving their vectors for later."""
         total = len(candidates)
-        done = 0
-        pending: _Batch | None = None
-
-        def write(batch: _Batch) -> None:
-            nonlocal done
+        for begin in range(0, max(total, 1), BATCH_FILES):
+            if cancel is not None and cancel.is_set():
+                stats.cancelled = True
+                break
+            files = candidates[begin : begin + BATCH_FILES]
+            batch = self._read(files, removed if begin == 0 else [], catalog, stats, {})
             self._write(batch, stats)
-            done += len(batch.files)
             if progress:
-                progress(done, total, batch.files[-1].path if batch.files else "")
+                done = min(begin + BATCH_FILES, total)
+                progress(done, total, files[-1].path if files else "")
 
-        with ThreadPoolExecutor(2, thread_name_prefix="index-embed") as pipeline:
-            for begin in range(0, max(total, 1), BATCH_FILES):
-                if cancel is not None and cancel.is_set():
-                    stats.cancelled = True
-                    break
-                files = candidates[begin : begin + BATCH_FILES]
-                batch = self._read(files, removed if begin == 0 else [], catalog, stats, {})
-                if batch.fresh:
-                    batch.vectors = pipeline.submit(self._embed, batch)
-                if pending is not None:
-                    write(pending)
-                pending = batch
-            if pending is not None:
-                write(pending)
+    def pending_vectors(self) -> int:
+        """How many chunks DuckDB knows have no vector yet."""
+        return len(self._missing_vectors())
+
+    def _missing_vectors(self) -> dict[str, str | None]:
+        if self._unembedded is None:
+            with self.stores.lock:
+                known = self.stores.meta.chunk_ids()
+            self._unembedded = dict.fromkeys(sorted(known - set(self.stores.vectors.ids())))
+            self.views.vectors_missing(len(self._unembedded))
+        return self._unembedded
+
+    def embed_pending(self, limit: int = EMBED_SLICE) -> int:
+        """Embed up to `limit` chunks that have no vector yet and add their vectors; returns
+        how many were embedded. One call is one slice of the writer's time; the call that
+        embeds the last of them compacts the vector table."""
+        with self._writing():
+            missing = self._missing_vectors()
+            ids = list(missing)[:limit]
+            if not ids:
+                return 0
+            with self.stores.lock:
+                chunks = self.stores.meta.chunks_by_id(ids)
+            ids = [cid for cid in ids if cid in chunks]
+            texts = self._texts_for(ids, chunks, missing)
+            vectors = self.embedder.embed_documents([texts[cid] for cid in ids])
+            self.stores.vectors.add(ids, [chunks[cid].path for cid in ids], vectors)
+            for cid in list(missing)[:limit]:
+                missing.pop(cid, None)
+            self.views.vectors_missing(len(missing))
+            if not missing:
+                self.stores.vectors.compact()
+        return len(ids)
+
+    def _texts_for(
+        self, ids: Sequence[str], chunks: dict[str, Chunk], missing: dict[str, str | None]
+    ) -> dict[str, str]:
+        """The words to embed for each chunk: as computed when it was parsed, or again from
+        the stored symbols of its file (after a restart)."""
+        texts = {cid: text for cid in ids if (text := missing.get(cid)) is not None}
+        paths = sorted({chunks[cid].path for cid in ids if cid not in texts})
+        if paths:
+            with self.stores.lock:
+                facts = {f.path: f for f in self.stores.meta.facts(paths)}
+            for cid in ids:
+                if cid not in texts:
+                    found = facts.get(chunks[cid].path)
+                    symbols = sorted(
+                        found.symbols if found else [], key=lambda s: (s.start_line, -s.end_line)
+                    )
+                    texts[cid] = embedding_text(chunks[cid], symbols)
+        return texts
 
     def update_paths(self, paths: Sequence[str], texts: dict[str, str] | None = None) -> IndexStats:
         """Re-index the given workspace-relative files (deleted ones are removed).
@@ -260,6 +312,7 @@ class Indexer:
         except BaseException:
             self.views.reset()
             self.graphs.drop()
+            self._unembedded = None
             raise
 
     def _reconcile_if_dirty(self) -> None:
@@ -279,7 +332,7 @@ class Indexer:
         """Read, parse, embed and write one batch, all on this thread."""
         batch = self._read(files, removed, catalog, stats, texts)
         if batch.fresh:
-            batch.vectors = _done(self._embed(batch))
+            batch.vectors = self._embed(batch)
         self._write(batch, stats)
 
     def _read(
@@ -348,9 +401,11 @@ class Indexer:
         with self.stores.lock:
             meta.set_meta("dirty", "1")
         if fresh and batch.vectors is not None:
-            vectors = batch.vectors.result()
             stats.embedded += len(fresh)
-            self.stores.vectors.add([c.chunk_id for c in fresh], [c.path for c in fresh], vectors)
+            self.stores.vectors.add(
+                [c.chunk_id for c in fresh], [c.path for c in fresh], batch.vectors
+            )
+        if fresh:
             self.stores.text.write([(c.chunk_id, c.path, c.header(), c.text) for c in fresh])
         # One section: a graph saving its edges sees these facts and their pending change
         # together, so it never records edges as current that miss this batch.
@@ -359,9 +414,15 @@ class Indexer:
             meta.touch_files(batch.touched)
             self.graphs.committed(paths)
         new_chunks = [c for _, pf in batch.parsed for c in pf.chunks]
-        self.views.committed(batch.old_ids, new_chunks)
         new_ids = {c.chunk_id for c in new_chunks}
         stale = sorted(batch.old_ids - new_ids)
+        missing = self._missing_vectors()
+        for cid in stale:
+            missing.pop(cid, None)
+        if batch.vectors is None:
+            missing.update(batch.embed_texts)
+        self.views.vectors_missing(len(missing))
+        self.views.committed(batch.old_ids, new_chunks)
         self.stores.vectors.delete_ids(stale)
         self.stores.text.write([], stale)
         with self.stores.lock:

@@ -222,6 +222,11 @@ class ViewKeeper:
                 self._chunks[chunk.chunk_id] = chunk
             self._view = self._publish()
 
+    @property
+    def missing(self) -> int:
+        """Chunks waiting for vectors, as the writer last said (0 until it first counts)."""
+        return self._missing
+
     def vectors_missing(self, count: int) -> None:
         """How many chunks still wait for their vectors (shown by status and search)."""
         with self._lock:

@@ -65,10 +65,15 @@ class WorkspaceIndex:
         return self.views.current()
 
     def refresh(
-        self, progress: Progress | None = None, cancel: threading.Event | None = None
+        self,
+        progress: Progress | None = None,
+        cancel: threading.Event | None = None,
+        vectors: bool = True,
     ) -> IndexStats:
+        """Bring the index up to date; `vectors=False` leaves new chunks' vectors for
+        `indexer.embed_pending` (searchable by keyword and graph at once)."""
         with self.refresh_lock:
-            return self.indexer.refresh(progress, cancel)
+            return self.indexer.refresh(progress, cancel, vectors)
 
     def is_empty(self) -> bool:
         with self.stores.lock:
@@ -88,6 +93,7 @@ class WorkspaceIndex:
             "storage": str(self.stores.directory),
             "embedder": self.embedder.name,
             **counts,
+            "vectors_pending": self.views.missing,
             "lance_versions": self.stores.vectors.version_count(),
         }
 

@@ -89,12 +89,21 @@ async def test_search_status_and_progress(client: LanguageClient) -> None:
     assert set(hits[0]["why"]) <= {"vector", "keyword", "graph", "rerank"}
     assert any("retry" in h["path"] for h in hits)
     assert hits[0]["range"]["start"]["line"] == hits[0]["start_line"] - 1
+    assert ws["vectors_pending"] == 0
+    assert hits[0]["modes"] == ["vector", "keyword", "graph"]  # the index is complete
     caps = client_capabilities("neovim")
     if caps.window and caps.window.work_done_progress:
-        assert any(
-            isinstance(r, types.WorkDoneProgressEnd)
+        titles = [
+            r.title
             for reports in client.progress_reports.values()
             for r in reports
+            if isinstance(r, types.WorkDoneProgressBegin)
+        ]
+        # searchable after the first phase; vectors in the second
+        assert titles == ["Indexing py-webclient", "Embedding py-webclient"]
+        assert all(
+            isinstance(reports[-1], types.WorkDoneProgressEnd)
+            for reports in client.progress_reports.values()
         )
 
 

@@ -189,7 +189,9 @@ def test_kill_9_mid_index_keeps_a_consistent_index_and_resumes(
     index = _open(ws, settings)
     meta, vectors, text = _all_ids(index)
     assert len(index.stores.meta.files()) == 4  # two committed batches of two files
-    assert meta == vectors == text  # orphans of the killed batch were reconciled away
+    assert meta == text  # orphans of the killed batch were reconciled away
+    # it died before the second phase: what DuckDB knows waits for its vectors
+    assert vectors <= meta and index.indexer.pending_vectors() == len(meta - vectors) > 0
     stats = index.refresh()
     assert stats.unchanged == 4 and stats.parsed == stats.files - 4
     meta, vectors, text = _all_ids(index)
