@@ -146,7 +146,8 @@ class Indexer:
         by keyword, graph and symbols as soon as this returns.
         """
         with self._writing():
-            stats = self._refresh(progress, cancel)
+            # with vectors to follow, the last embedded slice compacts the table once
+            stats = self._refresh(progress, cancel, compact=not vectors)
         if vectors and not stats.cancelled:
             start = time.perf_counter()
             total = self.pending_vectors()
@@ -159,7 +160,9 @@ class Indexer:
         stats.vectors_pending = self.pending_vectors()
         return stats
 
-    def _refresh(self, progress: Progress | None, cancel: threading.Event | None) -> IndexStats:
+    def _refresh(
+        self, progress: Progress | None, cancel: threading.Event | None, compact: bool
+    ) -> IndexStats:
         start = time.perf_counter()
         walk = walk_workspace(self.root, self.settings.max_file_bytes, self.settings.exclude)
         stats = IndexStats(skipped=walk.skipped)
@@ -177,7 +180,8 @@ class Indexer:
         if progress:
             progress(0, len(candidates), f"{len(candidates)} files to index")
         self._index_batches(candidates, removed, catalog, stats, progress, cancel)
-        self._finish(stats, changed=stats.parsed > 0 or stats.removed > 0)
+        changed = stats.parsed > 0 or stats.removed > 0
+        self._finish(stats, changed, compact=compact or not self.pending_vectors(), graph=True)
         stats.seconds = time.perf_counter() - start
         return stats
 
@@ -295,7 +299,7 @@ class Indexer:
                 mtime, size = 0, 0
             items.append(WorkspaceFile(rel, abs_path, size, mtime))
         self._apply(items, removed, catalog, stats, texts)
-        self._finish(stats, changed=stats.parsed > 0 or stats.removed > 0, compact=False)
+        self._finish(stats, stats.parsed > 0 or stats.removed > 0, compact=False, graph=False)
         stats.seconds = time.perf_counter() - start
         return stats
 
@@ -437,12 +441,14 @@ class Indexer:
             chunk = Chunk(path, 1, len(lines), "text", text, language="text")
             return ParsedFile(path=path, language="text", chunks=[chunk])
 
-    def _finish(self, stats: IndexStats, changed: bool, compact: bool = True) -> None:
+    def _finish(self, stats: IndexStats, changed: bool, compact: bool, graph: bool) -> None:
+        """Count what the index holds; compact the vector table and resolve the graph (so
+        the first search does not wait for it) when asked and something changed."""
         if changed and compact:
             self.stores.vectors.compact()
         with self.stores.lock:
             counts = self.stores.meta.counts()
-        if changed and compact:
+        if changed and graph:
             counts["edges"] = self.graphs.state().graph.number_of_edges()
         stats.files = counts["files"]
         stats.chunks = counts["chunks"]
