@@ -93,16 +93,17 @@ def in_process(workspace: Path, query: str, rounds: int) -> dict[str, float]:
     import codeassist_lsp.index.embedder
     import codeassist_lsp.index.workspace  # noqa: F401
     from codeassist_lsp.cli_index import _settings, open_index
+    from codeassist_lsp.rag.retriever import search_index
 
     imported = time.perf_counter()
     index = open_index(str(workspace), _settings())
     opened = time.perf_counter()
-    index.search(query)
+    search_index(index, query)
     first = time.perf_counter()
     times = []
     for _ in range(rounds):
         t0 = time.perf_counter()
-        index.search(query)
+        search_index(index, query)
         times.append(time.perf_counter() - t0)
     index.close()
     return {

@@ -114,8 +114,9 @@ def _open(root: Path, directory: Path, dim: int, embedder_name: str) -> Workspac
     if stored is not None and stored != embedder_name:
         meta.close()
         raise IndexCorrupt(f"index was built with embedder {stored}, now {embedder_name}")
-    meta.set_meta("embedder", embedder_name)
-    meta.set_meta("root", str(root))
+    for key, value in (("embedder", embedder_name), ("root", str(root))):
+        if meta.get_meta(key) != value:  # a search that only reads writes nothing
+            meta.set_meta(key, value)
     vectors = VectorStore(directory / "lance", dim)
     text = TextStore(directory / "tantivy")
     return WorkspaceStores(root, directory, meta, vectors, text)
@@ -126,7 +127,9 @@ def open_stores(data_dir: Path, root: Path, dim: int, embedder_name: str) -> Wor
     directory = workspace_dir(data_dir, root)
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        (directory / "workspace.json").write_text(json.dumps({"root": str(root)}))
+        marker, content = directory / "workspace.json", json.dumps({"root": str(root)})
+        if not marker.is_file() or marker.read_text() != content:
+            marker.write_text(content)
     except OSError as exc:
         raise refused_write(exc, directory) or IndexStorageError(
             f"cannot write the index under {directory}: {exc.strerror or exc}"

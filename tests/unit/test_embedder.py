@@ -12,6 +12,7 @@ import pytest
 
 from codeassist_lsp.cli import main
 from codeassist_lsp.errors import CodeAssistError
+from codeassist_lsp.index import embed_export
 from codeassist_lsp.index.embed_export import ensure_onnx_int8, onnx_cache_name
 from codeassist_lsp.index.embed_fake import FakeEmbedder
 from codeassist_lsp.index.embed_onnx import plan_batches
@@ -132,10 +133,25 @@ def test_cache_is_exported_once_then_reused(tmp_path: Path) -> None:
 def test_damaged_cache_is_rebuilt(tmp_path: Path) -> None:
     export = FakeExport()
     path = ensure_onnx_int8(SPEC, tmp_path, tmp_path, export)
+    before = path.stat().st_mtime_ns
     path.write_bytes(b"onnx-bytez")  # same size, different content
+    # a write moves the modification time; within one clock tick it may not, so make sure
+    os.utime(path, ns=(before + 10**9, before + 10**9))
     ensure_onnx_int8(SPEC, tmp_path, tmp_path, export)
     assert export.calls == 2
     assert path.read_bytes() == export.payload
+
+
+def test_an_untouched_cache_is_not_hashed_on_every_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    export = FakeExport()
+    ensure_onnx_int8(SPEC, tmp_path, tmp_path, export)
+    hashed: list[Path] = []
+    original = embed_export._sha256
+    monkeypatch.setattr(embed_export, "_sha256", lambda p: hashed.append(p) or original(p))
+    ensure_onnx_int8(SPEC, tmp_path, tmp_path, export)
+    assert export.calls == 1 and hashed == []
 
 
 def test_partial_cache_without_manifest_is_rebuilt(tmp_path: Path) -> None:
