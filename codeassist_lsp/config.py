@@ -52,12 +52,21 @@ class SearchSettings:
 
 
 @dataclass
+class DiagnosticsSettings:
+    """Syntax errors of open documents, from tree-sitter (no model)."""
+
+    enabled: bool = True
+    debounce_ms: int = 150  # quiet time after a keystroke before the document is checked
+
+
+@dataclass
 class Settings:
     """Resolved settings of the whole server."""
 
     data_dir: Path = field(default_factory=lambda: default_data_dir())
     index: IndexSettings = field(default_factory=IndexSettings)
     search: SearchSettings = field(default_factory=SearchSettings)
+    diagnostics: DiagnosticsSettings = field(default_factory=DiagnosticsSettings)
     llm: LLMSettings = field(default_factory=LLMSettings)
 
 

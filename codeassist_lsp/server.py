@@ -9,7 +9,15 @@ from pygls.lsp.server import LanguageServer
 
 from codeassist_lsp import __version__
 from codeassist_lsp.config import Settings
-from codeassist_lsp.features import documents, indexing, lifecycle, search, status, symbols
+from codeassist_lsp.features import (
+    diagnostics,
+    documents,
+    indexing,
+    lifecycle,
+    search,
+    status,
+    symbols,
+)
 from codeassist_lsp.features.context import ServerContext
 from codeassist_lsp.features.log import forward_logs
 from codeassist_lsp.index.embedder import Embedder
@@ -24,6 +32,7 @@ FEATURES: tuple[Register, ...] = (
     lifecycle.register,
     documents.register,
     indexing.register,
+    diagnostics.register,
     search.register,
     status.register,
     symbols.register,

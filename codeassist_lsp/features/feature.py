@@ -14,7 +14,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from lsprotocol import types
 
@@ -94,13 +94,16 @@ class Feature:
         """The client asked the server to shut down: stop background work promptly."""
 
 
+F = TypeVar("F", bound=Feature)
+
+
 class FeatureSet:
     """The registered features, called in registration order."""
 
     def __init__(self) -> None:
         self.features: list[Feature] = []
 
-    def add(self, feature: Feature) -> Feature:
+    def add(self, feature: F) -> F:
         self.features.append(feature)
         return feature
 
