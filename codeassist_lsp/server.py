@@ -12,6 +12,7 @@ from codeassist_lsp.config import Settings
 from codeassist_lsp.features import (
     diagnostics,
     documents,
+    hover,
     indexing,
     lifecycle,
     search,
@@ -36,6 +37,7 @@ FEATURES: tuple[Register, ...] = (
     search.register,
     status.register,
     symbols.register,
+    hover.register,
 )
 
 

@@ -12,12 +12,18 @@ from codeassist_lsp.index.model import Reference, Symbol, file_node, node_path, 
 _WORD = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 
 
-def word_at(line_text: str, character: int) -> str | None:
-    """The identifier under (or just before) a 0-based column."""
+def word_span_at(line_text: str, character: int) -> tuple[int, int, str] | None:
+    """(start, end, identifier) under (or just before) a 0-based column."""
     for match in _WORD.finditer(line_text):
         if match.start() <= character <= match.end():
-            return match.group(0)
+            return match.start(), match.end(), match.group(0)
     return None
+
+
+def word_at(line_text: str, character: int) -> str | None:
+    """The identifier under (or just before) a 0-based column."""
+    span = word_span_at(line_text, character)
+    return span[2] if span else None
 
 
 def search_symbols(

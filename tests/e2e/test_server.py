@@ -168,6 +168,37 @@ async def test_symbols_definition_and_references(client: LanguageClient) -> None
     assert refs and any(r.uri == user.as_uri() and r.range.start.line == line for r in refs)
 
 
+async def test_hover_shows_what_the_graph_knows(client: LanguageClient) -> None:
+    await _wait_indexed(client)
+    # a call in a test file to a function defined in another file (not opened)
+    position = types.Position(line=13, character=24)  # inside compute_backoff(...)
+    hover = await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=_uri("tests/test_retry.py")),
+            position=position,
+        )
+    )
+    assert hover is not None and isinstance(hover.contents, types.MarkupContent)
+    text = hover.contents.value
+    assert text.startswith("```python\ndef compute_backoff(attempt: int, base: float")
+    assert "Exponential backoff with full jitter" in text
+    assert "defined at `webclient/retry.py:28`" in text
+    assert "**Called by**" in text and "RetryPolicy" in text
+    assert hover.range is not None
+    assert (hover.range.start.character, hover.range.end.character) == (
+        20,
+        20 + len("compute_backoff"),
+    )
+    for uri, line in ((_uri("tests/test_retry.py"), 10_000), (_uri("missing.py"), 0)):
+        nothing = await client.text_document_hover_async(
+            types.HoverParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                position=types.Position(line=line, character=0),
+            )
+        )
+        assert nothing is None  # past the end, or a file that does not exist
+
+
 async def test_bad_requests_get_errors_and_the_server_stays_up(client: LanguageClient) -> None:
     await _wait_indexed(client)
     with pytest.raises(JsonRpcException):
