@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -83,7 +84,8 @@ class ServerContext:
         fs_path = to_fs_path(uri)
         if fs_path is None:
             return None
-        path = Path(fs_path).absolute()
+        # normalised first: `ws/../outside.py` is not inside `ws`
+        path = Path(os.path.normpath(Path(fs_path).absolute()))
         best: tuple[WorkspaceIndex, str] | None = None
         for root, index in self.indexes.items():
             try:

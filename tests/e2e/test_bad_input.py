@@ -128,10 +128,14 @@ def _log_text(client: LanguageClient) -> str:
 
 
 def _open(client: LanguageClient, path: Path, text: str, version: int = 1) -> None:
+    _open_uri(client, path.as_uri(), text, version)
+
+
+def _open_uri(client: LanguageClient, uri: str, text: str, version: int = 1) -> None:
     client.text_document_did_open(
         types.DidOpenTextDocumentParams(
             text_document=types.TextDocumentItem(
-                uri=path.as_uri(), language_id="python", version=version, text=text
+                uri=uri, language_id="python", version=version, text=text
             )
         )
     )
@@ -224,6 +228,55 @@ async def test_awkward_files_opened_changed_and_saved(
         stores["files"]
     )
     assert "caf\ufffd" in stores["texts"]["src/latin1_comments.py"]  # saved: read from disk
+
+
+@CLIENTS
+async def test_requests_on_files_that_must_not_be_read_are_answered(
+    spec: str, tmp_path: Path, embedder_cache: Path
+) -> None:
+    """A FIFO in the workspace and /dev/zero used to be read whole, on the event loop: the
+    server went deaf or grew without bound. A path leaving the workspace through `..` was
+    indexed as `../outside.py`."""
+    root = tmp_path / "py-webclient"
+    shutil.copytree(FIXTURES / "py-webclient", root)
+    os.mkfifo(root / "webclient" / "pipe.py")
+    data = _data_dir(tmp_path, embedder_cache)
+    async with _session(spec, root, data) as client:
+        status = await _wait_status(client, _indexed)
+        files = status["workspaces"][0]["files"]
+        at = types.Position(line=0, character=0)
+        for uri in ((root / "webclient" / "pipe.py").as_uri(), "file:///dev/zero"):
+            doc = types.TextDocumentIdentifier(uri=uri)
+            found = await asyncio.wait_for(
+                client.text_document_definition_async(
+                    types.DefinitionParams(text_document=doc, position=at)
+                ),
+                30,
+            )
+            assert found is None
+            refs = await asyncio.wait_for(
+                client.text_document_references_async(
+                    types.ReferenceParams(
+                        text_document=doc,
+                        position=at,
+                        context=types.ReferenceContext(include_declaration=True),
+                    )
+                ),
+                30,
+            )
+            assert refs is None
+            hover = await asyncio.wait_for(
+                client.text_document_hover_async(types.HoverParams(text_document=doc, position=at)),
+                30,
+            )
+            assert hover is None
+        outside = f"{root.as_uri()}/../outside_walrus.py"
+        _open_uri(client, outside, "def outside_walrus_marker():\n    pass\n")
+        await asyncio.sleep(2)  # past the debounce: an index update would have happened
+        hits = await request(client, "codeassist/search", {"query": "outside_walrus_marker"})
+        assert not any("outside" in h["path"] for h in hits)
+        status = await request(client, "codeassist/status", {})
+        assert status["workspaces"][0]["files"] == files and status["lastError"] is None
 
 
 @CLIENTS
