@@ -44,6 +44,17 @@ class ProgressBar:
             self.stream.flush()
 
 
+def _positive(value: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {value!r}")
+    return number
+
+
 def _settings() -> Settings:
     settings, errors = load_settings()
     for error in errors:
@@ -177,7 +188,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("search", help="hybrid search of a workspace")
     p.add_argument("path")
     p.add_argument("query")
-    p.add_argument("--limit", type=int, default=10)
+    p.add_argument("--limit", type=_positive, default=10)
     p.add_argument("--json", action="store_true", help="print only a JSON array")
     p.set_defaults(func=cmd_search)
 

@@ -14,6 +14,7 @@ from pygls.lsp.server import LanguageServer
 
 from codeassist_lsp.features.context import ServerContext
 from codeassist_lsp.features.feature import Document
+from codeassist_lsp.index.tokens import valid_text
 
 log = logging.getLogger(__name__)
 
@@ -28,12 +29,12 @@ def register(server: LanguageServer, ctx: ServerContext) -> None:
         previous = docs.get(uri)
         if language_id is None and previous is not None:
             language_id = previous.language_id
-        return Document(uri, managed.source, managed.version, language_id)
+        return Document(uri, valid_text(managed.source), managed.version, language_id)
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: LanguageServer, params: types.DidOpenTextDocumentParams) -> None:
         item = params.text_document
-        doc = Document(item.uri, item.text, item.version, item.language_id)
+        doc = Document(item.uri, valid_text(item.text), item.version, item.language_id)
         docs.put(doc)
         features.call("on_open", doc)
 
@@ -52,7 +53,7 @@ def register(server: LanguageServer, ctx: ServerContext) -> None:
         uri = params.text_document.uri
         doc = docs.get(uri)
         if doc is not None and params.text is not None and params.text != doc.text:
-            doc = Document(uri, params.text, doc.version, doc.language_id)
+            doc = Document(uri, valid_text(params.text), doc.version, doc.language_id)
             docs.put(doc)
         features.call("on_save", doc, uri)
 

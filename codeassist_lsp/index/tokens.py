@@ -85,3 +85,13 @@ def names_in(text: str) -> list[str]:
     if 0 < len(words) <= SHORT_QUERY_WORDS:
         return [w.strip(".") for w in words if w.strip(".")]
     return identifiers_in(text)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_text(text: str) -> str:
+    """`text` with lone surrogates replaced by U+FFFD: what invalid bytes on a command line
+    (decoded with surrogateescape) or a JSON "\\ud800" become, and what neither the
+    tokenizer nor tantivy accepts."""
+    return _SURROGATE.sub("\ufffd", text)

@@ -19,7 +19,7 @@ import networkx as nx
 
 from codeassist_lsp.config import SearchSettings
 from codeassist_lsp.index.model import Chunk
-from codeassist_lsp.index.tokens import names_in
+from codeassist_lsp.index.tokens import names_in, valid_text
 from codeassist_lsp.index.view import IndexView
 from codeassist_lsp.index.workspace import WorkspaceIndex
 from codeassist_lsp.rag.fusion import Fused, reciprocal_rank_fusion, score_fusion
@@ -250,7 +250,7 @@ class Retriever:
     ) -> list[SearchHit]:
         """Rank the view's chunks for a plain-English or identifier query, best first."""
         limit = settings.limit if limit is None else limit
-        query = query.strip()
+        query = valid_text(query).strip()
         if not query or limit <= 0:
             return []
         chunks = view.chunks

@@ -70,3 +70,24 @@ def test_status_reads_without_lancedb(env: dict[str, str]) -> None:
     status = json.loads(proc.stdout)
     assert status["files"] == 24 and status["lance_versions"] >= 1
     assert "lancedb" not in _imported(proc)
+
+
+def test_a_query_with_invalid_bytes_is_searched_and_a_limit_below_one_refused(
+    env: dict[str, str],
+) -> None:
+    cmd = [sys.executable, "-m", "codeassist_lsp", "search", str(WORKSPACE)]
+    proc = subprocess.run(
+        [*cmd, b"retry a failed request \xff\xfe", "--json"],  # argv bytes that are not UTF-8
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr.decode()[-2000:]
+    assert any(h["path"] == "webclient/retry.py" for h in json.loads(proc.stdout))
+    for limit in ("0", "-3", "many"):
+        bad = subprocess.run(
+            [*cmd, "retry", "--limit", limit], cwd=ROOT, env=env, capture_output=True, text=True
+        )
+        assert bad.returncode == 2 and "must be a whole number of at least 1" in bad.stderr
+        assert "Traceback" not in bad.stderr

@@ -6,6 +6,7 @@ from codeassist_lsp.index.tokens import (
     names_in,
     query_terms,
     split_identifier,
+    valid_text,
 )
 
 
@@ -41,3 +42,8 @@ def test_names_in_a_short_query_are_every_word_but_only_identifiers_in_a_sentenc
     assert names_in("Store.get.") == ["Store.get"]
     assert names_in("how do we retry a request") == []
     assert names_in("where is parse_args called") == ["parse_args"]
+
+
+def test_lone_surrogates_become_replacement_characters() -> None:
+    assert valid_text("retry \udcff\udcfe now") == "retry \ufffd\ufffd now"
+    assert valid_text("café 😀") == "café 😀"
