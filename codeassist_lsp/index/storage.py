@@ -13,6 +13,7 @@ import errno
 import hashlib
 import json
 import logging
+import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -85,6 +86,11 @@ def _raise_if_refused(exc: BaseException, directory: Path) -> None:
         raise refused from exc
 
 
+# DuckDB's words for a file another process holds; damage ("checksum … in block …") also
+# says "lock", so the whole phrase is matched.
+_HELD_LOCK = re.compile(r"could not set lock on file|conflicting lock is held", re.IGNORECASE)
+
+
 def workspace_dir(data_dir: Path, root: Path) -> Path:
     """The per-workspace folder under the data dir, stable for a given real path."""
     digest = hashlib.sha1(str(root).encode("utf-8", "replace")).hexdigest()[:12]
@@ -137,7 +143,7 @@ def open_stores(data_dir: Path, root: Path, dim: int, embedder_name: str) -> Wor
     try:
         return _open(root, directory, dim, embedder_name)
     except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
+        if _HELD_LOCK.search(str(exc)):
             raise IndexStorageError(
                 f"the index in {directory} is in use by another codeassist process"
             ) from exc

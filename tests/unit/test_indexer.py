@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -135,6 +136,36 @@ def test_corrupt_and_old_schema_index_is_rebuilt(ws: Path, settings: Settings) -
     index.close()
     index = _open(ws, settings)
     assert any("schema" in n for n in index.notices)
+    index.close()
+
+
+def test_a_damaged_database_is_rebuilt_and_a_held_one_is_said_to_be_in_use(
+    ws: Path, settings: Settings
+) -> None:
+    index = _open(ws, settings)
+    index.refresh()
+    index.close()
+    db = workspace_dir(settings.data_dir, ws.resolve()) / "meta.duckdb"
+    holder = subprocess.Popen(  # another process holding the database
+        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(db)!r}); "
+         "print('held', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(IndexStorageError, match="in use by another codeassist process"):
+            _open(ws, settings)
+    finally:
+        holder.kill()
+        holder.wait()
+    data = bytearray(db.read_bytes())
+    rng = random.Random(3)
+    for _ in range(200):  # damage: DuckDB's checksum error mentions a "block"
+        data[rng.randrange(4096, len(data))] = rng.randrange(256)
+    db.write_bytes(bytes(data))
+    index = _open(ws, settings)
+    assert index.notices and index.notices[0].startswith("rebuilding the index of")
+    assert index.refresh().parsed == index.stores.meta.counts()["files"] > 0
     index.close()
 
 
