@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from codeassist_lsp.cli import main
 from codeassist_lsp.config import Settings
 from codeassist_lsp.index import code_graph
 from codeassist_lsp.index.embed_fake import FakeEmbedder
@@ -262,6 +263,23 @@ KILLED_AFTER_FACTS = textwrap.dedent(
     index.indexer.update_paths(["webclient/retry.py"])
     """
 )
+
+
+def test_a_search_after_an_interrupted_first_index_finishes_it_first(
+    ws: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    _killed(CRASH_SCRIPT, ws, settings)  # two batches of two files committed, no vectors
+    config = settings.data_dir / "config.json"
+    config.write_text('{"index": {"embedder": "fake"}}')
+    monkeypatch.setenv("CODEASSIST_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("CODEASSIST_CONFIG", str(config))
+    assert main(["search", str(ws), "compute_backoff", "--json"]) == 0
+    out = capsys.readouterr()
+    assert "indexed" in out.err  # it said it finished the index before searching
+    index = _open(ws, settings)
+    meta, vectors, text = _all_ids(index)
+    assert meta == vectors == text and len(index.stores.meta.files()) > 4
+    index.close()
 
 
 def test_kill_9_after_committing_facts_leaves_no_stale_edges(ws: Path, settings: Settings) -> None:
