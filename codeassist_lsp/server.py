@@ -22,6 +22,7 @@ from codeassist_lsp.features import (
 from codeassist_lsp.features.context import ServerContext
 from codeassist_lsp.features.log import forward_logs
 from codeassist_lsp.index.embedder import Embedder
+from codeassist_lsp.protocol import CodeAssistServer
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ def create_server(
     features: Sequence[Register] = FEATURES,
 ) -> LanguageServer:
     """Build a server with every feature registered; nothing global is touched."""
-    server = LanguageServer("codeassist", __version__)
+    server = CodeAssistServer("codeassist", __version__)
     ctx = ServerContext(server=server, settings=settings, embedder_factory=embedder_factory)
     ctx.log_handler = forward_logs(server)
     for register in features:

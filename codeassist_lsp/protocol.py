@@ -1,0 +1,85 @@
+"""The JSON-RPC edge: every request gets a reply, and a client's mistake is not the user's.
+
+pygls turns a request it cannot read into the right types (params missing, null where an
+object belongs, a string where a number belongs, a negative line) into an exception raised
+while the message is being decoded: no reply is sent, so the client waits forever, and the
+user gets an "Error in server" pop-up. Here such a request is answered with the JSON-RPC
+error it deserves (`InvalidParams`, -32602) and the cause is logged. A request without a
+`params` key is read as one with `params: null`, which JSON-RPC allows.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from cattrs import ClassValidationError, transform_error
+from lsprotocol import types
+from pygls.exceptions import (
+    FeatureNotificationError,
+    FeatureRequestError,
+    JsonRpcException,
+    JsonRpcInvalidParams,
+)
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+
+log = logging.getLogger(__name__)
+
+
+def _why(error: BaseException) -> str:
+    """One line on what was wrong, with where in the params (cattrs knows the paths)."""
+    if isinstance(error, ClassValidationError):
+        found = transform_error(error)
+        text = "; ".join(found)
+    else:
+        text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return text[:300]
+
+
+class AnsweringProtocol(LanguageServerProtocol):
+    """`LanguageServerProtocol` that answers requests it cannot decode."""
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        if (
+            isinstance(data, dict)
+            and "jsonrpc" in data
+            and "method" in data
+            and "params" not in data
+        ):
+            data = {**data, "params": None}
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as exc:
+            method, msg_id = data.get("method"), data.get("id")
+            detail = _why(exc.__cause__ or exc)
+            kind = "notification" if msg_id is None else f"request {msg_id!r}"
+            log.warning("cannot read %s %s: %s", method or "a message", kind, detail)
+            if msg_id is None or method is None:
+                return None  # a notification or a response: there is no one to answer
+            error = JsonRpcInvalidParams(message=f"invalid params for {method}: {detail}")
+            self._send_response(msg_id, error=error.to_response_error())
+            return None
+
+    def handle_message(self, message: Any) -> None:
+        if message is None:  # answered (or dropped) while it was decoded
+            return
+        super().handle_message(message)
+
+
+class CodeAssistServer(LanguageServer):
+    """The language server with an answering protocol; errors of the client's making go to
+    the log, not to the user's screen."""
+
+    def __init__(self, name: str, version: str) -> None:
+        super().__init__(name, version, protocol_cls=AnsweringProtocol)
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        if source is FeatureRequestError:
+            return  # the request's own error reply says it
+        if isinstance(error, JsonRpcException) or source is FeatureNotificationError:
+            log.error("%s", error)
+            return
+        self.window_show_message(
+            types.ShowMessageParams(message=f"CodeAssist: {error}", type=types.MessageType.Error)
+        )
