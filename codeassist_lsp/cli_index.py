@@ -22,9 +22,9 @@ log = logging.getLogger(__name__)
 class ProgressBar:
     """A one-line progress bar on a terminal (stderr); silent when stderr is not a TTY."""
 
-    def __init__(self, stream: TextIO = sys.stderr) -> None:
-        self.stream = stream
-        self.enabled = stream.isatty()
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr  # looked up now: it may be replaced after import
+        self.enabled = self.stream.isatty()
         self._last = 0.0
 
     def __call__(self, done: int, total: int, label: str) -> None:
