@@ -168,6 +168,7 @@ def cmd_prepare_embedder(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from codeassist_lsp.protocol import exit_code
     from codeassist_lsp.server import create_server
 
     server = create_server(_settings())
@@ -176,7 +177,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         server.start_tcp(host or "127.0.0.1", int(port))
     else:
         server.start_io()
-    return 0
+    return exit_code(server)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -6,6 +6,11 @@ while the message is being decoded: no reply is sent, so the client waits foreve
 user gets an "Error in server" pop-up. Here such a request is answered with the JSON-RPC
 error it deserves (`InvalidParams`, -32602) and the cause is logged. A request without a
 `params` key is read as one with `params: null`, which JSON-RPC allows.
+
+The lifecycle rules of LSP are kept here too: a request before `initialize` gets
+ServerNotInitialized (-32002), a second `initialize` or a request after `shutdown` gets
+InvalidRequest, notifications before `initialize` are dropped, and `exit` without
+`shutdown` ends the process with 1.
 """
 
 from __future__ import annotations
@@ -20,9 +25,12 @@ from pygls.exceptions import (
     FeatureRequestError,
     JsonRpcException,
     JsonRpcInvalidParams,
+    JsonRpcInvalidRequest,
+    JsonRpcServerNotInitialized,
 )
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.json_rpc import RPCNotification, RPCRequest
 
 log = logging.getLogger(__name__)
 
@@ -61,10 +69,36 @@ class AnsweringProtocol(LanguageServerProtocol):
             self._send_response(msg_id, error=error.to_response_error())
             return None
 
+    exit_code = 0  # what the process should end with; `exit` before `shutdown` makes it 1
+    _initialize_seen = False
+
     def handle_message(self, message: Any) -> None:
         if message is None:  # answered (or dropped) while it was decoded
             return
+        method = getattr(message, "method", None)
+        if method == types.EXIT:
+            self.exit_code = 0 if self._shutdown else 1
+        elif isinstance(message, RPCRequest):
+            refusal = self._refusal(method)
+            if refusal is not None:
+                log.warning("refused %s request %r: %s", method, message.id, refusal.message)
+                self._send_response(message.id, error=refusal.to_response_error())
+                return
+            self._initialize_seen = self._initialize_seen or method == types.INITIALIZE
+        elif isinstance(message, RPCNotification) and not self._initialize_seen:
+            log.warning("dropped %s: it came before initialize", method)
+            return  # LSP: notifications before initialize are dropped
         super().handle_message(message)
+
+    def _refusal(self, method: str | None) -> JsonRpcException | None:
+        """The error LSP prescribes for a request at the wrong time, or None to serve it."""
+        if method == types.INITIALIZE and self._initialize_seen:
+            return JsonRpcInvalidRequest(message="the server is initialized already")
+        if method != types.INITIALIZE and not self._initialize_seen:
+            return JsonRpcServerNotInitialized(message=f"{method} before initialize")
+        if self._shutdown:
+            return JsonRpcInvalidRequest(message=f"{method} after shutdown")
+        return None
 
 
 class CodeAssistServer(LanguageServer):
@@ -83,3 +117,9 @@ class CodeAssistServer(LanguageServer):
         self.window_show_message(
             types.ShowMessageParams(message=f"CodeAssist: {error}", type=types.MessageType.Error)
         )
+
+
+def exit_code(server: LanguageServer) -> int:
+    """How a served process should end: 1 after `exit` without `shutdown` (LSP)."""
+    protocol = server.protocol
+    return protocol.exit_code if isinstance(protocol, AnsweringProtocol) else 0

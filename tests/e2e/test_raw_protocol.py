@@ -113,3 +113,39 @@ def test_every_request_is_answered_and_mistakes_stay_in_the_log(tmp_path: Path) 
         assert any("cannot read textDocument/didOpen notification" in m for m in logged)
     finally:
         client.close()
+
+
+def test_the_lifecycle_rules_of_lsp_are_kept(tmp_path: Path) -> None:
+    client = RawClient(tmp_path)
+    try:
+        status = {"jsonrpc": "2.0", "method": "codeassist/status", "params": {}}
+        init = {"jsonrpc": "2.0", "method": "initialize", "params": {"capabilities": {}}}
+        client.send({**status, "id": "early"})
+        client.send({"jsonrpc": "2.0", "method": "initialized", "params": {}})  # too early
+        client.send({**init, "id": 0})
+        client.send({**init, "id": 1})
+        client.send({"jsonrpc": "2.0", "id": 2, "method": "shutdown"})
+        client.send({**status, "id": "late"})
+        got = client.replies({"early", 0, 1, 2, "late"})
+        assert got["early"]["error"]["code"] == -32002  # ServerNotInitialized
+        assert "capabilities" in got[0]["result"]
+        assert got[1]["error"]["code"] == -32600  # a second initialize
+        assert got[2]["result"] is None
+        assert got["late"]["error"]["code"] == -32600  # after shutdown
+        client.send({"jsonrpc": "2.0", "method": "exit"})
+        assert client.proc.wait(timeout=30) == 0
+    finally:
+        client.close()
+
+
+def test_exit_without_shutdown_ends_with_1(tmp_path: Path) -> None:
+    client = RawClient(tmp_path)
+    try:
+        client.send(
+            {"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {"capabilities": {}}}
+        )
+        assert client.replies({0})
+        client.send({"jsonrpc": "2.0", "method": "exit"})
+        assert client.proc.wait(timeout=30) == 1
+    finally:
+        client.close()
