@@ -46,7 +46,10 @@ def _why(error: BaseException) -> str:
 
 
 class AnsweringProtocol(LanguageServerProtocol):
-    """`LanguageServerProtocol` that answers requests it cannot decode."""
+    """`LanguageServerProtocol` that answers requests it cannot decode or must refuse."""
+
+    exit_code = 0  # what the process should end with; `exit` before `shutdown` makes it 1
+    _initialize_seen = False
 
     def structure_message(self, data: dict[str, Any]) -> Any:
         if (
@@ -68,9 +71,6 @@ class AnsweringProtocol(LanguageServerProtocol):
             error = JsonRpcInvalidParams(message=f"invalid params for {method}: {detail}")
             self._send_response(msg_id, error=error.to_response_error())
             return None
-
-    exit_code = 0  # what the process should end with; `exit` before `shutdown` makes it 1
-    _initialize_seen = False
 
     def handle_message(self, message: Any) -> None:
         if message is None:  # answered (or dropped) while it was decoded
