@@ -64,7 +64,7 @@ def check(live: LiveTree, expected: str) -> int:
     """What the feature does when it publishes: the tree (checked against the editor's
     text), its problems, and their LSP ranges."""
     root = live.current(expected).root_node
-    return len([to_diagnostic(p, live.source, live.line_starts) for p in syntax_problems(root)])
+    return len([to_diagnostic(p, live) for p in syntax_problems(root)])
 
 
 def main() -> None:

@@ -1,8 +1,8 @@
 """The one place where index coordinates become LSP ones and back.
 
 The index speaks workspace-relative POSIX paths and 1-based inclusive lines; LSP speaks
-URIs and 0-based positions with exclusive ends. Search results, symbols, hover,
-diagnostics and chat citations all convert here, so they agree on the edges.
+URIs and 0-based positions with exclusive ends. Search results, symbols and hover convert
+here, so they agree on the edges.
 """
 
 from __future__ import annotations
@@ -65,13 +65,3 @@ def hit_to_lsp(hit: SearchHit, root: Path) -> dict[str, Any]:
     item["uri"] = path_to_uri(root, c.path)
     item["range"] = range_json(lines_range(c.start_line, c.end_line))
     return item
-
-
-def citation(hit: SearchHit, root: Path) -> dict[str, Any]:
-    """What an answer cites: the uri and range of a chunk it used, and its symbol."""
-    c = hit.chunk
-    return {
-        "uri": path_to_uri(root, c.path),
-        "range": range_json(lines_range(c.start_line, c.end_line)),
-        "symbol": c.symbol,
-    }

@@ -50,21 +50,12 @@ def edits_of(changes: Sequence[types.TextDocumentContentChangeEvent]) -> list[Ed
     return out
 
 
-def to_diagnostic(
-    problem: SyntaxProblem, source: bytes, line_starts: Sequence[int], encoding: str = "utf-16"
-) -> types.Diagnostic:
-    """A problem as an LSP diagnostic; columns go from UTF-8 bytes to the client's units."""
+def to_diagnostic(problem: SyntaxProblem, tree: LiveTree) -> types.Diagnostic:
+    """A problem as an LSP diagnostic, its columns in the client's units."""
 
     def position(point: tuple[int, int]) -> types.Position:
-        row, column = point
-        begin = line_starts[row] if row < len(line_starts) else len(source)
-        prefix = source[begin : begin + column]
-        if prefix.isascii() or encoding == "utf-8":
-            units = len(prefix)
-        else:
-            text = prefix.decode("utf-8", "replace")
-            units = len(text) if encoding == "utf-32" else len(text.encode("utf-16-le")) // 2
-        return types.Position(line=row, character=units)
+        line, character = tree.position(point)
+        return types.Position(line=line, character=character)
 
     return types.Diagnostic(
         range=types.Range(start=position(problem.start), end=position(problem.end)),
@@ -145,10 +136,7 @@ class Diagnostics(Feature):
             return None
         try:
             root = tree.current(doc.text).root_node
-            found = [
-                to_diagnostic(p, tree.source, tree.line_starts, tree.encoding)
-                for p in syntax_problems(root)
-            ]
+            found = [to_diagnostic(p, tree) for p in syntax_problems(root)]
         except Exception:  # a grammar bug must not take the document's events down
             log.exception("checking the syntax of %s failed", uri)
             return None

@@ -23,13 +23,10 @@ def register(server: LanguageServer, ctx: ServerContext) -> None:
     features = ctx.features
     docs = ctx.documents
 
-    def snapshot(uri: str, language_id: str | None = None) -> Document:
+    def snapshot(uri: str, previous: Document) -> Document:
         """The text pygls has after applying the edits (it owns incremental sync)."""
         managed = server.workspace.get_text_document(uri)
-        previous = docs.get(uri)
-        if language_id is None and previous is not None:
-            language_id = previous.language_id
-        return Document(uri, valid_text(managed.source), managed.version, language_id)
+        return Document(uri, valid_text(managed.source), managed.version, previous.language_id)
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: LanguageServer, params: types.DidOpenTextDocumentParams) -> None:
@@ -41,10 +38,11 @@ def register(server: LanguageServer, ctx: ServerContext) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: LanguageServer, params: types.DidChangeTextDocumentParams) -> None:
         uri = params.text_document.uri
-        if docs.get(uri) is None:
+        previous = docs.get(uri)
+        if previous is None:
             log.warning("didChange for %s, which is not open: ignored", uri)
             return
-        doc = snapshot(uri)
+        doc = snapshot(uri, previous)
         docs.put(doc)
         features.call("on_change", doc, params.content_changes)
 

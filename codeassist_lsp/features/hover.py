@@ -8,7 +8,6 @@ go-to-definition finds it.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 
 from lsprotocol import types
@@ -16,15 +15,11 @@ from pygls.lsp.server import LanguageServer
 
 from codeassist_lsp.features.context import ServerContext
 from codeassist_lsp.features.source_lines import cursor_at
-from codeassist_lsp.index import navigate
 from codeassist_lsp.index.languages import language_for_path
 from codeassist_lsp.index.model import Symbol, file_node
 from codeassist_lsp.index.view import IndexView
 
-log = logging.getLogger(__name__)
-
 SHOWN = 5  # callers, callees and importers named before "and N more"
-_FENCE = {"tsx": "tsx", "cpp": "cpp", "c": "c"}
 
 
 def _first_paragraph(docstring: str) -> str:
@@ -49,7 +44,7 @@ def hover_markdown(view: IndexView, path: str, sym: Symbol) -> str:
     """The facts about one definition, as Markdown."""
     language = language_for_path(path) or ""
     signature = sym.signature or sym.name
-    lines = [f"```{_FENCE.get(language, language)}\n{signature}\n```"]
+    lines = [f"```{language}\n{signature}\n```"]
     doc = _first_paragraph(sym.docstring)
     if doc:
         lines.append(doc)
@@ -80,12 +75,11 @@ def hover_at(ctx: ServerContext, uri: str, position: types.Position) -> types.Ho
     cursor = cursor_at(ctx, uri, position)
     if cursor is None:
         return None
-    view = cursor.view
-    found = navigate.definitions(cursor.name, cursor.path, cursor.line, view.symbols(), view.graph)
+    found = cursor.definitions()
     if not found:
         return None
     path, sym = found[0]
-    text = hover_markdown(view, path, sym)
+    text = hover_markdown(cursor.view, path, sym)
     if len(found) > 1:
         text += f"\n\n*{len(found) - 1} other definitions of `{cursor.name}`*"
     contents = types.MarkupContent(kind=types.MarkupKind.Markdown, value=text)

@@ -11,6 +11,7 @@ from lsprotocol import types
 from codeassist_lsp.features import convert
 from codeassist_lsp.features.context import ServerContext
 from codeassist_lsp.index import navigate
+from codeassist_lsp.index.model import Symbol
 from codeassist_lsp.index.view import IndexView
 
 
@@ -41,10 +42,16 @@ class Cursor:
     """The identifier under an editor position, with the index view it is looked up in."""
 
     view: IndexView
+    lines: SourceLines  # the request's reads, the cursor's file among them
     path: str  # workspace-relative
     name: str
     line: int  # 1-based
     range: types.Range  # of the identifier
+
+    def definitions(self) -> list[tuple[str, Symbol]]:
+        """Where the identifier is defined, best guess first (as go-to-definition says)."""
+        view = self.view
+        return navigate.definitions(self.name, self.path, self.line, view.symbols(), view.graph)
 
 
 def cursor_at(ctx: ServerContext, uri: str, position: types.Position) -> Cursor | None:
@@ -56,7 +63,8 @@ def cursor_at(ctx: ServerContext, uri: str, position: types.Position) -> Cursor 
         return None
     index, path = found
     view = index.view()
-    text = SourceLines(ctx, view).line(path, position.line + 1)
+    lines = SourceLines(ctx, view)
+    text = lines.line(path, position.line + 1)
     span = navigate.word_span_at(text, position.character) if text is not None else None
     if span is None:
         return None
@@ -65,4 +73,4 @@ def cursor_at(ctx: ServerContext, uri: str, position: types.Position) -> Cursor 
         start=types.Position(line=position.line, character=start),
         end=types.Position(line=position.line, character=end),
     )
-    return Cursor(view, path, name, position.line + 1, rng)
+    return Cursor(view, lines, path, name, position.line + 1, rng)

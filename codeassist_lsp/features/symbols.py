@@ -64,12 +64,7 @@ def register(server: LanguageServer, ctx: ServerContext) -> None:
             cursor = cursor_at(ctx, params.text_document.uri, params.position)
             if cursor is None:
                 return []
-            view = cursor.view
-            lines = SourceLines(ctx, view)
-            found = navigate.definitions(
-                cursor.name, cursor.path, cursor.line, view.symbols(), view.graph
-            )
-            return [lines.location(p, s.start_line, s.name) for p, s in found]
+            return [cursor.lines.location(p, s.start_line, s.name) for p, s in cursor.definitions()]
 
         return await ctx.run(run) or None
 
@@ -82,12 +77,10 @@ def register(server: LanguageServer, ctx: ServerContext) -> None:
             cursor = cursor_at(ctx, params.text_document.uri, params.position)
             if cursor is None:
                 return []
-            view, name = cursor.view, cursor.name
-            symbols = view.symbols()
-            graph = view.graph
-            lines = SourceLines(ctx, view)
-            targets = navigate.definitions(name, cursor.path, cursor.line, symbols, graph)
-            refs = view.references_named(name) if targets else []
+            view, lines = cursor.view, cursor.lines
+            symbols, graph = view.symbols(), view.graph
+            targets = cursor.definitions()
+            refs = view.references_named(cursor.name) if targets else []
             out = []
             for path, sym in targets:
                 if params.context.include_declaration:

@@ -111,6 +111,19 @@ class LiveTree:
         column = min(self._column_bytes(raw, max(character, 0)), len(raw))
         return begin + column, Point(line, column)
 
+    def position(self, point: tuple[int, int]) -> tuple[int, int]:
+        """The editor position (line, character in the client's units) of a tree-sitter
+        point (row, byte column): the inverse of `_locate`."""
+        row, column = point
+        begin = self.line_starts[row] if row < len(self.line_starts) else len(self.source)
+        prefix = self.source[begin : begin + column]
+        if prefix.isascii() or self.encoding == "utf-8":
+            return row, len(prefix)
+        text = prefix.decode("utf-8", "replace")
+        if self.encoding == "utf-32":
+            return row, len(text)
+        return row, len(text.encode("utf-16-le")) // 2
+
     def _column_bytes(self, raw: bytes, character: int) -> int:
         """UTF-8 bytes of the first `character` units of a line, in the client's encoding."""
         if raw.isascii() or self.encoding == "utf-8":

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 import networkx as nx
 
+from codeassist_lsp.index.files import read_text
 from codeassist_lsp.index.graph_keeper import GraphKeeper, GraphState
 from codeassist_lsp.index.model import Chunk, Reference, Symbol, file_node, symbol_node
 from codeassist_lsp.index.storage import WorkspaceStores
@@ -176,7 +177,7 @@ class IndexView:
         if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
             return None
         try:
-            return target.read_bytes()[:max_bytes].decode("utf-8", "replace")
+            return read_text(target)  # decoded as the indexer decodes it (BOM dropped)
         except OSError:
             return None
 

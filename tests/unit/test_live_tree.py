@@ -81,7 +81,7 @@ def test_valid_code_has_no_problems_and_columns_are_utf16() -> None:
     assert syntax_problems(LiveTree("python", "x = 'é😀'\n").current().root_node) == []
     live = LiveTree("python", "s = '😀' + \n")
     [problem] = syntax_problems(live.current().root_node)
-    diagnostic = to_diagnostic(problem, live.source, live.line_starts)
+    diagnostic = to_diagnostic(problem, live)
     assert problem.start == (0, 11)  # bytes: the emoji is 4 of them
     assert diagnostic.range.start.character == 9  # UTF-16: the emoji is 2 units
     assert diagnostic.message == "expected an expression after `+`"
