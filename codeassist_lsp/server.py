@@ -15,11 +15,12 @@ from codeassist_lsp.features import (
     hover,
     indexing,
     lifecycle,
+    model,
     search,
     status,
     symbols,
 )
-from codeassist_lsp.features.context import ServerContext
+from codeassist_lsp.features.context import BackendFactory, ServerContext
 from codeassist_lsp.features.log import forward_logs
 from codeassist_lsp.index.embedder import Embedder
 from codeassist_lsp.protocol import CodeAssistServer
@@ -34,6 +35,7 @@ FEATURES: tuple[Register, ...] = (
     lifecycle.register,
     documents.register,
     indexing.register,
+    model.register,
     diagnostics.register,
     search.register,
     status.register,
@@ -46,10 +48,16 @@ def create_server(
     settings: Settings,
     embedder_factory: Callable[[Settings], Embedder] | None = None,
     features: Sequence[Register] = FEATURES,
+    backend_factory: BackendFactory | None = None,
 ) -> LanguageServer:
     """Build a server with every feature registered; nothing global is touched."""
     server = CodeAssistServer("codeassist", __version__)
-    ctx = ServerContext(server=server, settings=settings, embedder_factory=embedder_factory)
+    ctx = ServerContext(
+        server=server,
+        settings=settings,
+        embedder_factory=embedder_factory,
+        backend_factory=backend_factory,
+    )
     ctx.log_handler = forward_logs(server)
     for register in features:
         register(server, ctx)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -26,10 +26,16 @@ from codeassist_lsp.features.feature import FeatureSet, OpenDocuments
 from codeassist_lsp.features.log import ClientLogHandler
 from codeassist_lsp.index.embedder import Embedder
 from codeassist_lsp.index.workspace import WorkspaceIndex
+from codeassist_lsp.llm.backend import Backend
+
+if TYPE_CHECKING:
+    from codeassist_lsp.features.model import ModelHolder
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+BackendFactory = Callable[[Settings], Backend]
 
 
 @dataclass
@@ -46,6 +52,8 @@ class ServerContext:
     last_error: str | None = None
     embedder_factory: Callable[[Settings], Embedder] | None = None
     log_handler: ClientLogHandler | None = None
+    backend_factory: BackendFactory | None = None  # tests give a fake; else the settings' model
+    model: ModelHolder | None = None  # set by `features.model.register`
     pool: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=2, thread_name_prefix="codeassist")
     )

@@ -32,6 +32,7 @@ def register(server: LanguageServer, ctx: ServerContext) -> None:
             "indexing": bool(ctx.indexing),
             "model": ctx.settings.llm.model,
             "backend": ctx.settings.llm.backend,
+            "modelActive": ctx.model is not None and ctx.model.active_name() is not None,
             "embedder": ctx.settings.index.embedder,
             "dataDir": str(ctx.settings.data_dir),
             "memory": {"peakRssMb": round(peak_rss_mb(), 1)},
