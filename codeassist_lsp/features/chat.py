@@ -30,6 +30,7 @@ from codeassist_lsp.chat.manager import (
     Selection,
     SourcesEvent,
 )
+from codeassist_lsp.config import Settings
 from codeassist_lsp.features.context import ServerContext
 from codeassist_lsp.features.convert import lines_range, path_to_uri, range_json
 from codeassist_lsp.features.feature import Feature
@@ -121,8 +122,12 @@ class Chat(Feature):
         if self._manager is None:
             embedder = self._ctx.embedder()
             history = History(self._ctx.settings.data_dir / HISTORY_FILE, embedder.embed_documents)
-            self._manager = ChatManager(history, self._backend)
+            self._manager = ChatManager(history, self._backend, self._ctx.settings.chat)
         return self._manager
+
+    def on_settings(self, settings: Settings) -> None:
+        if self._manager is not None:
+            self._manager.settings = settings.chat
 
     def _backend(self) -> Backend:
         if self._ctx.model is None:
