@@ -47,4 +47,14 @@ function M.apply(user)
   return M.options
 end
 
+--- The `codeassist` command line itself: `cmd` without its final "serve".
+---@return string[]
+function M.cli()
+  local cmd = vim.deepcopy(M.options.cmd)
+  if cmd[#cmd] == "serve" then
+    cmd[#cmd] = nil
+  end
+  return cmd
+end
+
 return M

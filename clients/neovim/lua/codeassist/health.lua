@@ -34,7 +34,7 @@ local function check_executable()
 end
 
 local function check_version()
-  local out, why = run({ config.options.cmd[1], "--version" }, 20000)
+  local out, why = run(vim.list_extend(config.cli(), { "--version" }), 20000)
   if not out then
     health.error("`codeassist --version` failed: " .. why, { "Reinstall CodeAssist" })
     return
@@ -44,7 +44,7 @@ end
 
 --- The active model's row of `codeassist models list --json`.
 local function check_model()
-  local out, why = run({ config.options.cmd[1], "models", "list", "--json" }, 30000)
+  local out, why = run(vim.list_extend(config.cli(), { "models", "list", "--json" }), 30000)
   if not out then
     health.warn("could not list the models: " .. why)
     return

@@ -1,0 +1,70 @@
+"""The Neovim plugin (clients/neovim) in a real headless Neovim against the real server on
+a fixture workspace: what a user of `require("codeassist").setup({})` sees. Each test runs
+on Neovim 0.11 (the oldest the plugin supports) and on the 0.12 development build."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.neovim_runner import Run, nvim_binary, run_script
+
+pytestmark = pytest.mark.slow
+
+VERSIONS = ["0.11", "0.12"]
+
+
+@pytest.fixture(scope="module", params=VERSIONS)
+def nvim(request: pytest.FixtureRequest) -> str:
+    found = nvim_binary(request.param)
+    if found is None:
+        pytest.fail(f"no nvim {request.param}: install the dev extras (./install.sh)")
+    return found
+
+
+@pytest.fixture(scope="module")
+def session(nvim: str, tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """One editing session on py-webclient; the tests below read its answers."""
+    return run_script(nvim, "session.lua", tmp_path_factory.mktemp("session"))
+
+
+def _texts(run: Run) -> list[str]:
+    return [m["message"] for m in run.answers["messages"]]
+
+
+def test_setup_starts_the_server_at_the_workspace_root_with_the_settings(session: Run) -> None:
+    assert Path(session.answers["root_dir"]).name == "py-webclient"
+    assert session.answers["init_options"] == {"search": {"limit": 3}}
+
+
+def test_progress_and_status_reach_the_user(session: Run) -> None:
+    lines = session.answers["statuslines"]
+    assert lines[-1].startswith("CodeAssist · ") and " files" in lines[-1], lines
+    assert any(t.startswith("codeassist: Index") for t in _texts(session)), _texts(session)
+
+
+def test_search_fills_quickfix(session: Run) -> None:
+    items = session.answers["quickfix"]
+    assert session.answers["quickfix_title"].startswith("CodeAssist: where do we retry")
+    assert session.answers["quickfix_open"]
+    assert 0 < len(items) <= 3  # the limit came from the settings sent at initialize
+    assert any(i["file"].endswith("webclient/retry.py") and i["lnum"] > 0 for i in items), items
+
+
+def test_hover_shows_the_server_facts(session: Run) -> None:
+    assert "RetryPolicy" in session.answers["hover"]
+    assert "retry.py" in session.answers["hover"]
+
+
+def test_reindex_command(session: Run) -> None:
+    assert any(t.startswith("codeassist: reindexed ") and "py-webclient" in t for t in _texts(session))
+
+
+def test_checkhealth_reports_executable_version_model_and_index(session: Run) -> None:
+    health = "\n".join(session.answers["health"])
+    assert "- ✅ OK executable:" in health, health
+    assert "- ✅ OK version: codeassist " in health
+    assert "- ✅ OK model: qwen2.5-coder-0.5b" in health
+    assert "- ✅ OK index " in health and "py-webclient" in health
+    assert "ERROR" not in health
