@@ -58,7 +58,9 @@ def test_hover_shows_the_server_facts(session: Run) -> None:
 
 
 def test_reindex_command(session: Run) -> None:
-    assert any(t.startswith("codeassist: reindexed ") and "py-webclient" in t for t in _texts(session))
+    assert any(
+        t.startswith("codeassist: reindexed ") and "py-webclient" in t for t in _texts(session)
+    )
 
 
 def test_checkhealth_reports_executable_version_model_and_index(session: Run) -> None:
@@ -68,3 +70,31 @@ def test_checkhealth_reports_executable_version_model_and_index(session: Run) ->
     assert "- ✅ OK model: qwen2.5-coder-0.5b" in health
     assert "- ✅ OK index " in health and "py-webclient" in health
     assert "ERROR" not in health
+
+
+def test_a_missing_executable_gets_a_readable_message(nvim: str, tmp_path: Path) -> None:
+    run = run_script(nvim, "missing.lua", tmp_path, extra_env={"CODEASSIST_TEST_CMD": "missing"})
+    assert run.answers["clients"] == 0
+    assert run.answers["statusline"] == ""
+    texts = _texts(run)
+    assert "codeassist: `/nonexistent/bin/codeassist` is not executable" in texts[0], texts
+    assert sum("is not executable" in t for t in texts) == 1  # told once, not per buffer
+    assert any("no server is running" in t for t in texts)
+    health = "\n".join(run.answers["health"])
+    assert "ERROR `/nonexistent/bin/codeassist` is not executable" in health, health
+    assert "setup({ cmd = " in health
+
+
+def test_a_model_that_is_not_installed_is_named_in_checkhealth(nvim: str, tmp_path: Path) -> None:
+    config = tmp_path / "config.json"
+    config.write_text('{"llm": {"model": "qwen2.5-coder-1.5b"}}')
+    run = run_script(nvim, "missing.lua", tmp_path, extra_env={"CODEASSIST_CONFIG": str(config)})
+    health = "\n".join(run.answers["health"])
+    assert "ERROR model qwen2.5-coder-1.5b is not installed" in health, health
+    assert "codeassist models install" in health
+
+
+def test_a_server_crash_is_reported(nvim: str, tmp_path: Path) -> None:
+    run = run_script(nvim, "crash.lua", tmp_path)
+    assert run.answers["clients"] == 0
+    assert any(":LspLog" in t and "killed by signal 9" in t for t in _texts(run)), _texts(run)

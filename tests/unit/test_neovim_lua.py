@@ -20,7 +20,10 @@ def test_lua_spec(spec: Path, version: str, tmp_path: Path) -> None:
     nvim = nvim_binary(version)
     if nvim is None:
         pytest.fail(f"no nvim {version}: install the dev extras (./install.sh)")
-    env = {**os.environ, **{f"XDG_{d}_HOME": str(tmp_path / d) for d in ("CONFIG", "DATA", "STATE", "CACHE")}}
+    env = {
+        **os.environ,
+        **{f"XDG_{d}_HOME": str(tmp_path / d) for d in ("CONFIG", "DATA", "STATE", "CACHE")},
+    }
     done = subprocess.run(
         [nvim, "--headless", "--clean", "-l", str(PLUGIN / "tests" / "run.lua"), str(spec)],
         capture_output=True,

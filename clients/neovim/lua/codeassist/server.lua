@@ -52,11 +52,11 @@ function M.executable()
   end
   if not told_missing then
     told_missing = true
-    vim.notify(
-      ("codeassist: `%s` is not executable: install CodeAssist (see its README) "
-        .. "or set `cmd` in require('codeassist').setup()"):format(exe),
-      vim.log.levels.ERROR
-    )
+    local message = ("codeassist: `%s` is not executable: install CodeAssist (see its README) "
+      .. "or set `cmd` in require('codeassist').setup()"):format(exe)
+    vim.schedule(function() -- not from inside the FileType autocommand that opened the file
+      vim.notify(message, vim.log.levels.ERROR)
+    end)
   end
   return false
 end
