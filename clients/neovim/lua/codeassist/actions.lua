@@ -103,7 +103,7 @@ function M.diff(edit, encoding, root)
     if hunks ~= "" then
       local path = require("codeassist.render").relative(uri, root)
       vim.list_extend(out, { "--- a/" .. path, "+++ b/" .. path })
-      vim.list_extend(out, vim.split(vim.trim(hunks), "\n", { plain = true }))
+      vim.list_extend(out, vim.split((hunks:gsub("\n$", "")), "\n", { plain = true }))
     end
   end
   return out
