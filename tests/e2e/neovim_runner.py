@@ -48,6 +48,11 @@ class Run:
     seconds: float
 
 
+def xdg_home(tmp: Path) -> Path:
+    """The folder holding a test's XDG_{CONFIG,DATA,STATE,CACHE}_HOME (config, data...)."""
+    return tmp / "home"
+
+
 def _leftovers(pgid: int) -> bool:
     try:
         os.killpg(pgid, 0)
@@ -63,17 +68,19 @@ def run_script(
     workspace: str = "py-webclient",
     extra_env: dict[str, str] | None = None,
     timeout: float = 300,
+    startup: tuple[str, ...] = ("--clean",),
 ) -> Run:
     """Copy the fixture workspace, run `script` in nvim against it, return its answers.
 
     Fails if nvim fails or leaves any process (the server) running after it ends.
+    `startup` replaces `--clean` to load a user's init file and packages instead.
     """
     root = tmp / workspace
     if not root.exists():
         shutil.copytree(FIXTURES / workspace, root)
         (root / ".git").mkdir()
     out = tmp / f"{Path(script).stem}.json"
-    home = tmp / "home"
+    home = xdg_home(tmp)
     env = {
         **os.environ,
         "CODEASSIST_DATA_DIR": str(tmp / "data"),
@@ -81,7 +88,7 @@ def run_script(
         **{f"XDG_{d}_HOME": str(home / d.lower()) for d in ("CONFIG", "DATA", "STATE", "CACHE")},
         **(extra_env or {}),
     }
-    cmd = [nvim, "--headless", "--clean", "-l", str(SCRIPTS / script), str(root), str(out)]
+    cmd = [nvim, "--headless", *startup, "-l", str(SCRIPTS / script), str(root), str(out)]
     started = time.monotonic()
     proc = subprocess.Popen(
         [*cmd, sys.executable],

@@ -4,11 +4,12 @@ on Neovim 0.11 (the oldest the plugin supports) and on the 0.12 development buil
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.neovim_runner import Run, nvim_binary, run_script
+from tests.e2e.neovim_runner import PLUGIN, Run, nvim_binary, run_script, xdg_home
 
 pytestmark = pytest.mark.slow
 
@@ -98,3 +99,17 @@ def test_a_server_crash_is_reported(nvim: str, tmp_path: Path) -> None:
     run = run_script(nvim, "crash.lua", tmp_path)
     assert run.answers["clients"] == 0
     assert any(":LspLog" in t and "killed by signal 9" in t for t in _texts(run)), _texts(run)
+
+
+def test_the_readme_packpath_setup_works(nvim: str, tmp_path: Path) -> None:
+    home = xdg_home(tmp_path)
+    pack = home / "data" / "nvim" / "site" / "pack" / "codeassist" / "start"
+    pack.mkdir(parents=True)
+    shutil.copytree(PLUGIN, pack / "codeassist")  # README links it; a copy keeps tags out
+    init = home / "config" / "nvim" / "init.lua"
+    init.parent.mkdir(parents=True)
+    init.write_text('require("codeassist").setup({})\n')
+    run = run_script(nvim, "readme.lua", tmp_path, startup=("-u", str(init)))
+    assert run.answers["help"] == "codeassist.txt"
+    assert run.answers["cmd"] == ["codeassist", "serve"]
+    assert Path(run.answers["root_dir"]).name == "py-webclient"
