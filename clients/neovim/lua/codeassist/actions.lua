@@ -187,7 +187,12 @@ end
 
 --- Act on a resolved (or complete) code action.
 local function perform(c, action, buf, done)
-  if action.edit then
+  if type(action.data) == "table" and action.data.error then
+    -- the server has told the user why (window/showMessage) and changes nothing
+    if done then
+      done(false)
+    end
+  elseif action.edit then
     M.offer_edit(c, action.title, action.edit, function(applied)
       if applied and action.command then
         execute(c, action, buf)

@@ -116,7 +116,8 @@ function M.on_delta(params)
 end
 
 --- Send `method` with `params` for the latest turn of `session` and draw what comes back.
---- The answer is a chat result {conversationId, answer, citations, usage}.
+--- The answer is a chat result {conversationId, answer, citations, usage}, or Explain's
+--- {markdown}, or {error} saying why there is none.
 function M.ask(session, c, method, params)
   local index = #session.turns
   local turn = session.turns[index]
@@ -127,9 +128,12 @@ function M.ask(session, c, method, params)
     if err then
       turn.state = err.code == CANCELLED and "cancelled" or "error"
       turn.error = client.error_text(err)
+    elseif type(result) == "table" and type(result.error) == "string" then
+      turn.state, turn.error = "error", result.error
     elseif type(result) == "table" then
       session.conversation_id = result.conversationId or session.conversation_id
-      turn.answer = type(result.answer) == "string" and result.answer or turn.answer
+      local answer = result.answer or result.markdown -- a chat answer, or Explain's
+      turn.answer = type(answer) == "string" and answer or turn.answer
       if type(result.citations) == "table" and #result.citations > 0 then
         turn.citations = result.citations
       end
