@@ -4,6 +4,7 @@ on Neovim 0.11 (the oldest the plugin supports) and on the 0.12 development buil
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 from pathlib import Path
 
@@ -113,3 +114,39 @@ def test_the_readme_packpath_setup_works(nvim: str, tmp_path: Path) -> None:
     assert run.answers["help"] == "codeassist.txt"
     assert run.answers["cmd"] == ["codeassist", "serve"]
     assert Path(run.answers["root_dir"]).name == "py-webclient"
+
+
+def _server_has(feature: str) -> bool:
+    """Whether this tree's server has `features/<feature>.py` (built on another branch)."""
+    return importlib.util.find_spec(f"codeassist_lsp.features.{feature}") is not None
+
+
+@pytest.mark.skipif(not _server_has("code_actions"), reason="the server has no code actions yet")
+def test_fix_shows_a_diff_and_applies_only_when_accepted_and_explain_answers(
+    nvim: str, tmp_path: Path
+) -> None:
+    run = run_script(nvim, "actions.lua", tmp_path)
+    a = run.answers
+    assert a["discarded"] == a["original"]
+    first, second = a["asked"]
+    assert first["items"] == ["Apply", "Discard"] and "apply this change?" in first["prompt"]
+    diff = second["diff"]
+    assert diff[:2] == ["--- a/webclient/calc.py", "+++ b/webclient/calc.py"], diff
+    assert "-    return a - b" in diff
+    added = [line[1:] for line in diff if line.startswith("+") and not line.startswith("+++")]
+    assert a["applied"] != a["original"] and all(line in a["applied"] for line in added)
+    assert not a["floats_left"]
+    explained = "\n".join(a["explained"])
+    assert explained.startswith("## You\nExplain with CodeAssist"), explained
+    assert len(explained.split("## CodeAssist\n", 1)[1].strip()) > 20
+
+
+@pytest.mark.skipif(not _server_has("completion"), reason="the server has no completion yet")
+def test_ghost_text_appears_while_typing_and_tab_accepts_it(nvim: str, tmp_path: Path) -> None:
+    run = run_script(nvim, "ghost.lua", tmp_path)
+    a = run.answers
+    assert a["implementation"] == ("native" if "0.12" in nvim or "pyinstaller" in nvim else "extmarks")
+    assert a["mode_before"] == "i" and a["mode_after"] == "i"
+    assert a["shown"].strip(), a
+    assert a["line"][0] == "    return a" + a["shown"], a
+    assert a["after"] is None

@@ -9,8 +9,8 @@ H.answers = {}
 H.messages = {}
 
 local here = vim.fs.dirname(vim.fn.fnamemodify(debug.getinfo(1, "S").source:sub(2), ":p"))
-local repo = vim.fs.normalize(here .. "/../../../..")
-vim.opt.runtimepath:prepend(repo .. "/clients/neovim")
+H.repo = vim.fs.normalize(here .. "/../../../..")
+vim.opt.runtimepath:prepend(H.repo .. "/clients/neovim")
 
 local notify = vim.notify
 vim.notify = function(message, level, opts)
