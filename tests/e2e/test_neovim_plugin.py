@@ -137,7 +137,7 @@ def test_fix_shows_a_diff_and_applies_only_when_accepted_and_explain_answers(
     assert a["applied"] != a["original"] and all(line in a["applied"] for line in added)
     assert not a["floats_left"]
     explained = "\n".join(a["explained"])
-    assert explained.startswith("## You\nExplain with CodeAssist"), explained
+    assert explained.startswith("## You\nExplain with CodeAssist (calc.py:1-3)"), explained
     assert len(explained.split("## CodeAssist\n", 1)[1].strip()) > 20
 
 

@@ -161,14 +161,16 @@ local function is_workspace_edit(value)
 end
 
 --- Run a command the server named; show its answer (Explain) or offer its edit (Fix).
-local function execute(c, action, buf, done)
+--- `where` ("calc.py:1-3") names the code in the Explain window.
+local function execute(c, action, buf, done, where)
   local command = action.command
   local name = ({ explain = "Explain", fix = "Fix", improve = "Improve" })[command.command:match("([^.]+)$")]
     or action.title
   local session = name == "Explain" and require("codeassist.chat").scratch(name, c) or nil
   local params = { command = command.command, arguments = command.arguments }
   if session then
-    session.turns[1] = { question = action.title, citations = {}, answer = "", state = "waiting" }
+    local question = action.title .. (where and (" (" .. where .. ")") or "")
+    session.turns[1] = { question = question, citations = {}, answer = "", state = "waiting" }
     require("codeassist.chat").ask(session, c, "workspace/executeCommand", params)
     if done then
       done(session)
@@ -186,7 +188,7 @@ local function execute(c, action, buf, done)
 end
 
 --- Act on a resolved (or complete) code action.
-local function perform(c, action, buf, done)
+local function perform(c, action, buf, done, where)
   if type(action.data) == "table" and action.data.error then
     -- the server has told the user why (window/showMessage) and changes nothing
     if done then
@@ -202,7 +204,7 @@ local function perform(c, action, buf, done)
       end
     end)
   elseif type(action.command) == "table" then
-    execute(c, action, buf, done)
+    execute(c, action, buf, done, where)
   else
     vim.notify("codeassist: " .. action.title .. ": the server gave nothing to do", vim.log.levels.WARN)
   end
@@ -241,6 +243,7 @@ function M.run(which, line1, line2, done)
     range = range,
     context = { diagnostics = diagnostics, triggerKind = 1 },
   }
+  local where = ("%s:%d-%d"):format(vim.fn.fnamemodify(vim.api.nvim_buf_get_name(buf), ":t"), line1, line2)
   client.request(c, "textDocument/codeAction", params, function(actions)
     local action = M.pick(actions, which)
     if not action then
@@ -251,10 +254,10 @@ function M.run(which, line1, line2, done)
     local resolvable = type(provider) == "table" and provider.resolveProvider
     if not action.edit and resolvable and (which ~= "explain" or not action.command) then
       client.request(c, "codeAction/resolve", action, function(resolved)
-        perform(c, resolved, buf, done)
+        perform(c, resolved, buf, done, where)
       end, action.title, buf)
     else
-      perform(c, action, buf, done)
+      perform(c, action, buf, done, where)
     end
   end, "code actions", buf)
 end
