@@ -151,3 +151,29 @@ def test_ghost_text_appears_while_typing_and_tab_accepts_it(nvim: str, tmp_path:
     assert a["shown"].strip(), a
     assert a["line"][0] == "    return a" + a["shown"], a
     assert a["after"] is None
+
+
+@pytest.mark.skipif(not _server_has("chat"), reason="the server has no chat yet")
+def test_chat_streams_sources_then_answer_jumps_continues_cancels_and_remembers(
+    nvim: str, tmp_path: Path
+) -> None:
+    a = run_script(nvim, "chat.lua", tmp_path).answers
+    first = a["first"]
+    with_sources = [s for s in first if "Sources:" in s]
+    assert with_sources, first[-1]
+    # the sources were on screen while the answer was still to come
+    assert with_sources[0].rstrip().endswith("…"), with_sources[0]
+    final = first[-1]
+    assert "## You\nwhere do we retry failed HTTP requests?" in final
+    assert "  [1] webclient/" in final and final.count("## CodeAssist") == 1
+    assert a["conversation"]
+    label = a["jumped"]["label"]  # "  [1] webclient/retry.py:12  RetryPolicy"
+    path, line = label.split()[1].rsplit(":", 1)
+    assert a["jumped"]["file"].endswith("/" + path) and a["jumped"]["line"] == int(line)
+    assert a["conversation_after"] == a["conversation"]
+    assert a["second"][-1].count("## You") == 2
+    assert "(cancelled)" in a["cancelled"] and not a["answering_after_cancel"]
+    assert a["after_new"] == [""]
+    assert a["history"]["conversation"] == a["conversation"]
+    assert "where do we retry failed HTTP requests?" in a["history"]["lines"]
+    assert a["search_offered"]
