@@ -105,6 +105,7 @@ function M.on_delta(params)
   local turn = target.turns[index]
   if type(params.citations) == "table" then
     turn.citations = params.citations
+    turn.notices = type(params.notices) == "table" and params.notices or turn.notices
   end
   if type(params.delta) == "string" then
     turn.answer = turn.answer .. params.delta
@@ -134,9 +135,15 @@ function M.ask(session, c, method, params)
       session.conversation_id = result.conversationId or session.conversation_id
       local answer = result.answer or result.markdown -- a chat answer, or Explain's
       turn.answer = type(answer) == "string" and answer or turn.answer
-      if type(result.citations) == "table" and #result.citations > 0 then
-        turn.citations = result.citations
+      -- the answer's [n] marks number the sources it was given, so those stay listed
+      for _, list in ipairs({ result.sources, turn.citations, result.citations }) do
+        if type(list) == "table" and #list > 0 then
+          turn.citations = list
+          break
+        end
       end
+      turn.notices = type(result.notices) == "table" and result.notices or {}
+      turn.ungrounded = result.grounded == false
       turn.usage = result.usage
       turn.state = "done"
     else
@@ -377,7 +384,8 @@ function M.history()
     vim.ui.select(list, {
       prompt = "CodeAssist conversations",
       format_item = function(item)
-        return ("%s  (%s)"):format(item.title or item.id, tostring(item.updated or ""))
+        local updated = tonumber(item.updated)
+        return ("%s  (%s)"):format(item.title or item.id, updated and os.date("%Y-%m-%d %H:%M", updated) or "")
       end,
     }, function(choice)
       if choice then
@@ -402,7 +410,7 @@ function M.search_history(query)
     vim.ui.select(hits, {
       prompt = "CodeAssist conversations matching " .. query,
       format_item = function(hit)
-        local message = type(hit.message) == "table" and hit.message.content or hit.snippet or ""
+        local message = hit.content or (type(hit.message) == "table" and hit.message.content) or ""
         local title = hit.title or hit.conversationId or hit.id
         return (("%s: %s"):format(title, message):gsub("%s+", " ")):sub(1, 120)
       end,

@@ -31,8 +31,8 @@ local function text_lines(text)
 end
 
 --- The lines of one turn, and which of them (0-based offsets) hold which citation.
---- A turn is {question, citations, answer, state, error?, usage?}; state is one of
---- "waiting", "streaming", "done", "cancelled", "error".
+--- A turn is {question, citations, answer, state, error?, usage?, notices?, ungrounded?};
+--- state is one of "waiting", "streaming", "done", "cancelled", "error".
 ---@param turn table
 ---@param root string|nil
 ---@return string[] lines
@@ -57,6 +57,12 @@ function M.turn(turn, root)
     vim.list_extend(lines, text_lines(turn.answer))
   elseif turn.state == "waiting" or turn.state == "streaming" then
     lines[#lines + 1] = "…"
+  end
+  for _, notice in ipairs(turn.notices or {}) do
+    lines[#lines + 1] = "Note: " .. notice
+  end
+  if turn.ungrounded then
+    lines[#lines + 1] = "Note: this answer cites none of the sources"
   end
   if turn.state == "cancelled" then
     lines[#lines + 1] = "(cancelled)"

@@ -53,13 +53,23 @@ test("sources show first, the answer streams, the result completes it", function
   settle()
   eq("Retries live in RetryPolicy [1].", lines(session)[8])
 
+  local unused = vim.deepcopy(citation)
+  unused.range.start.line = 0
+  unused.symbol = nil
   c.sent[1].handler(nil, {
     conversationId = "c1",
     messageId = "m1",
     answer = "Retries live in RetryPolicy [1].",
     citations = { citation },
+    sources = { citation, unused },
+    notices = {},
+    grounded = true,
     usage = { totalMs = 1500 },
   })
+  -- every source stays listed (the [n] marks count them), not only the cited ones
+  eq("  [2] webclient/retry.py:1", lines(session)[6])
+  table.remove(session.turns[1].citations, 2)
+  chat.draw(session, 1)
   eq("(1.5 s)", lines(session)[9])
   eq("c1", session.conversation_id)
   eq(nil, session.request)

@@ -49,6 +49,18 @@ test("a waiting turn shows an ellipsis; cancelled and failed turns say so", func
   eq("Error: no model", failed[#failed - 1])
 end)
 
+test("the server's notices and an answer citing nothing are said under the answer", function()
+  local lines = render.turn({
+    question = "q",
+    citations = { citation("a.py", 0) },
+    answer = "a",
+    state = "done",
+    notices = { "answered from what is indexed so far" },
+    ungrounded = true,
+  }, root)
+  eq({ "Note: answered from what is indexed so far", "Note: this answer cites none of the sources" }, { lines[#lines - 2], lines[#lines - 1] })
+end)
+
 test("a symbol that is JSON null is not shown", function()
   local c = citation("a.py", 0)
   c.symbol = vim.NIL
