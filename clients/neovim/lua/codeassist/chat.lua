@@ -328,23 +328,13 @@ function M.open(question, range)
   end
 end
 
---- :CodeAssistNew — the next question starts a new conversation.
+--- :CodeAssistNew — the next question starts a new conversation. The server makes it
+--- with that question (no empty conversation is left in the history).
 function M.new()
   local session = M.session()
   M.cancel(session)
   reset(session)
   session.conversation_id = nil
-  local c = client.get()
-  if c and client.has_command(c, "codeassist.newConversation") then
-    client.request(c, "workspace/executeCommand", { command = "codeassist.newConversation", arguments = {} },
-      function(result)
-        if type(result) == "table" then
-          session.conversation_id = result.conversationId or result.id
-        elseif type(result) == "string" then
-          session.conversation_id = result
-        end
-      end, "new conversation")
-  end
   open_window(session.buf)
 end
 

@@ -54,19 +54,14 @@ if source_row then
   }
 end
 
--- a follow-up, asked from the chat buffer
+-- a follow-up, asked from the chat buffer, stopped with <C-c> once it is being written
 vim.api.nvim_set_current_win(vim.fn.win_findbuf(chat.session().buf)[1])
 vim.cmd("CodeAssistChat and how many times does it retry?")
-H.answers.second = watch()
-H.answers.conversation_after = chat.session().conversation_id
-
--- <C-c> while the answer is being written
-vim.cmd("CodeAssistChat explain the whole client module in detail")
-H.wait(60000, function()
+H.wait(120000, function()
   local last = chat_lines()
-  return #last > 2 and last[#last - 1] ~= "…"
-end, "the third answer to start")
-vim.api.nvim_set_current_win(vim.fn.win_findbuf(chat.session().buf)[1])
+  return last[#last - 1] ~= "…"
+end, "the follow-up's answer to start")
+H.answers.conversation_after = chat.session().conversation_id
 vim.api.nvim_feedkeys(vim.keycode("<C-c>"), "x", false)
 H.answers.cancelled = chat_lines()
 H.answers.answering_after_cancel = answering()
@@ -79,7 +74,12 @@ vim.ui.select = function(items, opts, on_choice)
     shown[#shown + 1] = opts.format_item(item)
   end
   offered[#offered + 1] = shown
-  on_choice(items[1])
+  for i, text in ipairs(shown) do
+    if text:find("where do we retry", 1, true) then
+      return on_choice(items[i])
+    end
+  end
+  on_choice(nil)
 end
 vim.cmd("CodeAssistNew")
 H.answers.after_new = chat_lines()
