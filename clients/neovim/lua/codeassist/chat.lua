@@ -126,6 +126,7 @@ function M.ask(session, c, method, params)
   pending[#pending + 1] = session
   local ok, id = c:request(method, params, function(err, result)
     finish(session)
+    require("codeassist.status").refresh() -- the model may have loaded for this answer
     if err then
       turn.state = err.code == CANCELLED and "cancelled" or "error"
       turn.error = client.error_text(err)

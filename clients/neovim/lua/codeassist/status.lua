@@ -70,7 +70,7 @@ function M.on_progress(data)
     running[token].percentage = value.percentage or running[token].percentage
   elseif value.kind == "end" then
     running[token] = nil
-    cache.at = -math.huge
+    M.refresh()
   end
   if config.options.notify_progress and value.kind ~= "report" then
     local text = value.kind == "end" and ((value.message or "done")) or M.progress_text(value)
