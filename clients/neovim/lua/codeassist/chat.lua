@@ -38,6 +38,9 @@ end
 
 --- Draw turn `index` of `session` from its first row to the end of the buffer.
 function M.draw(session, index)
+  if not vim.api.nvim_buf_is_valid(session.buf) then
+    return
+  end
   local lines, rows = render.turn(session.turns[index], session.root)
   local first = session.turn_rows[index]
   if not first then
@@ -264,7 +267,9 @@ local function map_keys(session)
     end, "ask a question")
   end
   map("q", function()
-    vim.api.nvim_win_close(0, false)
+    if not pcall(vim.api.nvim_win_close, 0, false) then -- the last window: show another buffer
+      vim.cmd("silent! buffer #")
+    end
   end, "close the chat window")
 end
 
