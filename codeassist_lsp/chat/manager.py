@@ -28,6 +28,8 @@ from codeassist_lsp.chat.prompt import (
     earlier_turns,
     fit_history,
 )
+from codeassist_lsp.config import ChatSettings
+from codeassist_lsp.errors import CodeAssistError
 from codeassist_lsp.index.view import IndexView
 from codeassist_lsp.llm.backend import Backend
 from codeassist_lsp.llm.errors import BackendError, ModelUnavailable
@@ -40,21 +42,8 @@ log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 6000
 
 
-class ChatError(Exception):
+class ChatError(CodeAssistError):
     """A chat request that cannot be served as asked; the message says why."""
-
-
-@dataclass(frozen=True)
-class ChatSettings:
-    """Budgets of a turn, in tokens of the model (estimated at ~3 characters each)."""
-
-    context_tokens: int = 700
-    history_tokens: int = 600
-    answer_tokens: int = 320
-    search_limit: int = 6
-    selection_tokens: int = 500
-    item_lines: int = 40  # a longer hit is cut to its head
-    temperature: float = 0.1
 
 
 class ChatWorkspace(Protocol):
