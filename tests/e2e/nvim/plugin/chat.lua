@@ -4,7 +4,8 @@
 -- searched.
 local H = dofile(vim.fs.joinpath(vim.fs.dirname(debug.getinfo(1, "S").source:sub(2)), "harness.lua"))
 
-local buf = H.open({ cmd = H.server_cmd() }, "webclient/client.py")
+-- short answers keep the test short; the follow-up is stopped long before its end
+local buf = H.open({ cmd = H.server_cmd(), settings = { chat = { answerTokens = 96 } } }, "webclient/client.py")
 local c = H.client(buf)
 H.wait_indexed(c)
 local chat = require("codeassist.chat")
