@@ -74,6 +74,15 @@ class ChatSettings:
 
 
 @dataclass
+class HistorySettings:
+    """Where chat history lives; encrypted at rest when asked (key from
+    `$CODEASSIST_HISTORY_KEY`, else `passphrase`)."""
+
+    encrypt: bool = False
+    passphrase: str = ""
+
+
+@dataclass
 class Settings:
     """Resolved settings of the whole server."""
 
@@ -83,6 +92,7 @@ class Settings:
     diagnostics: DiagnosticsSettings = field(default_factory=DiagnosticsSettings)
     llm: LLMSettings = field(default_factory=LLMSettings)
     chat: ChatSettings = field(default_factory=ChatSettings)
+    history: HistorySettings = field(default_factory=HistorySettings)
 
 
 def default_data_dir() -> Path:

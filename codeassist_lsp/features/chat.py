@@ -19,7 +19,7 @@ from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 
 from codeassist_lsp.chat.conversation import Citation
-from codeassist_lsp.chat.history import HISTORY_FILE, History, HistoryError, UnknownConversation
+from codeassist_lsp.chat.history import HistoryError, UnknownConversation, open_history
 from codeassist_lsp.chat.manager import (
     ChatError,
     ChatManager,
@@ -99,8 +99,13 @@ class Chat(Feature):
 
     def manager(self) -> ChatManager:
         if self._manager is None:
-            embedder = self._ctx.embedder()
-            history = History(self._ctx.settings.data_dir / HISTORY_FILE, embedder.embed_documents)
+            settings = self._ctx.settings
+            history = open_history(
+                settings.data_dir,
+                settings.history.encrypt,
+                settings.history.passphrase,
+                self._ctx.embedder().embed_documents,
+            )
             self._manager = ChatManager(history, self._backend, self._ctx.settings.chat)
         return self._manager
 

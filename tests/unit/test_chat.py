@@ -12,7 +12,14 @@ import pytest
 
 from codeassist_lsp.chat.citations import resolve_citations, strip_invented
 from codeassist_lsp.chat.conversation import ChatMessage, Citation, title_of
-from codeassist_lsp.chat.history import History, UnknownConversation
+from codeassist_lsp.chat.history import (
+    ENCRYPTED_HISTORY_FILE,
+    KEY_ENV,
+    History,
+    HistoryError,
+    UnknownConversation,
+    open_history,
+)
 from codeassist_lsp.chat.intent import retrieval_query, route
 from codeassist_lsp.chat.manager import (
     ChatError,
@@ -266,3 +273,28 @@ async def test_bad_requests_are_refused_or_bounded(tmp_path: Path) -> None:
     events = await _collect(manager, ChatRequest("retry " * 20_000))
     result = events[-1]
     assert isinstance(result, ChatResult) and any("cut" in n for n in result.notices)
+
+
+def test_encrypted_history_hides_the_text_and_refuses_a_wrong_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(KEY_ENV, "correct horse battery staple")
+    history = open_history(tmp_path, encrypt=True, passphrase="", embed=None)
+    conversation = history.create("/ws", "secret plans")
+    _turn(history, conversation.id, "where is the launch code kept", "in vault.py")
+    file = tmp_path / ENCRYPTED_HISTORY_FILE
+    assert history.path == file and b"launch code" not in file.read_bytes()
+    assert open_history(tmp_path, True, "", None).messages(conversation.id)[0].content == (
+        "where is the launch code kept"
+    )
+
+    monkeypatch.setenv(KEY_ENV, "wrong key")
+    before = file.read_bytes()
+    with pytest.raises(HistoryError, match="key it was made with"):
+        open_history(tmp_path, True, "", None).conversations()
+    assert file.read_bytes() == before, "a wrong key changes nothing"
+
+    monkeypatch.delenv(KEY_ENV)
+    with pytest.raises(HistoryError, match="no key"):
+        open_history(tmp_path, True, "", None)
+    assert open_history(tmp_path, False, "", None).conversations() == []
