@@ -298,3 +298,13 @@ def test_encrypted_history_hides_the_text_and_refuses_a_wrong_key(
     with pytest.raises(HistoryError, match="no key"):
         open_history(tmp_path, True, "", None)
     assert open_history(tmp_path, False, "", None).conversations() == []
+
+
+async def test_a_chat_while_indexing_says_the_answer_uses_what_is_indexed(tmp_path: Path) -> None:
+    workspace = SmallWorkspace()
+    workspace.indexing = True
+    manager = _manager(tmp_path, FakeBackend("It retries."))
+    async with aclosing(manager.ask(ChatRequest("how does retry work?"), workspace)) as events:
+        first = await anext(events)
+    assert isinstance(first, SourcesEvent)
+    assert any("still being indexed" in n for n in first.notices)
