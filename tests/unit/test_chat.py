@@ -308,3 +308,21 @@ async def test_a_chat_while_indexing_says_the_answer_uses_what_is_indexed(tmp_pa
         first = await anext(events)
     assert isinstance(first, SourcesEvent)
     assert any("still being indexed" in n for n in first.notices)
+
+
+async def test_the_twentieth_question_is_answered_within_the_budget(tmp_path: Path) -> None:
+    fake = FakeBackend("retry waits with backoff between attempts " * 8)
+    manager = _manager(tmp_path, fake)
+    conversation_id = None
+    for n in range(20):
+        events = await _collect(
+            manager, ChatRequest(f"question {n}: how does retry work?", conversation_id)
+        )
+        result = events[-1]
+        assert isinstance(result, ChatResult) and result.answer
+        conversation_id = result.conversation_id
+    last_prompt = fake.prompts[-1]
+    assert "question 19" in last_prompt and "question 0:" not in last_prompt, "oldest turns go"
+    history_tokens = ChatSettings().history_tokens
+    assert fake.count_tokens(last_prompt) < 4 * history_tokens
+    assert len(manager.history.messages(conversation_id)) == 40  # type: ignore[arg-type]
