@@ -126,12 +126,18 @@ class Chat(Feature):
             return None
         return IndexWorkspace(index, index.root in self._ctx.indexing)
 
+    def located(self, uri: str | None) -> str | None:
+        """The workspace-relative path of `uri`, when it is in an open workspace."""
+        found = self._ctx.locate(uri) if uri else None
+        return found[1] if found else None
+
     def roots(self) -> list[str]:
         return [str(root) for root in self._ctx.indexes]
 
     def selection(self, uri: str | None, rng: Any) -> Selection | None:
-        """The selected lines (or, with no range, the whole document) of `uri`."""
-        if not uri:
+        """The selected lines of `uri` (None without a range: then the file only steers
+        the search, see `ChatRequest.current_path`)."""
+        if not uri or rng is None:
             return None
         found = self._ctx.locate(uri)
         doc = self._ctx.documents.get(uri)
@@ -145,7 +151,7 @@ class Chat(Feature):
         start = param(rng, "start", "line")
         end = param(rng, "end", "line")
         if not isinstance(start, int) or not isinstance(end, int):
-            start, end = 0, max(len(lines) - 1, 0)
+            raise JsonRpcInvalidParams("'range' needs start and end positions")
         start = min(max(start, 0), max(len(lines) - 1, 0))
         end = min(max(end, start), max(len(lines) - 1, 0))
         if param(rng, "end", "character") == 0 and end > start:
@@ -166,7 +172,9 @@ def _request(params: Any, feature: Chat) -> tuple[ChatRequest, IndexWorkspace | 
     uri = param(params, "textDocument", "uri")
     uri = uri if isinstance(uri, str) else None
     selection = feature.selection(uri, param(params, "range"))
-    return ChatRequest(message, conversation_id, selection), feature.workspace(uri)
+    found = feature.located(uri)
+    request = ChatRequest(message, conversation_id, selection, found)
+    return request, feature.workspace(uri)
 
 
 def _conversation_id(params: Any) -> str:

@@ -326,3 +326,13 @@ async def test_the_twentieth_question_is_answered_within_the_budget(tmp_path: Pa
     history_tokens = ChatSettings().history_tokens
     assert fake.count_tokens(last_prompt) < 4 * history_tokens
     assert len(manager.history.messages(conversation_id)) == 40  # type: ignore[arg-type]
+
+
+async def test_the_file_the_user_is_in_steers_the_sources(tmp_path: Path) -> None:
+    manager = _manager(tmp_path, FakeBackend("ok"))
+    question = "how does retry call sleep_for"
+    plain = await _collect(manager, ChatRequest(question))
+    steered = await _collect(manager, ChatRequest(question, current_path="net/clock.py"))
+    assert isinstance(plain[0], SourcesEvent) and isinstance(steered[0], SourcesEvent)
+    assert plain[0].citations[0].path == "net/retry.py"
+    assert steered[0].citations[0].path == "net/clock.py"
