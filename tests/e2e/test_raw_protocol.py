@@ -201,3 +201,20 @@ def test_a_stream_that_is_not_lsp_ends_the_server_with_an_error(tmp_path: Path) 
         assert client.proc.wait(timeout=60) == 2
     finally:
         client.close()
+
+
+def test_a_cancel_with_an_id_of_the_wrong_type_is_logged_not_shown(tmp_path: Path) -> None:
+    client = RawClient(tmp_path)
+    try:
+        client.send(
+            {"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {"capabilities": {}}}
+        )
+        client.send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+        client.send({"jsonrpc": "2.0", "method": "$/cancelRequest", "params": {"id": {}}})
+        client.send({"jsonrpc": "2.0", "id": 1, "method": "codeassist/status", "params": {}})
+        got = client.replies({0, 1})
+        assert "result" in got[1]
+        shown = [m for m in client.received if m.get("method") == "window/showMessage"]
+        assert not shown, shown
+    finally:
+        client.close()
