@@ -106,7 +106,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     settings = _settings()
     index = open_index(args.path, settings)
     try:
-        if index.is_empty() or index.indexer.pending_vectors():
+        if not index.stores.read_only and (index.is_empty() or index.indexer.pending_vectors()):
             # never indexed, or a server stopped before all vectors were computed
             stats = _run_index(index, quiet=args.json)
             print(f"indexed {index.root}: {stats.summary()}", file=sys.stderr)

@@ -81,6 +81,10 @@ class Indexing(Feature):
     def on_save(self, doc: Document | None, uri: str) -> None:
         self.schedule(uri, None, 0.0)
 
+    def on_close(self, uri: str) -> None:
+        # the file on disk is the truth again: a buffer that was never saved leaves the index
+        self.schedule(uri, None, 0.0)
+
     def on_files_changed(self, changes: Sequence[types.FileEvent]) -> None:
         for change in changes:
             self.schedule(change.uri, None, self.delay)
