@@ -84,6 +84,9 @@ class TextStore:
         hits = searcher.search(parsed, k).hits
         return [(searcher.doc(addr)["id"][0], float(score)) for score, addr in hits]
 
+    def count(self) -> int:
+        return int(self._index.searcher().num_docs)
+
     def ids(self) -> list[str]:
         searcher = self._index.searcher()
         n = searcher.num_docs
