@@ -60,6 +60,18 @@ class DiagnosticsSettings:
 
 
 @dataclass
+class CodeActionSettings:
+    """Explain / Fix / Improve on a selection (the model runs only when one is chosen)."""
+
+    enabled: bool = True
+    max_lines: int = 150  # Fix/Improve refuse longer selections; Explain reads the first ones
+    rewrite_max_tokens: int = 768
+    explain_max_tokens: int = 200
+    context_tokens: int = 200  # for the function around the selection and graph facts
+    prompt_lookup: bool = True  # rewrites copy their input: drafts from the prompt
+
+
+@dataclass
 class Settings:
     """Resolved settings of the whole server."""
 
@@ -67,6 +79,7 @@ class Settings:
     index: IndexSettings = field(default_factory=IndexSettings)
     search: SearchSettings = field(default_factory=SearchSettings)
     diagnostics: DiagnosticsSettings = field(default_factory=DiagnosticsSettings)
+    code_actions: CodeActionSettings = field(default_factory=CodeActionSettings)
     llm: LLMSettings = field(default_factory=LLMSettings)
 
 

@@ -1,0 +1,1 @@
+"""Conversations with the model: chat, and the explain / fix / improve tasks on code."""
