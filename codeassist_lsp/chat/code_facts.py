@@ -14,8 +14,9 @@ from codeassist_lsp.rag.context import approx_tokens
 MAX_FACTS = 8
 
 
-def _signature(sym: Symbol) -> str:
-    return " ".join((sym.signature or sym.name).split())[:160]
+def signature_line(sym: Symbol) -> str:
+    """One line, without the `:` or `{` that opens the body."""
+    return " ".join((sym.signature or sym.name).split()).rstrip(" :{")[:160]
 
 
 def _symbol(view: IndexView, node: str) -> tuple[str, Symbol] | None:
@@ -50,7 +51,7 @@ def graph_facts(view: IndexView, path: str, first: int, end: int) -> list[str]:
                 seen.add(other)
                 where, target = found
                 facts.append(
-                    f"`{sym.qualname}` {relation} `{_signature(target)}` "
+                    f"`{sym.qualname}` {relation} `{signature_line(target)}` "
                     f"({where}:{target.start_line})"
                 )
                 if len(facts) >= MAX_FACTS:

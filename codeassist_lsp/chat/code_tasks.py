@@ -14,7 +14,7 @@ from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
 from dataclasses import dataclass
 
-from codeassist_lsp.chat.code_facts import fit_facts
+from codeassist_lsp.chat.code_facts import fit_facts, signature_line
 from codeassist_lsp.chat.code_target import Target
 from codeassist_lsp.chat.rewrite_edits import (
     TextChange,
@@ -72,10 +72,7 @@ def make_request(
         and not enclosing
         and outer.end_line - outer.start_line + 1 > target.line_count
     ):
-        facts = [
-            f"the code is inside `{' '.join((outer.signature or outer.name).split())}`",
-            *facts,
-        ]
+        facts = [f"the code is inside `{signature_line(outer)}`", *facts]
     return CodeRequest(
         kind=kind,
         language=language,
