@@ -4,9 +4,9 @@
 Listing is instant and model-free: it only names the actions and packs what resolve needs
 into their `data`. The model runs when one is chosen: in resolve for Fix and Improve
 (a `WorkspaceEdit` of the changed lines, which the editor shows as a diff), and in the
-`codeassist.explain` command for Explain (streamed as `$/progress` reports, returned as
-Markdown, and shown in short with `window/showMessage`). Clients without resolve support
-get each action with its command instead. Whatever goes wrong (no model, a rewrite that
+`codeassist.explain` command for Explain, which resolve attaches (streamed as `$/progress`
+reports, returned as Markdown, and shown in short with `window/showMessage`). Clients
+without resolve support get each action with its command at once. Whatever goes wrong (no model, a rewrite that
 does not parse, a document the server never saw), the user is told why and nothing in
 the document changes.
 """
@@ -126,7 +126,7 @@ def list_actions(
                 kind=KINDS[kind],
                 diagnostics=diagnostics or None,
                 data=args,
-                command=command if kind == "explain" or not resolvable else None,
+                command=None if resolvable else command,
             )
         )
     return actions
@@ -359,7 +359,11 @@ def register(server: LanguageServer, ctx: ServerContext) -> CodeActions:
     async def resolve(ls: LanguageServer, action: types.CodeAction) -> types.CodeAction:
         async def work() -> None:
             args = TaskArgs.from_json(action.data)
-            if args.kind != "explain":
+            if args.kind == "explain":  # the command streams it: resolve only names it
+                action.command = types.Command(
+                    title=TITLES["explain"], command=COMMANDS["explain"], arguments=[args.to_json()]
+                )
+            else:
                 action.edit = await assist.rewrite(args)
 
         error = await assist.guarded(action.title, work())

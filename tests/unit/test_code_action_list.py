@@ -31,7 +31,7 @@ def test_three_actions_with_their_kinds_and_no_model() -> None:
     assert time.perf_counter() - start < 0.05
     assert _kinds(actions) == [EXPLAIN_KIND, "quickfix", "refactor.rewrite"]
     explain, fix, improve = actions
-    assert explain.command is not None and explain.command.command == "codeassist.explain"
+    assert explain.command is None and explain.data["task"] == "explain"
     assert fix.command is None and fix.edit is None and fix.diagnostics == [BUG]
     assert fix.data["problems"] == ["line 4: missing `)`"] and improve.diagnostics is None
     assert TaskArgs.from_json(fix.data) == TaskArgs("fix", URI, RANGE, ("line 4: missing `)`",))
