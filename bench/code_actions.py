@@ -36,15 +36,19 @@ from code_action_cases import CASES, Case  # noqa: E402
 from lsprotocol import types  # noqa: E402
 
 from codeassist_lsp.chat.code_target import find_target  # noqa: E402
-from codeassist_lsp.chat.code_tasks import collect, make_request, rewrite  # noqa: E402
+from codeassist_lsp.chat.code_tasks import (  # noqa: E402
+    collect,
+    make_request,
+    rewrite,
+    rewrite_options,
+)
 from codeassist_lsp.chat.rewrite_edits import split_keep_ends  # noqa: E402
-from codeassist_lsp.chat.tasks import REWRITE_STOP, TaskKind, build_messages  # noqa: E402
+from codeassist_lsp.chat.tasks import TaskKind, build_messages  # noqa: E402
 from codeassist_lsp.config import CodeActionSettings, default_data_dir  # noqa: E402
 from codeassist_lsp.features.code_actions import list_actions  # noqa: E402
 from codeassist_lsp.llm.backend import Backend, create_backend  # noqa: E402
 from codeassist_lsp.llm.settings import LLMSettings  # noqa: E402
 from codeassist_lsp.llm.types import GenerationOptions  # noqa: E402
-from codeassist_lsp.rag.context import approx_tokens  # noqa: E402
 
 SETTINGS = CodeActionSettings()
 TIMED = ("is_even", "clamp", "squares")  # small functions for the resolve timings
@@ -70,8 +74,7 @@ def time_listing(calls: int = 2000) -> tuple[float, float]:
 def options(kind: TaskKind, code: str, lookup: bool) -> GenerationOptions:
     if kind == "explain":
         return GenerationOptions(SETTINGS.explain_max_tokens, 0.0, (), lookup)
-    limit = min(SETTINGS.rewrite_max_tokens, 2 * approx_tokens(code) + 32)
-    return GenerationOptions(limit, 0.0, REWRITE_STOP, lookup)
+    return rewrite_options(code, SETTINGS.rewrite_max_tokens, lookup)
 
 
 def request_for(case: Case, kind: TaskKind, path: str):  # type: ignore[no-untyped-def]

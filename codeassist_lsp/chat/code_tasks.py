@@ -25,6 +25,7 @@ from codeassist_lsp.chat.rewrite_edits import (
     replace_lines,
 )
 from codeassist_lsp.chat.tasks import (
+    REWRITE_STOP,
     CodeRequest,
     TaskKind,
     build_messages,
@@ -48,6 +49,12 @@ class Rewrite:
     changes: list[TextChange]
     error: str | None = None  # why nothing changes, for the user
     attempts: int = 1
+
+
+def rewrite_options(code: str, max_tokens: int, prompt_lookup: bool) -> GenerationOptions:
+    """Greedy, stopped at the closing fence, and room for twice the code's length."""
+    limit = min(max_tokens, 2 * approx_tokens(code) + 32)
+    return GenerationOptions(limit, 0.0, REWRITE_STOP, prompt_lookup)
 
 
 def make_request(

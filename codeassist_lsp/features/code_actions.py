@@ -6,9 +6,9 @@ into their `data`. The model runs when one is chosen: in resolve for Fix and Imp
 (a `WorkspaceEdit` of the changed lines, which the editor shows as a diff), and in the
 `codeassist.explain` command for Explain, which resolve attaches (streamed as `$/progress`
 reports, returned as Markdown, and shown in short with `window/showMessage`). Clients
-without resolve support get each action with its command at once. Whatever goes wrong (no model, a rewrite that
-does not parse, a document the server never saw), the user is told why and nothing in
-the document changes.
+without resolve support get each action with its command at once. Whatever goes wrong
+(no model, a rewrite that does not parse, a document the server never saw), the user is
+told why and nothing in the document changes.
 """
 
 from __future__ import annotations
@@ -26,14 +26,13 @@ from codeassist_lsp.chat import code_tasks
 from codeassist_lsp.chat.code_facts import graph_facts
 from codeassist_lsp.chat.code_target import Target, cut, find_target
 from codeassist_lsp.chat.rewrite_edits import TextChange
-from codeassist_lsp.chat.tasks import REWRITE_STOP, TASK_KINDS, TaskKind, short_explanation
+from codeassist_lsp.chat.tasks import TASK_KINDS, TaskKind, short_explanation
 from codeassist_lsp.features.context import ServerContext
 from codeassist_lsp.features.diagnostics import document_language
 from codeassist_lsp.features.feature import Document
 from codeassist_lsp.llm.backend import Backend
 from codeassist_lsp.llm.errors import LLMError
 from codeassist_lsp.llm.types import GenerationOptions
-from codeassist_lsp.rag.context import approx_tokens
 
 log = logging.getLogger(__name__)
 
@@ -235,11 +234,8 @@ class CodeActions:
                 f"rewrites at most {settings.max_lines}: select one function"
             )
         request = await self.ctx.run(self._request, args, doc, target)
-        options = GenerationOptions(
-            max_tokens=min(settings.rewrite_max_tokens, 2 * approx_tokens(target.code) + 32),
-            temperature=0.0,
-            stop=REWRITE_STOP,
-            prompt_lookup=settings.prompt_lookup,
+        options = code_tasks.rewrite_options(
+            target.code, settings.rewrite_max_tokens, settings.prompt_lookup
         )
         backend = self._backend()
         outcome = await self._model_call(
