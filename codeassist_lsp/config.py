@@ -60,6 +60,14 @@ class DiagnosticsSettings:
 
 
 @dataclass
+class HoverSettings:
+    """Hover shows the graph's facts at once; optionally a short model explanation."""
+
+    explain: bool = False  # made in the background, cached by the definition's content
+    explain_budget_ms: int = 300  # the longest a hover waits for an explanation
+
+
+@dataclass
 class CodeActionSettings:
     """Explain / Fix / Improve on a selection (the model runs only when one is chosen)."""
 
@@ -80,6 +88,7 @@ class Settings:
     search: SearchSettings = field(default_factory=SearchSettings)
     diagnostics: DiagnosticsSettings = field(default_factory=DiagnosticsSettings)
     code_actions: CodeActionSettings = field(default_factory=CodeActionSettings)
+    hover: HoverSettings = field(default_factory=HoverSettings)
     llm: LLMSettings = field(default_factory=LLMSettings)
 
 

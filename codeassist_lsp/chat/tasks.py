@@ -86,6 +86,15 @@ def build_messages(request: CodeRequest) -> list[Message]:
     return [Message("system", SYSTEM), Message("user", user_prompt(request))]
 
 
+def hover_messages(language: str, path: str, code: str) -> list[Message]:
+    """Ask for the one- or two-sentence explanation a hover shows under the facts."""
+    ask = (
+        f"File: {path}\n\nIn one or two short sentences, say what this definition does "
+        f"and why someone would call it.\n\n{_fenced(language, code)}"
+    )
+    return [Message("system", SYSTEM), Message("user", ask)]
+
+
 def retry_messages(first: Sequence[Message], reply: str, why: str, language: str) -> list[Message]:
     """The conversation once more, telling the model why its rewrite was refused; the
     first turns are unchanged, so the model's cache still holds them."""

@@ -1,5 +1,5 @@
-"""End-to-end: Explain / Fix / Improve through the real server, with the real default model
-(Qwen2.5-Coder-0.5B) for resolve and the commands, the real embedder and index.
+"""End-to-end: Explain / Fix / Improve, and the hover's model explanation, through the real
+server, with the real default model (Qwen2.5-Coder-0.5B), the real embedder and index.
 
 Each test runs with Neovim's and with VS Code's client capabilities. Model time is kept
 small: tiny functions and tight token limits.
@@ -338,6 +338,48 @@ async def test_a_missing_model_is_a_clear_message(
         assert resolved.edit is None and "no-such-model.gguf" in resolved.data["error"]
         assert any("no-such-model.gguf" in m for m in _messages(client))
         assert len(await _actions(client, uri, _range(0, 2))) == 3  # still serving
+
+
+async def _wait_indexed(client: LanguageClient, timeout: float = 240) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        status = await request(client, "codeassist/status", {})
+        if status["workspaces"] and not status["indexing"]:
+            return
+        await asyncio.sleep(0.5)
+    raise AssertionError("the workspace was not indexed in time")
+
+
+@CLIENTS
+async def test_hover_gives_the_facts_at_once_and_the_explanation_when_ready(
+    spec: str, tmp_path: Path, embedder_cache: Path
+) -> None:
+    options = {**OPTIONS, "hover": {"explain": True, "explainBudgetMs": 300}}
+    async with _session(spec, tmp_path, embedder_cache, options) as (client, root, _applied):
+        uri = _open(client, root / "calc.py", CALC)
+        await _wait_indexed(client)
+        params = types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(line=0, character=5),
+        )
+        start = time.perf_counter()
+        first = await client.text_document_hover_async(params)
+        waited = time.perf_counter() - start
+        assert first is not None and isinstance(first.contents, types.MarkupContent)
+        assert "def is_even(n)" in first.contents.value
+        assert "*CodeAssist:*" not in first.contents.value  # the model is not ready yet
+        assert waited < 2.0, f"the first hover took {waited:.2f} s"  # 0.3 s budget + slack
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 180
+        explained = ""
+        while loop.time() < deadline and not explained:
+            await asyncio.sleep(1.0)
+            later = await client.text_document_hover_async(params)
+            assert later is not None and isinstance(later.contents, types.MarkupContent)
+            if "*CodeAssist:*" in later.contents.value:
+                explained = later.contents.value
+        assert explained.startswith(first.contents.value)
 
 
 def plain_range(rng: types.Range) -> dict[str, Any]:
