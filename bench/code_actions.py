@@ -14,7 +14,7 @@ quality on twenty small functions (`code_action_cases.py`).
 
 Figures only, no asserts.
 
-    python3 bench/code_actions.py [--runs 2] [--model qwen2.5-coder-0.5b] [--skip-quality]
+    python3 bench/code_actions.py [--runs 2] [--model M] [--skip-quality] [--skip-timing]
 """
 
 from __future__ import annotations
@@ -162,6 +162,7 @@ async def main() -> None:
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--model", default="qwen2.5-coder-0.5b")
     parser.add_argument("--skip-quality", action="store_true")
+    parser.add_argument("--skip-timing", action="store_true")
     args = parser.parse_args()
 
     load_start = loadavg()
@@ -171,7 +172,7 @@ async def main() -> None:
     _, warm = request_for(CASES[0], "fix", "warmup.py")
     await collect(backend.chat(build_messages(warm), GenerationOptions(4, 0.0)))
     timings = {}
-    for kind in ("explain", "fix", "improve"):
+    for kind in () if args.skip_timing else ("explain", "fix", "improve"):
         for lookup in (False, True):
             timings[(kind, lookup)] = await time_resolve(backend, kind, lookup, args.runs)
     tally = None if args.skip_quality else await quality(backend)
