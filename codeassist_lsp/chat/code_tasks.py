@@ -40,7 +40,6 @@ from codeassist_lsp.rag.context import approx_tokens
 log = logging.getLogger(__name__)
 
 ATTEMPTS = 2  # a refused rewrite is asked for once more, with the reason
-UNCHANGED_FIX = "it is the same code; find what is wrong with it and correct it"
 
 
 @dataclass(frozen=True)
@@ -144,18 +143,14 @@ async def rewrite(
     language: str | None,
     options: GenerationOptions,
 ) -> Rewrite:
-    """Ask for a rewrite of `target` in `document`; retry once when it cannot be used, or
-    when a Fix comes back unchanged (the user saw something wrong: look again)."""
+    """Ask for a rewrite of `target` in `document`; retry once when it cannot be used."""
     messages = build_messages(request)
     why: str | None = None
     for attempt in range(1, ATTEMPTS + 1):
         reply = await collect(backend.chat(messages, options))
         changes, why = await asyncio.to_thread(judge, reply, target, document, language)
-        last = attempt == ATTEMPTS
-        if why is None and (changes or request.kind != "fix" or last):
-            return Rewrite(changes, None, attempt)
         if why is None:
-            why = UNCHANGED_FIX
+            return Rewrite(changes, None, attempt)
         log.info("%s attempt %d refused: %s", request.kind, attempt, why)
         messages = retry_messages(messages, reply, why, request.language)
     return Rewrite([], why, ATTEMPTS)

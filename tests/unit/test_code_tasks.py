@@ -19,7 +19,6 @@ from codeassist_lsp.chat.rewrite_edits import (
 )
 from codeassist_lsp.chat.tasks import (
     CodeRequest,
-    TaskKind,
     build_messages,
     extract_code,
     retry_messages,
@@ -243,7 +242,7 @@ def test_a_fix_of_broken_code_must_parse_better() -> None:
 # --- the rewrite loop with a fake model ----------------------------------------------
 
 
-def _rewrite(replies: list[str], language: str | None = "python", kind: TaskKind = "improve"):
+def _rewrite(replies: list[str], language: str | None = "python"):
     asked: list[str] = []
 
     def reply(prompt: str) -> str:
@@ -253,7 +252,7 @@ def _rewrite(replies: list[str], language: str | None = "python", kind: TaskKind
     backend = FakeBackend(reply)
     target = find_target(DOC, language, (12, 0), (12, 0) if language else (17, 0))
     assert target is not None
-    request = make_request(kind, target, "python", "s.py", [], (), 200)
+    request = make_request("improve", target, "python", "s.py", [], (), 200)
     options = GenerationOptions(max_tokens=200)
     outcome = asyncio.run(rewrite(backend, request, target, DOC, language, options))
     return outcome, asked
@@ -301,11 +300,3 @@ def test_graph_facts_name_callees_and_callers_with_signatures() -> None:
     facts = graph_facts(view, "lib.py", 4, 6)
     assert facts[0] == "`work` calls `def helper(x: int) -> int` (lib.py:1)"
     assert any("is called by `def main()` (app.py:4)" in f for f in facts)
-
-
-def test_an_unchanged_fix_is_asked_for_once_more() -> None:
-    same = "```python\n" + DOC.split("\n\n\n")[-1].strip() + "\n```"
-    outcome, asked = _rewrite([same, IS_EVEN], kind="fix")
-    assert outcome.attempts == 2 and outcome.changes and "it is the same code" in asked[1]
-    outcome, asked = _rewrite([same, same], kind="fix")
-    assert outcome.attempts == 2 and outcome.changes == [] and outcome.error is None
