@@ -1,1 +1,2 @@
-"""Conversations with the model: chat, and the explain / fix / improve tasks on code."""
+"""Chat over the workspace: conversations, their history, intent routing, prompts, answers;
+and the explain / fix / improve tasks on code."""
