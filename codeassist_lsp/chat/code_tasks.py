@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
 from dataclasses import dataclass
 
 from codeassist_lsp.chat.code_facts import fit_facts, signature_line
 from codeassist_lsp.chat.code_target import Target
+from codeassist_lsp.chat.conversation import ChatMessage, Citation, Usage
+from codeassist_lsp.chat.history import new_id
 from codeassist_lsp.chat.rewrite_edits import (
     TextChange,
     minimal_changes,
@@ -90,6 +93,40 @@ def make_request(
         problems=problems,
         cut_from=cut_from,
     )
+
+
+def explain_turn(
+    conversation_id: str,
+    request: CodeRequest,
+    first_line: int,
+    answer: str,
+    message_id: str,
+    total_ms: float,
+) -> tuple[ChatMessage, ChatMessage]:
+    """An explanation as a chat turn (question and answer) for the conversation store; the
+    answer cites the explained lines (`first_line` 1-based)."""
+    now = time.time()
+    last_line = first_line + max(request.code.count("\n"), 1) - 1
+    question = ChatMessage(
+        new_id(),
+        conversation_id,
+        "user",
+        f"Explain {request.path}:{first_line}-{last_line}\n\n"
+        f"```{request.language}\n{request.code.rstrip()}\n```",
+        now,
+    )
+    cited = (Citation(request.path, first_line, last_line),)
+    reply = ChatMessage(
+        message_id,
+        conversation_id,
+        "assistant",
+        answer,
+        now,
+        citations=cited,
+        usage=Usage(total_ms=total_ms),
+        grounded=True,
+    )
+    return question, reply
 
 
 async def collect(

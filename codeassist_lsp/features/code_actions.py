@@ -4,8 +4,10 @@
 Listing is instant and model-free: it only names the actions and packs what resolve needs
 into their `data`. The model runs when one is chosen: in resolve for Fix and Improve
 (a `WorkspaceEdit` of the changed lines, which the editor shows as a diff), and in the
-`codeassist.explain` command for Explain, which resolve attaches (streamed as `$/progress`
-reports, returned as Markdown, and shown in short with `window/showMessage`). Clients
+`codeassist.explain` command for Explain, which resolve attaches: it streams like a chat
+answer (`codeassist/chatDelta` notifications, `$/progress` reports), is kept as a turn of
+a conversation in the chat history, is returned as Markdown and shown in short with
+`window/showMessage`. Clients
 without resolve support get each action with its command at once. Whatever goes wrong
 (no model, a rewrite that does not parse, a document the server never saw), the user is
 told why and nothing in the document changes.
@@ -14,6 +16,7 @@ told why and nothing in the document changes.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Awaitable
 from dataclasses import dataclass
@@ -25,8 +28,10 @@ from pygls.lsp.server import LanguageServer
 from codeassist_lsp.chat import code_tasks
 from codeassist_lsp.chat.code_facts import graph_facts
 from codeassist_lsp.chat.code_target import Target, cut, find_target
+from codeassist_lsp.chat.history import History, HistoryError, UnknownConversation, new_id
 from codeassist_lsp.chat.rewrite_edits import TextChange
 from codeassist_lsp.chat.tasks import TASK_KINDS, TaskKind, short_explanation
+from codeassist_lsp.features.chat import CHAT_DELTA, Chat
 from codeassist_lsp.features.context import ServerContext
 from codeassist_lsp.features.diagnostics import document_language
 from codeassist_lsp.features.feature import Document
@@ -64,6 +69,7 @@ class TaskArgs:
     uri: str
     range: types.Range
     problems: tuple[str, ...] = ()
+    conversation_id: str | None = None  # Explain: the chat conversation to add it to
 
     def to_json(self) -> dict[str, Any]:
         start, end = self.range.start, self.range.end
@@ -88,7 +94,9 @@ class TaskArgs:
             start = types.Position(int(rng["start"]["line"]), int(rng["start"]["character"]))
             end = types.Position(int(rng["end"]["line"]), int(rng["end"]["character"]))
             problems = tuple(str(p) for p in raw.get("problems") or ())
-            return cls(kind, str(raw["uri"]), types.Range(start, end), problems)
+            conversation = raw.get("conversationId")
+            conversation_id = str(conversation) if conversation else None
+            return cls(kind, str(raw["uri"]), types.Range(start, end), problems, conversation_id)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise TaskError(f"malformed arguments: {exc!r}") from exc
 
@@ -261,9 +269,10 @@ class CodeActions:
             )
         return types.WorkspaceEdit(changes={doc.uri: edits})
 
-    async def explain(self, args: TaskArgs) -> str:
-        """The model's explanation, streamed as progress reports when the client takes
-        them."""
+    async def explain(self, args: TaskArgs) -> dict[str, Any]:
+        """The model's explanation, streamed as `$/progress` reports (when the client takes
+        them) and as `codeassist/chatDelta` notifications of the conversation it is stored
+        in (a new one unless `conversationId` names one), like a chat answer."""
         settings = self.ctx.settings.code_actions
         doc = self._document(args.uri)
         target = await self.ctx.run(self._target, args, doc)
@@ -272,8 +281,11 @@ class CodeActions:
         request = await self.ctx.run(self._request, args, doc, shown, cut_from)
         options = GenerationOptions(max_tokens=settings.explain_max_tokens, temperature=0.0)
         backend = self._backend()
+        history, conversation_id = await self._conversation(args, request.path, shown.first)
+        message_id = new_id()
         token = await self._progress_begin("CodeAssist: explaining")
         pieces: list[str] = []
+        started = time.perf_counter()
 
         def report(piece: str) -> None:
             pieces.append(piece)
@@ -282,6 +294,9 @@ class CodeActions:
                 self.server.work_done_progress.report(
                     token, types.WorkDoneProgressReport(message=tail)
                 )
+            if conversation_id is not None:
+                delta = {"conversationId": conversation_id, "messageId": message_id}
+                self.server.protocol.notify(CHAT_DELTA, {**delta, "delta": piece})
 
         try:
             text = await self._model_call(code_tasks.explain(backend, request, options, report))
@@ -290,7 +305,41 @@ class CodeActions:
                 self.server.work_done_progress.end(token, types.WorkDoneProgressEnd())
         if not text:
             raise TaskError("the model gave no explanation")
-        return text
+        result: dict[str, Any] = {"markdown": text}
+        if history is not None and conversation_id is not None:
+            took = (time.perf_counter() - started) * 1000
+            turn = code_tasks.explain_turn(
+                conversation_id, request, shown.first + 1, text, message_id, took
+            )
+            try:
+                await self.ctx.run(history.add_turn, *turn)
+                result.update(conversationId=conversation_id, messageId=message_id)
+            except HistoryError as exc:
+                log.warning("the explanation is not kept in the history: %s", exc)
+        return result
+
+    async def _conversation(
+        self, args: TaskArgs, path: str, first: int
+    ) -> tuple[History | None, str | None]:
+        """The chat history and the conversation an explanation goes to; (None, None) when
+        there is no chat or its store cannot be opened (the explanation is still given)."""
+        chat = next((f for f in self.ctx.features.features if isinstance(f, Chat)), None)
+        if chat is None:
+            return None, None
+        try:
+            history = (await self.ctx.run(chat.manager)).history
+            if args.conversation_id is not None:
+                await self.ctx.run(history.conversation, args.conversation_id)
+                return history, args.conversation_id
+            found = self.ctx.locate(args.uri)
+            root = str(found[0].root) if found is not None else ""
+            made = await self.ctx.run(history.create, root, f"Explain {path}:{first + 1}")
+            return history, made.id
+        except UnknownConversation as exc:
+            raise TaskError(str(exc)) from exc
+        except HistoryError as exc:
+            log.warning("the explanation is not kept in the history: %s", exc)
+            return None, None
 
     def _backend(self) -> Backend:
         if self.ctx.model is None:
@@ -388,16 +437,16 @@ def register(server: LanguageServer, ctx: ServerContext) -> CodeActions:
 
     @server.command(COMMANDS["explain"])
     async def explain(ls: LanguageServer, *args: Any) -> dict[str, Any]:
-        text = ""
+        result: dict[str, Any] = {}
 
         async def work() -> None:
-            nonlocal text
-            text = await assist.explain(TaskArgs.from_json(args[0] if args else None, "explain"))
+            task = TaskArgs.from_json(args[0] if args else None, "explain")
+            result.update(await assist.explain(task))
 
         error = await assist.guarded(TITLES["explain"], work())
         if error is not None:
             return {"error": error}
-        assist.tell(short_explanation(text), types.MessageType.Info)
-        return {"markdown": text}
+        assist.tell(short_explanation(result["markdown"]), types.MessageType.Info)
+        return result
 
     return assist

@@ -230,6 +230,8 @@ async def test_improve_command_applies_an_edit_and_explain_streams_a_message(
         improved = _apply(CALC, _edits(edit, uri))
         assert _parses(improved) and improved.startswith(CALC[: CALC.index("def square")])
 
+        deltas: list[Any] = []
+        client.feature("codeassist/chatDelta")(deltas.append)
         explained = plain(
             await client.workspace_execute_command_async(
                 types.ExecuteCommandParams(command="codeassist.explain", arguments=[square])
@@ -237,6 +239,16 @@ async def test_improve_command_applies_an_edit_and_explain_streams_a_message(
         )
         assert explained.get("markdown"), explained
         assert any(m.startswith("CodeAssist: ") for m in _messages(client))
+        # streamed and kept like a chat answer: it shows in the conversation history
+        streamed = "".join(plain(d)["delta"] for d in deltas)
+        assert streamed.strip() == explained["markdown"]
+        stored = await request(
+            client, "codeassist/conversation", {"conversationId": explained["conversationId"]}
+        )
+        roles = [m["role"] for m in stored["messages"]]
+        assert roles == ["user", "assistant"] and stored["title"] == "Explain calc.py:5"
+        assert stored["messages"][1]["content"] == explained["markdown"]
+        assert stored["messages"][1]["citations"][0]["path"] == "calc.py"
         if client_capabilities(spec).window and client_capabilities(spec).window.work_done_progress:
             reports = [r for rs in client.progress_reports.values() for r in rs]
             assert any(isinstance(r, types.WorkDoneProgressReport) for r in reports)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from codeassist_lsp.chat.code_facts import fit_facts, graph_facts
 from codeassist_lsp.chat.code_target import cut, find_target, selected_lines
-from codeassist_lsp.chat.code_tasks import make_request, rewrite
+from codeassist_lsp.chat.code_tasks import explain_turn, make_request, rewrite
 from codeassist_lsp.chat.rewrite_edits import (
     minimal_changes,
     new_block,
@@ -300,3 +300,13 @@ def test_graph_facts_name_callees_and_callers_with_signatures() -> None:
     facts = graph_facts(view, "lib.py", 4, 6)
     assert facts[0] == "`work` calls `def helper(x: int) -> int` (lib.py:1)"
     assert any("is called by `def main()` (app.py:4)" in f for f in facts)
+
+
+def test_an_explanation_becomes_a_chat_turn_citing_its_lines() -> None:
+    request = CodeRequest("explain", "python", "calc.py", "def f():\n    return 1\n")
+    question, answer = explain_turn("c1", request, 5, "It returns one.", "m1", 1234.0)
+    assert question.role == "user" and question.conversation_id == "c1"
+    assert question.content.startswith("Explain calc.py:5-6\n\n```python\ndef f():")
+    assert answer.id == "m1" and answer.content == "It returns one." and answer.grounded
+    assert [(c.path, c.start_line, c.end_line) for c in answer.citations] == [("calc.py", 5, 6)]
+    assert answer.usage.total_ms == 1234.0
