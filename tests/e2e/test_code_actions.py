@@ -231,7 +231,11 @@ async def test_improve_command_applies_an_edit_and_explain_streams_a_message(
         assert _parses(improved) and improved.startswith(CALC[: CALC.index("def square")])
 
         deltas: list[Any] = []
-        client.feature("codeassist/chatDelta")(deltas.append)
+
+        @client.feature("codeassist/chatDelta")
+        def chat_delta(params: Any) -> None:
+            deltas.append(params)
+
         explained = plain(
             await client.workspace_execute_command_async(
                 types.ExecuteCommandParams(command="codeassist.explain", arguments=[square])
