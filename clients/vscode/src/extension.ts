@@ -168,11 +168,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<CodeAs
   });
   register('codeassist.showLogs', () => output.show());
   register('codeassist.restartServer', () => server.restart());
-  register('codeassist.reindex', async () => {
+  register('codeassist.reindexWorkspace', async () => {
     await running().sendRequest('workspace/executeCommand', { command: 'codeassist.reindex', arguments: [] });
     status.refresh();
   });
-  register('codeassist.search', () => searchWorkspace(running()));
+  register('codeassist.searchWorkspace', () => searchWorkspace(running()));
   register('codeassist.switchModel', () => switchModel());
   register('codeassist.statusMenu', () => statusMenu(status, output));
 
@@ -193,12 +193,16 @@ async function searchWorkspace(client: LanguageClient): Promise<void> {
     return;
   }
   const picked = await vscode.window.showQuickPick(
-    hits.map((hit) => ({
-      label: hit.symbol ?? vscode.workspace.asRelativePath(vscode.Uri.parse(hit.uri), false),
-      description: `${vscode.workspace.asRelativePath(vscode.Uri.parse(hit.uri), false)}:${hit.range.start.line + 1}`,
-      detail: hit.why?.length ? `found by ${hit.why.join(', ')}` : undefined,
-      hit,
-    })),
+    hits.map((hit) => {
+      const path = vscode.workspace.asRelativePath(vscode.Uri.parse(hit.uri), false);
+      const line = hit.range.start.line + 1;
+      return {
+        label: hit.symbol ?? path,
+        description: hit.symbol ? `${path}:${line}` : `line ${line}`,
+        detail: hit.why?.length ? `found by ${hit.why.join(', ')}` : undefined,
+        hit,
+      };
+    }),
     { title: `CodeAssist: ${query}`, matchOnDescription: true },
   );
   if (!picked) return;
@@ -239,8 +243,8 @@ async function switchModel(): Promise<void> {
 async function statusMenu(status: StatusBar, output: vscode.LogOutputChannel): Promise<void> {
   const items: (vscode.QuickPickItem & { command: string })[] = [
     { label: '$(comment-discussion) Open Chat', command: `${VIEW_ID}.focus` },
-    { label: '$(search) Search the Workspace', command: 'codeassist.search' },
-    { label: '$(refresh) Reindex the Workspace', command: 'codeassist.reindex' },
+    { label: '$(search) Search the Workspace', command: 'codeassist.searchWorkspace' },
+    { label: '$(refresh) Reindex the Workspace', command: 'codeassist.reindexWorkspace' },
     { label: '$(hubot) Switch Model', command: 'codeassist.switchModel' },
     { label: '$(output) Show Logs', command: 'codeassist.showLogs' },
     { label: '$(debug-restart) Restart the Server', command: 'codeassist.restartServer' },
