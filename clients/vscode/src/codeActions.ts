@@ -7,7 +7,7 @@
 
 import * as vscode from 'vscode';
 import type { BaseLanguageClient, Middleware } from 'vscode-languageclient';
-import { CodeActionResolveRequest, CodeActionRequest, CodeActionTriggerKind } from 'vscode-languageclient';
+import { CodeActionResolveRequest, CodeActionRequest, CodeActionTriggerKind } from 'vscode-languageserver-protocol';
 import type { CodeActionParams } from 'vscode-languageclient';
 import type { CodeAction as LspCodeAction } from 'vscode-languageclient';
 import { rewriteKindOf, RewriteKind } from './rewriteKind';
