@@ -34,6 +34,12 @@ interface Shown {
   rendered: Rendered;
 }
 
+/** Thumbs drawn in SVG: emoji fonts are not everywhere. */
+const THUMB_UP =
+  '<svg width="14" height="14" viewBox="0 0 16 16" aria-hidden="true"><path fill="currentColor" d="M2 7h2v7H2zM5 14V7l3-5c1 0 2 .8 1.7 2L9 6h4.3c.9 0 1.5.8 1.3 1.6l-1.3 5.3c-.2.7-.8 1.1-1.5 1.1z"/></svg>';
+const THUMB_DOWN =
+  '<svg width="14" height="14" viewBox="0 0 16 16" aria-hidden="true"><path fill="currentColor" d="M2 2h2v7H2zM5 2v7l3 5c1 0 2-.8 1.7-2L9 10h4.3c.9 0 1.5-.8 1.3-1.6l-1.3-5.3C13.1 2.4 12.5 2 11.8 2z"/></svg>';
+
 const shown = new WeakMap<HTMLElement, Shown>();
 let streaming: { article: HTMLElement; text: string } | null = null;
 
@@ -95,8 +101,8 @@ function addFeedback(el: HTMLElement, messageId: string): void {
   group.setAttribute('role', 'group');
   group.setAttribute('aria-label', 'Was this answer helpful?');
   for (const [value, label, icon] of [
-    [1, 'Helpful', '\u{1F44D}'],
-    [-1, 'Not helpful', '\u{1F44E}'],
+    [1, 'Helpful', THUMB_UP],
+    [-1, 'Not helpful', THUMB_DOWN],
   ] as const) {
     const button = document.createElement('button');
     button.type = 'button';
@@ -104,7 +110,7 @@ function addFeedback(el: HTMLElement, messageId: string): void {
     button.dataset.value = String(value);
     button.setAttribute('aria-label', label);
     button.setAttribute('aria-pressed', 'false');
-    button.textContent = icon;
+    button.innerHTML = icon;
     button.addEventListener('click', () => {
       const pressed = button.getAttribute('aria-pressed') === 'true';
       group.querySelectorAll('button').forEach((b) => b.setAttribute('aria-pressed', 'false'));
