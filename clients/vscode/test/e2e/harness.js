@@ -90,7 +90,8 @@ async function openVsCode({ settings = {} } = {}) {
     const page = await context.newPage();
     await page.goto(`${base}/?folder=${encodeURIComponent(env('CODEASSIST_WORKSPACE'))}`);
     await page.waitForSelector('.monaco-workbench', { timeout: 60000 });
-    return { page, browser, child, home, close: () => close({ browser, child, home }) };
+    const settingsFile = path.join(userData, 'User', 'settings.json');
+    return { page, browser, child, home, settingsFile, close: () => close({ browser, child, home }) };
   } catch (error) {
     await close({ browser, child, home });
     throw error;
@@ -154,4 +155,36 @@ async function goTo(page, line, column) {
   await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
 }
 
-module.exports = { openVsCode, screenshot, runCommand, openFile, goTo };
+/** The pid of the language server this test started (found by its own data dir, never by name). */
+function serverPid() {
+  const marker = `CODEASSIST_DATA_DIR=${env('CODEASSIST_DATA_DIR')}`;
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (!cmdline.includes('codeassist_lsp') || !cmdline.includes('serve')) continue;
+      if (fs.readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(marker)) return Number(entry);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return undefined;
+}
+
+/** Waits for a notification toast whose text matches. */
+async function notification(page, pattern, timeout = 60000) {
+  const toast = page.locator('.notification-toast', { hasText: pattern }).first();
+  await toast.waitFor({ timeout });
+  return toast;
+}
+
+/** Waits until the status bar item says the server is up (ready or indexing). */
+async function serverUp(page, timeout = 120000) {
+  await page.waitForFunction(
+    () => [...document.querySelectorAll('.statusbar-item')].some((el) => /CodeAssist: /.test(el.textContent ?? '')),
+    null,
+    { timeout },
+  );
+}
+
+module.exports = { openVsCode, screenshot, runCommand, openFile, goTo, serverPid, notification, serverUp };
