@@ -60,6 +60,20 @@ class DiagnosticsSettings:
 
 
 @dataclass
+class ChatSettings:
+    """Budgets of a chat turn, in tokens (estimated at ~3 characters each): on this CPU
+    every prompt token costs ~4 ms before the first word of the answer."""
+
+    context_tokens: int = 700
+    history_tokens: int = 600
+    answer_tokens: int = 320
+    search_limit: int = 6
+    selection_tokens: int = 500
+    item_lines: int = 40  # a longer hit is cut to its head
+    temperature: float = 0.1
+
+
+@dataclass
 class Settings:
     """Resolved settings of the whole server."""
 
@@ -68,6 +82,7 @@ class Settings:
     search: SearchSettings = field(default_factory=SearchSettings)
     diagnostics: DiagnosticsSettings = field(default_factory=DiagnosticsSettings)
     llm: LLMSettings = field(default_factory=LLMSettings)
+    chat: ChatSettings = field(default_factory=ChatSettings)
 
 
 def default_data_dir() -> Path:

@@ -38,3 +38,15 @@ def tmpfs_prefix(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
         if probe.returncode == 0:
             return prefix
     pytest.skip("cannot mount a tmpfs in a private mount namespace (unshare -m / -rm refused)")
+
+
+@pytest.fixture(scope="session")
+def installed_models() -> Path:
+    """The models folder `install.sh` filled (`codeassist models install`): tests link it
+    into their own data dirs instead of assembling the 0.5 GB default model again."""
+    from codeassist_lsp.config import default_data_dir
+
+    models = default_data_dir() / "models"
+    if not any(models.glob("*.gguf")):
+        pytest.fail(f"no model in {models}: run ./install.sh (or `codeassist models install`)")
+    return models

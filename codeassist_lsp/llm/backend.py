@@ -8,7 +8,13 @@ from typing import Protocol
 
 from codeassist_lsp.llm.errors import ModelUnavailable
 from codeassist_lsp.llm.settings import LLMSettings
-from codeassist_lsp.llm.types import FimRequest, GenerationOptions, Message, ModelInfo
+from codeassist_lsp.llm.types import (
+    FimRequest,
+    GenerationOptions,
+    Message,
+    ModelInfo,
+    PromptUsage,
+)
 
 DEFAULT_OPTIONS = GenerationOptions()
 
@@ -39,6 +45,10 @@ class Backend(Protocol):
         self, messages: Sequence[Message], options: GenerationOptions = DEFAULT_OPTIONS
     ) -> AsyncGenerator[str, None]:
         """Stream the assistant's answer to a conversation."""
+        ...
+
+    def chat_usage(self) -> PromptUsage:
+        """Tokens of the last `chat()` prompt and how many the KV cache held (0 if unknown)."""
         ...
 
     def complete(

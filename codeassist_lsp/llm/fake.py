@@ -17,7 +17,13 @@ from codeassist_lsp.llm.backend import DEFAULT_OPTIONS
 from codeassist_lsp.llm.prompts import QWEN_FIM, fim_prompt
 from codeassist_lsp.llm.stops import StopMatcher
 from codeassist_lsp.llm.threadstream import stream_in_thread
-from codeassist_lsp.llm.types import FimRequest, GenerationOptions, Message, ModelInfo
+from codeassist_lsp.llm.types import (
+    FimRequest,
+    GenerationOptions,
+    Message,
+    ModelInfo,
+    PromptUsage,
+)
 
 _TOKEN_RE = re.compile(r"\s*\S+|\s+")
 
@@ -40,6 +46,7 @@ class FakeBackend:
         self.prompts: list[str] = []
         self.produced = 0
         self.loaded = False
+        self._chat_usage = PromptUsage()
 
     async def load(self) -> ModelInfo:
         self.loaded = True
@@ -56,7 +63,11 @@ class FakeBackend:
         self, messages: Sequence[Message], options: GenerationOptions = DEFAULT_OPTIONS
     ) -> AsyncGenerator[str, None]:
         prompt = "".join(f"<{m.role}>{m.content}\n" for m in messages) + "<assistant>"
+        self._chat_usage = PromptUsage(self.count_tokens(prompt), 0)
         return self._stream(prompt, options)
+
+    def chat_usage(self) -> PromptUsage:
+        return self._chat_usage
 
     def complete(
         self, prompt: str, options: GenerationOptions = DEFAULT_OPTIONS

@@ -28,7 +28,13 @@ from codeassist_lsp.llm.prompts import fim_prompt, fit_messages
 from codeassist_lsp.llm.settings import LLMSettings
 from codeassist_lsp.llm.stops import StopMatcher
 from codeassist_lsp.llm.threadstream import stream_in_thread
-from codeassist_lsp.llm.types import FimRequest, GenerationOptions, Message, ModelInfo
+from codeassist_lsp.llm.types import (
+    FimRequest,
+    GenerationOptions,
+    Message,
+    ModelInfo,
+    PromptUsage,
+)
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +66,7 @@ class LlamaCppBackend:
         self._model: LlamaModel | None = None
         self._slots: dict[Role, Slot] = {}
         self._error: ModelUnavailable | None = None
+        self._chat_usage = PromptUsage()
         self._executors = {
             role: ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"llm-{role.value}")
             for role in Role
@@ -129,9 +136,15 @@ class LlamaCppBackend:
             prompt = render_chat(fit_messages(messages, budget, measure), template, bos, eos)
             add_bos = model.add_bos and not (bos and prompt.startswith(bos))
             tokens = model.tokenize(prompt, add_bos=add_bos)[-budget:]
-            yield from _decode_text(model, slot, tokens, options, stop)
+            try:
+                yield from _decode_text(model, slot, tokens, options, stop)
+            finally:
+                self._chat_usage = PromptUsage(len(tokens), slot.reused)
 
         return stream_in_thread(produce, self._executors[Role.CHAT])
+
+    def chat_usage(self) -> PromptUsage:
+        return self._chat_usage
 
     def complete(
         self, prompt: str, options: GenerationOptions = DEFAULT_OPTIONS

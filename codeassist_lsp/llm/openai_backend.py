@@ -25,7 +25,13 @@ from codeassist_lsp.llm.prompts import QWEN_FIM, fim_prompt
 from codeassist_lsp.llm.settings import LLMSettings
 from codeassist_lsp.llm.stops import StopMatcher
 from codeassist_lsp.llm.threadstream import stream_in_thread
-from codeassist_lsp.llm.types import FimRequest, GenerationOptions, Message, ModelInfo
+from codeassist_lsp.llm.types import (
+    FimRequest,
+    GenerationOptions,
+    Message,
+    ModelInfo,
+    PromptUsage,
+)
 
 log = logging.getLogger(__name__)
 
@@ -193,6 +199,9 @@ class OpenAIBackend:
         return self._stream(
             "/chat/completions", lambda: self._body(options, messages=wire), options
         )
+
+    def chat_usage(self) -> PromptUsage:
+        return PromptUsage()  # the stream does not report it
 
     def complete(
         self, prompt: str, options: GenerationOptions = DEFAULT_OPTIONS

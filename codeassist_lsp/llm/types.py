@@ -48,3 +48,11 @@ class ModelInfo:
     backend: str
     context_length: int
     fim: bool
+
+
+@dataclass(frozen=True)
+class PromptUsage:
+    """What the last chat prompt cost: its tokens, and how many came from the KV cache."""
+
+    prompt_tokens: int = 0
+    cached_tokens: int = 0

@@ -11,7 +11,7 @@ largest prefix whose rendering fits found by binary search, as aider fits its re
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from codeassist_lsp.index.model import Chunk, Symbol
 from codeassist_lsp.index.view import IndexView
@@ -160,7 +160,29 @@ def fit(
         else:
             hi = mid - 1
     chosen = tuple(items[:lo])
+    if not chosen and items:
+        head = _head_within(items[0], budget, count)
+        if head is not None:
+            return PromptContext((head,), count(render_items([head])), len(items) - 1)
     return PromptContext(chosen, count(render_items(chosen)), len(items) - lo)
+
+
+def _head_within(item: ContextItem, budget: int, count: TokenCounter) -> ContextItem | None:
+    """The first item cut to the most head lines that fit, so that a single long best hit
+    still gives the prompt its signature and first lines; None when one line is too many."""
+    lines = item.text.splitlines()
+
+    def cut(n: int) -> ContextItem:
+        return replace(item, end_line=item.start_line + n - 1, text="\n".join([*lines[:n], "…"]))
+
+    lo, hi = 0, len(lines)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if count(render_items([cut(mid)])) <= budget:
+            lo = mid
+        else:
+            hi = mid - 1
+    return cut(lo) if lo > 0 else None
 
 
 def build_context(

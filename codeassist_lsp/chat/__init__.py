@@ -1,0 +1,1 @@
+"""Chat over the workspace: conversations, their history, intent routing, prompts, answers."""

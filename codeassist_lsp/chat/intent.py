@@ -1,0 +1,95 @@
+"""What a question asks for, decided without the model: about this code, general
+programming, or a change to the code.
+
+A general question ("what is a Python list") skips retrieval and is answered at once;
+anything that points at the workspace (a name it defines, a path, "this", "where", an
+identifier) retrieves. When unsure, retrieve: a wasted search costs tens of
+milliseconds, a missed one costs a wrong answer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+Intent = Literal["code", "general", "change"]
+
+_GENERAL_START = re.compile(
+    r"^\s*(what\s+(is|are|does|do)\s+(an?\s+|the\s+)?|what's\s+|how\s+(do|can|should)\s+(i|you|we)\s+"
+    r"|how\s+to\s+|explain\s+(what|how|the\s+difference)|difference\s+between"
+    r"|when\s+should\s+(i|you)\s+|why\s+(is|are|do|does)\s+(an?\s+)?)",
+    re.IGNORECASE,
+)
+_WORKSPACE_WORDS = re.compile(
+    r"\b(this|these|our|my|here|where|which\s+file|who\s+calls|called|caller|callers"
+    r"|defined|implemented|used|codebase|repo|repository|project|workspace"
+    r"|in\s+the\s+code|the\s+(code|function|method|class|module|file|app|server|test|tests))\b",
+    re.IGNORECASE,
+)
+_IDENTIFIER = re.compile(
+    r"`[^`]+`|\b\w+\(\)|\b[a-z]+_\w+|\b[a-z]+[A-Z]\w*|\b\w+\.(py|js|ts|go|rs|java|c|h|cpp|rb)\b"
+)
+_CHANGE_START = re.compile(
+    r"^\s*(please\s+)?(fix|refactor|rewrite|rename|change|improve|optimi[sz]e|simplify|"
+    r"implement|add\s+(a|an|the)?\s*(test|parameter|argument|option|method|function)|"
+    r"make\s+(it|this|the))\b",
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
+
+# Names so common in every codebase (builtins, everyday verbs and nouns of programming)
+# that a workspace defining one says nothing about whether a question is about it.
+UBIQUITOUS = frozenset(
+    "list dict set map tuple str string int float bool bytes array object type class "
+    "function method value values key keys item items file files path name names data "
+    "error errors exception test tests main run get put post delete update create read "
+    "write open close load save start stop init new self this index len size count sort "
+    "filter reduce apply call print format parse config options args kwargs node tree "
+    "loop async await promise future thread lock queue stack cache log logger time date "
+    "json yaml http url request response client server user users text line lines".split()
+)
+
+
+@dataclass(frozen=True)
+class Routing:
+    """The intent, and why (for logs and tests)."""
+
+    intent: Intent
+    reason: str
+
+
+def route(question: str, known_name: Callable[[str], bool]) -> Routing:
+    """Decide what `question` needs; `known_name(word)` says whether the workspace defines a
+    symbol or file by that name."""
+    if _CHANGE_START.search(question):
+        return Routing("change", "asks to change code")
+    if _IDENTIFIER.search(question):
+        return Routing("code", "names an identifier or a file")
+    if _WORKSPACE_WORDS.search(question):
+        return Routing("code", "points at the workspace")
+    for word in _WORD.findall(question):
+        if word.lower() not in UBIQUITOUS and known_name(word):
+            return Routing("code", f"the workspace defines {word!r}")
+    if _GENERAL_START.search(question):
+        return Routing("general", "a general programming question")
+    return Routing("code", "not clearly general")
+
+
+_FOLLOW_UP = re.compile(
+    r"^\s*(and|but|also|so|then|what\s+about|how\s+about|why)\b"
+    r"|\b(it|its|it's|that|those|they|them|their|there|same|above|previous)\b",
+    re.IGNORECASE,
+)
+FOLLOW_UP_WORDS = 14
+
+
+def retrieval_query(question: str, earlier_questions: Sequence[str]) -> str:
+    """The query to search with: a short follow-up ("and where is it called?") borrows the
+    words of the question before it, so that the search knows what "it" is."""
+    if not earlier_questions:
+        return question
+    if len(question.split()) > FOLLOW_UP_WORDS or not _FOLLOW_UP.search(question):
+        return question
+    return f"{earlier_questions[-1]} {question}"

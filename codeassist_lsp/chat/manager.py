@@ -1,0 +1,359 @@
+"""One chat turn from question to stored answer: route, retrieve, tell the sources, stream
+the answer, map its `[n]` marks to places, remember the turn.
+
+`ask` is an async generator of events, so the protocol glue and the CLI show the sources
+as soon as retrieval is done (before the model has read a token) and then each piece of
+the answer. Cancelling the consumer stops the model within one token; the partial answer
+is stored marked as cancelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
+from contextlib import aclosing
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from codeassist_lsp.chat.citations import resolve_citations, strip_invented
+from codeassist_lsp.chat.conversation import ChatMessage, Citation, Conversation, Usage, title_of
+from codeassist_lsp.chat.history import History, new_id
+from codeassist_lsp.chat.intent import Intent, retrieval_query, route
+from codeassist_lsp.chat.prompt import (
+    CHANGE_HINT,
+    Source,
+    chat_messages,
+    earlier_turns,
+    fit_history,
+)
+from codeassist_lsp.config import ChatSettings
+from codeassist_lsp.index.view import IndexView
+from codeassist_lsp.llm.backend import Backend
+from codeassist_lsp.llm.errors import BackendError, ModelUnavailable
+from codeassist_lsp.llm.types import GenerationOptions
+from codeassist_lsp.rag.context import approx_tokens, candidates, fit
+from codeassist_lsp.rag.retriever import SearchHit
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 6000
+
+
+class ChatError(Exception):
+    """A chat request that cannot be served as asked; the message says why."""
+
+
+class ChatWorkspace(Protocol):
+    """What a turn needs from an open workspace."""
+
+    indexing: bool
+
+    @property
+    def root(self) -> str: ...
+
+    def view(self) -> IndexView: ...
+
+    def search(self, query: str, limit: int) -> list[SearchHit]: ...
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Code the user pointed at: a selection, or the file they are in."""
+
+    path: str
+    start_line: int
+    end_line: int
+    text: str
+    language: str = ""
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    message: str
+    conversation_id: str | None = None
+    selection: Selection | None = None
+
+
+@dataclass(frozen=True)
+class SourcesEvent:
+    """Sent before the model starts: the places the answer will draw on."""
+
+    conversation_id: str
+    message_id: str
+    citations: tuple[Citation, ...]
+    notices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DeltaEvent:
+    conversation_id: str
+    message_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ChatResult:
+    conversation_id: str
+    message_id: str
+    answer: str
+    citations: tuple[Citation, ...]
+    usage: Usage
+    intent: Intent
+    grounded: bool | None  # False: about the code, yet it cites nothing
+    sources: tuple[Citation, ...] = ()
+    notices: tuple[str, ...] = ()
+    invented: int = 0
+    cancelled: bool = False
+
+
+ChatEvent = SourcesEvent | DeltaEvent | ChatResult
+
+
+@dataclass
+class _Turn:
+    """What is known about the turn being answered, as it goes."""
+
+    conversation: Conversation
+    question: ChatMessage
+    message_id: str
+    started: float
+    intent: Intent = "code"
+    sources: list[Source] = field(default_factory=list)
+    facts: str = ""  # graph facts about the sources, rendered
+    notices: list[str] = field(default_factory=list)
+    pieces: list[str] = field(default_factory=list)
+    retrieval_ms: float = 0.0
+    first_token_ms: float = 0.0
+
+
+def _ms(since: float) -> float:
+    return (time.perf_counter() - since) * 1000
+
+
+def _known_names(view: IndexView) -> set[str]:
+    names: set[str] = set()
+    for path, sym in view.symbols():
+        names.add(sym.name.lower())
+        names.add(path.rsplit("/", 1)[-1].split(".", 1)[0].lower())
+    return names
+
+
+class ChatManager:
+    """Answers chat turns over one history store and the server's model."""
+
+    def __init__(
+        self,
+        history: History,
+        backend: Callable[[], Backend],
+        settings: ChatSettings | None = None,
+    ) -> None:
+        self.history = history
+        self._backend = backend
+        self.settings = settings or ChatSettings()
+
+    async def ask(
+        self,
+        request: ChatRequest,
+        workspace: ChatWorkspace | None,
+        run: Callable[..., Any] = asyncio.to_thread,
+    ) -> AsyncGenerator[ChatEvent, None]:
+        """Answer one turn: a `SourcesEvent`, `DeltaEvent`s, then the `ChatResult`."""
+        message = request.message.strip()
+        if not message:
+            raise ChatError("the message is empty")
+        notices: list[str] = []
+        if len(message) > MAX_QUESTION_CHARS:
+            message = message[:MAX_QUESTION_CHARS]
+            notices.append(f"the message was cut to its first {MAX_QUESTION_CHARS:,} characters")
+        root = workspace.root if workspace is not None else ""
+        if request.conversation_id:
+            conversation = await run(self.history.conversation, request.conversation_id)
+            earlier = await run(self.history.messages, conversation.id)
+        else:
+            conversation = await run(self.history.create, root, title_of(message))
+            earlier = []
+        started = time.perf_counter()
+        turn = _Turn(
+            conversation,
+            ChatMessage(new_id(), conversation.id, "user", message, time.time()),
+            new_id(),
+            started,
+            notices=notices,
+        )
+        try:
+            await self._retrieve(turn, request, earlier, workspace, run)
+            yield SourcesEvent(
+                conversation.id,
+                turn.message_id,
+                tuple(s.citation for s in turn.sources),
+                tuple(turn.notices),
+            )
+            async for piece in self._generate(turn, earlier):
+                yield DeltaEvent(conversation.id, turn.message_id, piece)
+        except (asyncio.CancelledError, GeneratorExit):
+            await asyncio.shield(run(self._store, turn, True))
+            raise
+        yield await run(self._store, turn, False)
+
+    async def _retrieve(
+        self,
+        turn: _Turn,
+        request: ChatRequest,
+        earlier: Sequence[ChatMessage],
+        workspace: ChatWorkspace | None,
+        run: Callable[..., Any],
+    ) -> None:
+        """Route the question and, unless it is general, find its sources."""
+        question = turn.question.content
+        if workspace is None:
+            turn.intent = "general" if request.selection is None else "code"
+        else:
+            view = workspace.view()
+            names = view.derived("chat.known_names", lambda: _known_names(view))
+            routing = route(question, lambda word: word.lower() in names)
+            turn.intent = routing.intent
+            log.debug("chat intent %s: %s", routing.intent, routing.reason)
+        if turn.intent == "change":
+            turn.notices.append(CHANGE_HINT)
+        if request.selection is not None:
+            turn.sources.append(_selection_source(request.selection, self.settings))
+        if turn.intent == "general" or workspace is None:
+            return
+        if workspace.indexing:
+            turn.notices.append(
+                "the workspace is still being indexed: this answer uses what is indexed so far"
+            )
+        asked = [m.content for m in earlier if m.role == "user"]
+        query = retrieval_query(question, asked)
+        begin = time.perf_counter()
+        hits = await run(workspace.search, query, self.settings.search_limit)
+        view = workspace.view()
+        budget = self.settings.context_tokens - sum(approx_tokens(s.text) for s in turn.sources)
+        items = candidates(view, hits, max_item_lines=self.settings.item_lines)
+        context = fit(items, max(budget, 0))
+        for item in context.sources:
+            citation = Citation(item.path, item.start_line, item.end_line, item.symbol)
+            if not any(_overlaps(citation, s.citation) for s in turn.sources):
+                language = next((h.chunk.language for h in hits if h.chunk.path == item.path), "")
+                defined = _defined_names(view, citation)
+                turn.sources.append(Source(citation, item.text, language, defined))
+        facts = [i for i in context.items if i.relation != "hit"]
+        turn.facts = "".join(item.render() for item in facts)
+        turn.retrieval_ms = _ms(begin)
+
+    async def _generate(self, turn: _Turn, earlier: Sequence[ChatMessage]) -> AsyncIterator[str]:
+        """Stream the model's answer; without a model, say so and list the sources."""
+        try:
+            backend = self._backend()
+            history = fit_history(
+                earlier_turns(earlier), self.settings.history_tokens, approx_tokens
+            )
+            messages = chat_messages(history, turn.question.content, turn.sources, turn.facts)
+            options = GenerationOptions(
+                max_tokens=self.settings.answer_tokens, temperature=self.settings.temperature
+            )
+            async with aclosing(backend.chat(messages, options)) as stream:
+                async for piece in stream:
+                    if not turn.pieces:
+                        turn.first_token_ms = _ms(turn.started)
+                    turn.pieces.append(piece)
+                    yield piece
+        except (ModelUnavailable, BackendError) as exc:
+            turn.notices.append(f"the model is not available: {exc}")
+            text = _search_only_answer(turn.sources)
+            turn.pieces.append(text)
+            yield text
+
+    def _store(self, turn: _Turn, cancelled: bool) -> ChatResult:
+        """Map citations, remember the turn, and say what it cost (runs off the loop)."""
+        raw = "".join(turn.pieces).strip()
+        citations_given = [s.citation for s in turn.sources]
+        cited, invented = resolve_citations(raw, citations_given, [s.names for s in turn.sources])
+        answer = strip_invented(raw, len(citations_given))
+        grounded = bool(cited) if turn.sources else None
+        usage = _usage(self._backend_usage(), turn)
+        result = ChatResult(
+            turn.conversation.id,
+            turn.message_id,
+            answer,
+            tuple(cited),
+            usage,
+            turn.intent,
+            grounded,
+            tuple(citations_given),
+            tuple(turn.notices),
+            invented,
+            cancelled,
+        )
+        reply = ChatMessage(
+            turn.message_id,
+            turn.conversation.id,
+            "assistant",
+            answer,
+            time.time(),
+            tuple(cited),
+            usage,
+            cancelled,
+            grounded,
+        )
+        self.history.add_turn(turn.question, reply)
+        return result
+
+    def _backend_usage(self) -> tuple[int, int]:
+        try:
+            usage = self._backend().chat_usage()
+        except (ModelUnavailable, BackendError):
+            return 0, 0
+        return usage.prompt_tokens, usage.cached_tokens
+
+
+def _usage(tokens: tuple[int, int], turn: _Turn) -> Usage:
+    return Usage(
+        prompt_tokens=tokens[0],
+        cached_tokens=tokens[1],
+        completion_tokens=len(turn.pieces),
+        retrieval_ms=turn.retrieval_ms,
+        first_token_ms=turn.first_token_ms,
+        total_ms=_ms(turn.started),
+    )
+
+
+def _defined_names(view: IndexView, citation: Citation) -> tuple[str, ...]:
+    """Names of the definitions that start inside a cited span."""
+    return tuple(
+        sym.name
+        for sym in view.symbols_in(citation.path)
+        if citation.start_line <= sym.start_line <= citation.end_line
+    )
+
+
+def _overlaps(a: Citation, b: Citation) -> bool:
+    return a.path == b.path and a.start_line <= b.end_line and b.start_line <= a.end_line
+
+
+def _selection_source(selection: Selection, settings: ChatSettings) -> Source:
+    """The selected code as the first source, its head kept when it is long."""
+    lines = selection.text.splitlines()
+    keep: list[str] = []
+    used = 0
+    for line in lines:
+        used += approx_tokens(line) + 1
+        if used > settings.selection_tokens:
+            break
+        keep.append(line)
+    end = selection.start_line + max(len(keep), 1) - 1
+    citation = Citation(selection.path, selection.start_line, min(end, selection.end_line))
+    return Source(citation, "\n".join(keep), selection.language)
+
+
+def _search_only_answer(sources: Sequence[Source]) -> str:
+    if not sources:
+        return "No model is available to answer, and no code matched the question."
+    places = "\n".join(
+        f"- [{n}] {s.citation.path}:{s.citation.start_line}"
+        + (f" `{s.citation.symbol}`" if s.citation.symbol else "")
+        for n, s in enumerate(sources, 1)
+    )
+    return f"No model is available to answer; these places match the question:\n{places}"

@@ -1,0 +1,107 @@
+"""The chat prompt: a fixed system prompt, the conversation so far, then this turn's
+numbered sources and question.
+
+Stable text first so llama.cpp's KV cache carries over between turns: the system prompt
+never changes and earlier turns are replayed as they were asked (their sources are not
+repeated), so a new turn costs only its own sources and question.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from codeassist_lsp.chat.conversation import ChatMessage, Citation
+from codeassist_lsp.llm.types import Message
+
+SYSTEM_PROMPT = (
+    "You are CodeAssist, a coding assistant inside the user's editor. "
+    "When numbered sources from the user's code are given, answer from them: name the "
+    "functions, classes, files and values involved, and cite each source you use as [n] "
+    "right after the sentence it supports. If the sources do not hold the answer, say so "
+    "in one sentence instead of guessing. Answer general programming questions briefly. "
+    "Be short: a few sentences, and a small code block only when it helps."
+)
+
+CHANGE_HINT = (
+    "To change code, select it and run CodeAssist's Fix or Improve action: it shows the "
+    "edit as a diff before applying it."
+)
+
+_MARK = re.compile(r"\s?\[\d+(?:\s*,\s*\d+)*\]")
+
+
+@dataclass(frozen=True)
+class Source:
+    """One numbered piece of code shown to the model, and where it is."""
+
+    citation: Citation
+    text: str
+    language: str = ""
+    names: tuple[str, ...] = ()  # the definitions it holds: an answer naming one cites it
+
+    def render(self, number: int) -> str:
+        c = self.citation
+        name = f" {c.symbol}" if c.symbol else ""
+        head = f"[{number}] {c.path}:{c.start_line}-{c.end_line}{name}"
+        return f"{head}\n```{self.language}\n{self.text}\n```\n"
+
+
+def render_sources(sources: Sequence[Source], facts: str = "") -> str:
+    body = "".join(s.render(n) for n, s in enumerate(sources, 1))
+    if facts:
+        body += f"Related definitions (not numbered, do not cite):\n{facts}"
+    return body
+
+
+def user_turn(question: str, sources: Sequence[Source], facts: str = "") -> str:
+    """This turn's message: sources first, the question last."""
+    if not sources:
+        return question
+    return (
+        f"Sources from the user's code:\n{render_sources(sources, facts)}\n"
+        f"Question: {question}\n(Answer briefly and cite the sources you use as [1], [2].)"
+    )
+
+
+def earlier_turns(history: Sequence[ChatMessage]) -> list[Message]:
+    """Past turns as they were asked and answered, without citation marks (their numbers
+    belonged to sources that are not shown again)."""
+    out: list[Message] = []
+    for message in history:
+        content = message.content if message.role == "user" else _MARK.sub("", message.content)
+        if content.strip():
+            out.append(Message(message.role, content))
+    return out
+
+
+def fit_history(
+    history: Sequence[Message], budget: int, count: Callable[[str], int]
+) -> list[Message]:
+    """The newest whole turns (a question and its answer) that fit in `budget` tokens;
+    the oldest go first."""
+    turns: list[list[Message]] = []
+    for message in history:
+        if message.role == "user" or not turns:
+            turns.append([])
+        turns[-1].append(message)
+    kept: list[Message] = []
+    used = 0
+    for turn in reversed(turns):
+        cost = sum(count(m.content) + 4 for m in turn)
+        if used + cost > budget:
+            break
+        kept[:0] = turn
+        used += cost
+    return kept
+
+
+def chat_messages(
+    history: Sequence[Message], question: str, sources: Sequence[Source], facts: str = ""
+) -> list[Message]:
+    return [
+        Message("system", SYSTEM_PROMPT),
+        *history,
+        Message("user", user_turn(question, sources, facts)),
+    ]

@@ -1,0 +1,334 @@
+"""`codeassist/chat` and the conversation requests: the protocol side of chat.
+
+Sources go to the client as soon as retrieval is done, then the answer's pieces: as
+`$/progress` partial results on the request's `partialResultToken`, or as
+`codeassist/chatDelta` notifications when the client gave none. `$/cancelRequest`
+cancels the handler's task, which stops the model within one token (the manager stores
+the partial answer).
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import aclosing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
+from pygls.lsp.server import LanguageServer
+
+from codeassist_lsp.chat.conversation import Citation
+from codeassist_lsp.chat.history import HISTORY_FILE, History, HistoryError, UnknownConversation
+from codeassist_lsp.chat.manager import (
+    ChatError,
+    ChatManager,
+    ChatRequest,
+    ChatResult,
+    DeltaEvent,
+    Selection,
+    SourcesEvent,
+)
+from codeassist_lsp.config import Settings
+from codeassist_lsp.features.context import ServerContext
+from codeassist_lsp.features.convert import lines_range, path_to_uri, range_json
+from codeassist_lsp.features.feature import Feature
+from codeassist_lsp.index.languages import language_for_path
+from codeassist_lsp.index.view import IndexView
+from codeassist_lsp.index.workspace import WorkspaceIndex
+from codeassist_lsp.llm.backend import Backend
+from codeassist_lsp.llm.errors import ModelUnavailable
+from codeassist_lsp.rag.retriever import SearchHit, search_index
+
+log = logging.getLogger(__name__)
+
+CHAT = "codeassist/chat"
+CHAT_DELTA = "codeassist/chatDelta"
+CONVERSATIONS = "codeassist/conversations"
+CONVERSATION = "codeassist/conversation"
+DELETE_CONVERSATION = "codeassist/deleteConversation"
+SEARCH_CONVERSATIONS = "codeassist/searchConversations"
+FEEDBACK = "codeassist/feedback"
+NEW_CONVERSATION = "codeassist.newConversation"
+
+
+def param(params: Any, *names: str) -> Any:
+    """A nested field of request params, whether they came as a dict or an object."""
+    value = params
+    for name in names:
+        if value is None:
+            return None
+        value = value.get(name) if isinstance(value, dict) else getattr(value, name, None)
+    return value
+
+
+@dataclass
+class IndexWorkspace:
+    """An open workspace index as the chat manager sees it."""
+
+    index: WorkspaceIndex
+    indexing: bool
+
+    @property
+    def root(self) -> str:
+        return str(self.index.root)
+
+    def view(self) -> IndexView:
+        return self.index.view()
+
+    def search(self, query: str, limit: int) -> list[SearchHit]:
+        return search_index(self.index, query, limit)
+
+
+def citation_json(citation: Citation, root: str) -> dict[str, Any]:
+    """A citation as clients see it: uri and LSP range, plus the relative path and lines."""
+    rng = lines_range(citation.start_line, citation.end_line)
+    return {
+        "uri": path_to_uri(Path(root), citation.path) if root else citation.path,
+        "range": range_json(rng),
+        "symbol": citation.symbol,
+        "path": citation.path,
+        "startLine": citation.start_line,
+        "endLine": citation.end_line,
+    }
+
+
+def result_json(result: ChatResult, root: str) -> dict[str, Any]:
+    return {
+        "conversationId": result.conversation_id,
+        "messageId": result.message_id,
+        "answer": result.answer,
+        "citations": [citation_json(c, root) for c in result.citations],
+        "sources": [citation_json(c, root) for c in result.sources],
+        "usage": result.usage.to_json(),
+        "intent": result.intent,
+        "grounded": result.grounded,
+        "notices": list(result.notices),
+        "cancelled": result.cancelled,
+    }
+
+
+class Chat(Feature):
+    """Owns the chat manager and its history store (made on first use)."""
+
+    name = "chat"
+
+    def __init__(self, ctx: ServerContext) -> None:
+        self._ctx = ctx
+        self._manager: ChatManager | None = None
+
+    def manager(self) -> ChatManager:
+        if self._manager is None:
+            embedder = self._ctx.embedder()
+            history = History(self._ctx.settings.data_dir / HISTORY_FILE, embedder.embed_documents)
+            self._manager = ChatManager(history, self._backend, self._ctx.settings.chat)
+        return self._manager
+
+    def on_settings(self, settings: Settings) -> None:
+        if self._manager is not None:
+            self._manager.settings = settings.chat
+
+    def _backend(self) -> Backend:
+        if self._ctx.model is None:
+            raise ModelUnavailable("this server has no model feature")
+        return self._ctx.model.get()
+
+    def workspace(self, uri: str | None) -> IndexWorkspace | None:
+        """The workspace a chat is about: the document's, else the first open one."""
+        found = self._ctx.locate(uri) if uri else None
+        index = found[0] if found else next(iter(self._ctx.indexes.values()), None)
+        if index is None:
+            return None
+        return IndexWorkspace(index, index.root in self._ctx.indexing)
+
+    def roots(self) -> list[str]:
+        return [str(root) for root in self._ctx.indexes]
+
+    def selection(self, uri: str | None, rng: Any) -> Selection | None:
+        """The selected lines (or, with no range, the whole document) of `uri`."""
+        if not uri:
+            return None
+        found = self._ctx.locate(uri)
+        doc = self._ctx.documents.get(uri)
+        text = doc.text if doc is not None else None
+        if text is None and found is not None:
+            text = found[0].view().file_text(found[1])
+        if text is None:
+            return None
+        path = found[1] if found else uri
+        lines = text.splitlines()
+        start = param(rng, "start", "line")
+        end = param(rng, "end", "line")
+        if not isinstance(start, int) or not isinstance(end, int):
+            start, end = 0, max(len(lines) - 1, 0)
+        start = min(max(start, 0), max(len(lines) - 1, 0))
+        end = min(max(end, start), max(len(lines) - 1, 0))
+        if param(rng, "end", "character") == 0 and end > start:
+            end -= 1  # a selection that ends at a line's start does not hold that line
+        chosen = "\n".join(lines[start : end + 1])
+        if not chosen.strip():
+            return None
+        return Selection(path, start + 1, end + 1, chosen, language_for_path(path) or "")
+
+
+def _request(params: Any, feature: Chat) -> tuple[ChatRequest, IndexWorkspace | None]:
+    message = param(params, "message")
+    if not isinstance(message, str) or not message.strip():
+        raise JsonRpcInvalidParams("codeassist/chat needs a non-empty 'message' string")
+    conversation_id = param(params, "conversationId")
+    if conversation_id is not None and not isinstance(conversation_id, str):
+        raise JsonRpcInvalidParams("'conversationId' must be a string")
+    uri = param(params, "textDocument", "uri")
+    uri = uri if isinstance(uri, str) else None
+    selection = feature.selection(uri, param(params, "range"))
+    return ChatRequest(message, conversation_id, selection), feature.workspace(uri)
+
+
+def _conversation_id(params: Any) -> str:
+    value = param(params, "conversationId")
+    if not isinstance(value, str) or not value:
+        raise JsonRpcInvalidParams("needs a 'conversationId' string")
+    return value
+
+
+def register(server: LanguageServer, ctx: ServerContext) -> Chat:
+    feature = ctx.features.add(Chat(ctx))
+
+    def history_failed(exc: HistoryError) -> JsonRpcInternalError:
+        ctx.error(str(exc))
+        return JsonRpcInternalError(str(exc))
+
+    @server.feature(CHAT)
+    async def chat(ls: LanguageServer, params: Any) -> dict[str, Any]:
+        request, workspace = _request(params, feature)
+        root = workspace.root if workspace else ""
+        token = param(params, "partialResultToken")
+
+        def send(value: dict[str, Any]) -> None:
+            if token is not None:
+                ls.progress(types.ProgressParams(token=token, value=value))
+            else:
+                ls.protocol.notify(CHAT_DELTA, value)
+
+        result: ChatResult | None = None
+        try:
+            manager = await ctx.run(feature.manager)
+            async with aclosing(manager.ask(request, workspace, ctx.run)) as events:
+                async for event in events:
+                    if isinstance(event, SourcesEvent):
+                        send(
+                            {
+                                "conversationId": event.conversation_id,
+                                "messageId": event.message_id,
+                                "citations": [citation_json(c, root) for c in event.citations],
+                                "notices": list(event.notices),
+                            }
+                        )
+                    elif isinstance(event, DeltaEvent):
+                        send(
+                            {
+                                "conversationId": event.conversation_id,
+                                "messageId": event.message_id,
+                                "delta": event.text,
+                            }
+                        )
+                    else:
+                        result = event
+        except (ChatError, UnknownConversation) as exc:
+            raise JsonRpcInvalidParams(str(exc)) from exc
+        except HistoryError as exc:
+            raise history_failed(exc) from exc
+        if result is None:
+            raise JsonRpcInternalError("the chat ended without an answer")
+        if any(n.startswith("the model is not available") for n in result.notices):
+            ctx.error(next(n for n in result.notices if n.startswith("the model")))
+        return result_json(result, root)
+
+    @server.feature(CONVERSATIONS)
+    async def conversations(ls: LanguageServer, params: Any) -> list[dict[str, Any]]:
+        try:
+            manager = await ctx.run(feature.manager)
+            found = await ctx.run(manager.history.conversations, feature.roots() or None)
+        except HistoryError as exc:
+            raise history_failed(exc) from exc
+        return [c.to_json() for c in found]
+
+    @server.feature(CONVERSATION)
+    async def conversation(ls: LanguageServer, params: Any) -> dict[str, Any]:
+        conversation_id = _conversation_id(params)
+        try:
+            manager = await ctx.run(feature.manager)
+            head = await ctx.run(manager.history.conversation, conversation_id)
+            messages = await ctx.run(manager.history.messages, conversation_id)
+        except UnknownConversation as exc:
+            raise JsonRpcInvalidParams(str(exc)) from exc
+        except HistoryError as exc:
+            raise history_failed(exc) from exc
+        return {
+            **head.to_json(),
+            "messages": [
+                {
+                    "id": m.id,
+                    "role": m.role,
+                    "content": m.content,
+                    "created": m.created,
+                    "citations": [citation_json(c, head.root) for c in m.citations],
+                    "cancelled": m.cancelled,
+                    "feedback": m.feedback,
+                    "usage": m.usage.to_json(),
+                }
+                for m in messages
+            ],
+        }
+
+    @server.feature(DELETE_CONVERSATION)
+    async def delete_conversation(ls: LanguageServer, params: Any) -> dict[str, bool]:
+        conversation_id = _conversation_id(params)
+        try:
+            manager = await ctx.run(feature.manager)
+            deleted = await ctx.run(manager.history.delete, conversation_id)
+        except HistoryError as exc:
+            raise history_failed(exc) from exc
+        return {"deleted": deleted}
+
+    @server.feature(SEARCH_CONVERSATIONS)
+    async def search_conversations(ls: LanguageServer, params: Any) -> list[dict[str, Any]]:
+        query = param(params, "query")
+        if not isinstance(query, str) or not query.strip():
+            raise JsonRpcInvalidParams("codeassist/searchConversations needs a 'query' string")
+        try:
+            manager = await ctx.run(feature.manager)
+            found = await ctx.run(manager.history.search, query, feature.roots() or None)
+        except HistoryError as exc:
+            raise history_failed(exc) from exc
+        return [f.to_json() for f in found]
+
+    @server.feature(FEEDBACK)
+    async def feedback(ls: LanguageServer, params: Any) -> dict[str, bool]:
+        message_id = param(params, "messageId")
+        value = param(params, "value")
+        if not isinstance(message_id, str) or value not in (-1, 0, 1) or isinstance(value, bool):
+            raise JsonRpcInvalidParams("needs 'messageId' (string) and 'value' (-1, 0 or 1)")
+        try:
+            manager = await ctx.run(feature.manager)
+            stored = await ctx.run(manager.history.set_feedback, message_id, value)
+        except HistoryError as exc:
+            raise history_failed(exc) from exc
+        if not stored:
+            raise JsonRpcInvalidParams(f"no answer {message_id!r}")
+        return {"stored": True}
+
+    @server.command(NEW_CONVERSATION)
+    async def new_conversation(ls: LanguageServer, *args: Any) -> dict[str, str]:
+        try:
+            manager = await ctx.run(feature.manager)
+            workspace = feature.workspace(None)
+            made = await ctx.run(
+                manager.history.create, workspace.root if workspace else "", "New conversation"
+            )
+        except HistoryError as exc:
+            raise history_failed(exc) from exc
+        return {"conversationId": made.id}
+
+    return feature
