@@ -113,6 +113,22 @@ test('cancel aborts the request and the panel says it stopped', async () => {
   assert.ok(!chat.busy);
 });
 
+test('the answer keeps every source for its [n] marks; a missing model is a notification with the fix', async () => {
+  const sources = [citation('file:///ws/a.py', 0), citation('file:///ws/b.py', 5)];
+  const notice = 'the model is not available (model x is not installed: run `codeassist models install x`); these are the sources';
+  const server = scriptedServer({
+    pieces: [{ citations: sources, notices: ['indexing is still running'] }],
+    result: { chat: { ...answer.chat, answer: 'See [2].', citations: [sources[1]], sources, notices: [notice] } },
+  });
+  const host = recordingHost();
+  await new ChatController(server, host).send('q');
+  const done = host.posted.at(-1);
+  assert.deepStrictEqual(done.citations.map((c) => c.label), ['a.py:1', 'b.py:6']);
+  assert.deepStrictEqual(done.notices, [notice]);
+  assert.deepStrictEqual(host.posted[1].notices, ['indexing is still running']);
+  assert.deepStrictEqual(host.errors, [notice]);
+});
+
 test('a server error is shown in the panel and as a notification', async () => {
   const server = scriptedServer({ fail: 'model qwen is not installed: run `codeassist models install`', result: answer });
   const host = recordingHost();
@@ -138,7 +154,9 @@ test('history: list, search, open, delete, new and feedback use the server contr
   const server = scriptedServer({
     result: {
       'codeassist/conversations': [{ id: 'c1', title: 'Retries', updated: '2026-01-01' }],
-      'codeassist/searchConversations': [{ conversationId: 'c2', title: 'Auth', message: { content: 'token' } }],
+      'codeassist/searchConversations': [
+        { conversationId: 'c2', title: 'Auth', messageId: 'm9', role: 'user', content: 'token refresh', score: 0.5 },
+      ],
       'codeassist/conversation': {
         id: 'c1',
         title: 'Retries',
@@ -171,7 +189,7 @@ test('history: list, search, open, delete, new and feedback use the server contr
   );
   const types = host.posted.map((m) => m.type);
   assert.deepStrictEqual(types, ['conversations', 'conversations', 'conversation', 'cleared', 'conversations']);
-  assert.deepStrictEqual(host.posted[1].items, [{ id: 'c2', title: 'Auth', updated: undefined }]);
+  assert.deepStrictEqual(host.posted[1].items, [{ id: 'c2', title: 'Auth', match: 'token refresh' }]);
   assert.strictEqual(host.posted[2].messages[1].citations[0].label, 'retry.py:1');
   assert.deepStrictEqual(toSummaries(null), []);
 });

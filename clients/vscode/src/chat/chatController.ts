@@ -67,7 +67,11 @@ export function toSummaries(items: unknown): ConversationSummary[] {
       const message = (item.message ?? {}) as Record<string, unknown>;
       const id = item.id ?? item.conversationId;
       const title = item.title ?? message.content ?? item.content ?? '';
-      return { id: String(id ?? ''), title: String(title), updated: item.updated as string | undefined };
+      const summary: ConversationSummary = { id: String(id ?? ''), title: String(title) };
+      if (item.updated !== undefined) summary.updated = item.updated as string | number;
+      const match = item.content ?? message.content;
+      if (typeof match === 'string' && match !== title) summary.match = match;
+      return summary;
     })
     .filter((item) => item.id);
 }
@@ -144,7 +148,7 @@ export class ChatController {
       if (abort.signal.aborted) return;
       if (piece.citations) {
         sawSources = true;
-        this.host.post({ type: 'sources', citations: this.shown(piece.citations) });
+        this.host.post({ type: 'sources', citations: this.shown(piece.citations), notices: piece.notices ?? [] });
       }
       if (piece.delta) this.host.post({ type: 'delta', text: piece.delta });
     };
@@ -159,16 +163,19 @@ export class ChatController {
     try {
       const result = await this.server.request<ChatResult>(CHAT, params, abort.signal);
       this.conversationId = result.conversationId ?? this.conversationId;
-      if (!sawSources && result.citations?.length) {
-        this.host.post({ type: 'sources', citations: this.shown(result.citations) });
-      }
+      const sources = this.shown(result.sources ?? result.citations);
+      const notices = result.notices ?? [];
+      if (!sawSources && sources.length) this.host.post({ type: 'sources', citations: sources, notices });
       this.host.post({
         type: 'done',
         conversationId: result.conversationId,
         messageId: result.messageId,
         answer: result.answer ?? '',
-        citations: this.shown(result.citations),
+        citations: sources,
+        notices,
       });
+      const modelProblem = notices.find((n) => n.startsWith('the model is not available'));
+      if (modelProblem) this.host.showError(modelProblem);
     } catch (error) {
       if (abort.signal.aborted) this.host.post({ type: 'cancelled' });
       else {

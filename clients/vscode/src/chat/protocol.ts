@@ -28,6 +28,8 @@ export interface ConversationSummary {
   id: string;
   title: string;
   updated?: string | number;
+  /** The message that matched a history search. */
+  match?: string;
 }
 
 export interface StoredMessage {
@@ -41,8 +43,13 @@ export interface ChatResult {
   conversationId: string;
   messageId: string;
   answer: string;
+  /** The places the answer cites. */
   citations: Citation[];
+  /** Every source given to the model, in the order its `[n]` marks count. */
+  sources?: Citation[];
   usage?: Record<string, number>;
+  /** What the user should know about this answer (indexing still running, no model…). */
+  notices?: string[];
 }
 
 /** One streamed piece: sources first (`citations`), then pieces of the answer (`delta`). */
@@ -51,6 +58,7 @@ export interface ChatPiece {
   messageId?: string;
   delta?: string;
   citations?: Citation[];
+  notices?: string[];
 }
 
 export type FromWebview =
@@ -79,9 +87,16 @@ export type ToWebview =
   | { type: 'cleared' }
   | { type: 'context'; label: string }
   | { type: 'userMessage'; text: string }
-  | { type: 'sources'; citations: ShownCitation[] }
+  | { type: 'sources'; citations: ShownCitation[]; notices: string[] }
   | { type: 'delta'; text: string }
-  | { type: 'done'; conversationId: string; messageId: string; answer: string; citations: ShownCitation[] }
+  | {
+      type: 'done';
+      conversationId: string;
+      messageId: string;
+      answer: string;
+      citations: ShownCitation[];
+      notices: string[];
+    }
   | { type: 'cancelled' }
   | { type: 'error'; message: string }
   | { type: 'busy'; busy: boolean }

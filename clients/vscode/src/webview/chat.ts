@@ -89,6 +89,16 @@ function showSources(el: HTMLElement, citations: ShownCitation[]): void {
   el.insertBefore(box, el.querySelector('.content'));
 }
 
+function showNotices(el: HTMLElement, notices: string[]): void {
+  el.querySelector('.notices')?.remove();
+  if (!notices.length) return;
+  const box = document.createElement('div');
+  box.className = 'notices';
+  box.setAttribute('role', 'note');
+  box.textContent = notices.join(' · ');
+  el.insertBefore(box, el.querySelector('.content'));
+}
+
 function showText(el: HTMLElement, text: string): void {
   const state = shown.get(el)!;
   state.rendered = renderMarkdown(text, state.citations.length);
@@ -146,6 +156,12 @@ function showConversations(items: ConversationSummary[], query?: string): void {
     remove.textContent = '\u2715';
     remove.setAttribute('aria-label', `Delete conversation: ${item.title || 'Untitled'}`);
     remove.addEventListener('click', () => post({ type: 'deleteConversation', id: item.id }));
+    if (item.match) {
+      const match = document.createElement('span');
+      match.className = 'history-match';
+      match.textContent = item.match.length > 120 ? `${item.match.slice(0, 120)}…` : item.match;
+      open.appendChild(match);
+    }
     li.append(open, remove);
     historyList.appendChild(li);
   }
@@ -181,6 +197,7 @@ function handle(message: ToWebview): void {
     case 'sources':
       if (streaming) {
         showSources(streaming.article, message.citations);
+        showNotices(streaming.article, message.notices ?? []);
         if (!streaming.text) streaming.article.querySelector('.content')!.textContent = 'Reading them…';
         announce(`${message.citations.length} sources found`);
       }
@@ -196,6 +213,7 @@ function handle(message: ToWebview): void {
       el.classList.remove('pending');
       el.dataset.messageId = message.messageId;
       showSources(el, message.citations);
+      showNotices(el, message.notices ?? []);
       showText(el, message.answer);
       addFeedback(el, message.messageId);
       streaming = null;
