@@ -42,6 +42,8 @@ test('every server setting in config.py has a contribution with a description an
     'search.graphExpansion', 'search.rerank', 'diagnostics.enabled', 'diagnostics.debounceMs', 'llm.backend',
     'llm.model', 'llm.threads', 'llm.contextSize', 'llm.completionContextSize', 'llm.fimPromptTokens',
     'llm.openaiUrl', 'llm.openaiModel', 'llm.openaiApiKey', 'llm.openaiFim', 'llm.requestTimeout',
+    'chat.contextTokens', 'chat.historyTokens', 'chat.answerTokens', 'chat.searchLimit', 'chat.selectionTokens',
+    'chat.itemLines', 'chat.temperature',
   ]) {
     const prop = props[`codeassist.${key}`];
     assert.ok(prop, `codeassist.${key} is contributed`);
