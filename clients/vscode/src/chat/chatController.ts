@@ -44,7 +44,7 @@ export interface ChatContext {
 export interface ChatHost {
   post(message: ToWebview): void;
   label(citation: Citation): string;
-  /** The active editor's document when the user gave no other context. */
+  /** The active editor's selection, when there is one and the user gave no other context. */
   activeContext(): ChatContext | undefined;
   openCitation(citation: Citation): void;
   copy(code: string): void;

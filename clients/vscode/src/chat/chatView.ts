@@ -52,7 +52,11 @@ export class ChatViewProvider implements vscode.WebviewViewProvider {
     const host: ChatHost = {
       post: (message) => this.post(message),
       label: citationLabel,
-      activeContext: () => editorContext(lastEditor(), false),
+      activeContext: () => {
+        // the selected code goes with the question; a whole file would fill the context budget
+        const editor = lastEditor();
+        return editor && !editor.selection.isEmpty ? editorContext(editor, true) : undefined;
+      },
       openCitation: (citation) => void this.openCitation(citation),
       copy: (code) => void vscode.env.clipboard.writeText(code),
       insert: actions.insert,
