@@ -63,8 +63,10 @@ export async function previewRewrite(
     (_progress, token) => client.sendRequest(CodeActionResolveRequest.type, action, token),
   );
   if (!resolved?.edit) {
-    const why = resolved?.disabled?.reason ?? 'the server proposed no change';
-    void vscode.window.showWarningMessage(`CodeAssist: ${action.title}: ${why}.`);
+    // the server has said why (window/showMessage); a disabled action carries its reason
+    const why = resolved?.disabled?.reason;
+    if (why) void vscode.window.showWarningMessage(`CodeAssist: ${action.title}: ${why}.`);
+    else vscode.window.setStatusBarMessage(`CodeAssist: ${action.title}: nothing to apply`, 5000);
     return false;
   }
   const edit = await client.protocol2CodeConverter.asWorkspaceEdit(resolved.edit);
