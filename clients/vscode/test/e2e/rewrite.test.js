@@ -5,6 +5,8 @@
 
 const { test } = require('node:test');
 const assert = require('node:assert');
+const fs = require('node:fs');
+const path = require('node:path');
 const h = require('./harness');
 
 test('Improve shows a diff and applies it on Apply', { timeout: 600000 }, async () => {
@@ -31,9 +33,15 @@ test('Improve shows a diff and applies it on Apply', { timeout: 600000 }, async 
     await h.screenshot(page, 'improve-diff');
     await toast.getByRole('button', { name: 'Apply' }).click();
     await page.locator('.monaco-diff-editor').first().waitFor({ state: 'detached', timeout: 15000 });
-    const text = await page.locator('.monaco-editor .view-lines').first().innerText();
-    assert.ok(text.includes('def total_of(items):'), text);
-    assert.ok(!text.includes('range(0, len(items))'), `the Improve is applied:\n${text}`);
+    await page.keyboard.press('Control+S');
+    const file = path.join(process.env.CODEASSIST_WORKSPACE, 'webclient', 'retry.py');
+    let code = '';
+    for (let i = 0; i < 20 && !code.includes('def total_of(items):'); i++) {
+      await page.waitForTimeout(250);
+      code = fs.readFileSync(file, 'utf8');
+    }
+    assert.ok(code.includes('def total_of(items):'), code);
+    assert.ok(!code.includes('range(0, len(items))'), `the Improve is applied:\n${code}`);
     await h.screenshot(page, 'improve-applied');
   } catch (error) {
     await h.screenshot(page, 'failure-improve');
