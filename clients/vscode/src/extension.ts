@@ -15,6 +15,7 @@ import {
   rewriteSelection,
 } from './codeActions';
 import { isModelProblem } from './executable';
+import { inlineCompletionMiddleware } from './inlineCompletion';
 import { modelChoices } from './models';
 import { Proposals } from './proposal';
 import { ServerClient } from './serverClient';
@@ -54,7 +55,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<CodeAs
     }),
   );
 
-  const server: ServerClient = new ServerClient(context, output, codeActionMiddleware(() => server.client), {
+  const middleware = { ...codeActionMiddleware(() => server.client), ...inlineCompletionMiddleware };
+  const server: ServerClient = new ServerClient(context, output, middleware, {
     started: (client) => status.watch(() => client.sendRequest<ServerStatus>('codeassist/status', {})),
     stopped: (reason) => status.stopped(reason),
   });

@@ -10,6 +10,7 @@ const { ChatController, toSummaries } = load('chat/chatController.js');
 const { renderMarkdown, escapeHtml } = load('webview/markdown.js');
 const { citationLabel, editorContext } = load('chat/chatView.js');
 const { codeActionMiddleware } = load('codeActions.js');
+const { protocolInlineContext } = load('inlineCompletion.js');
 
 const citation = (uri, line) => ({ uri, range: { start: { line, character: 0 }, end: { line: line + 2, character: 0 } } });
 
@@ -255,4 +256,15 @@ test('Fix and Improve become diff-previewing commands; Explain goes to chat; oth
   assert.strictEqual(resolvedByServer, 0, 'a swapped action is not resolved (VS Code would apply its edit at once)');
   await middleware.resolveCodeAction(other, {}, next);
   assert.strictEqual(resolvedByServer, 1);
+});
+
+test('inline completion contexts are sent with LSP trigger kinds and plain ranges', () => {
+  assert.deepStrictEqual(protocolInlineContext({ triggerKind: 0 }), { triggerKind: 1, selectedCompletionInfo: undefined });
+  const range = new vscode.Range(2, 4, 2, 9);
+  const context = protocolInlineContext({ triggerKind: 1, selectedCompletionInfo: { range, text: 'items' } });
+  assert.strictEqual(context.triggerKind, 2);
+  assert.deepStrictEqual(JSON.parse(JSON.stringify(context.selectedCompletionInfo)), {
+    range: { start: { line: 2, character: 4 }, end: { line: 2, character: 9 } },
+    text: 'items',
+  });
 });

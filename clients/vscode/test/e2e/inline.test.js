@@ -12,8 +12,7 @@ test('typing brings an inline suggestion', { timeout: 400000 }, async () => {
   try {
     await h.serverUp(page);
     await h.openFile(page, 'webclient/retry.py');
-    await h.goTo(page, 32, 100); // end of `return rng.uniform(0, ceiling)` in compute_backoff
-    await page.keyboard.press('Enter');
+    await h.goTo(page, 34, 1); // the blank line between compute_backoff and parse_retry_after
     await page.keyboard.press('Enter');
     await page.keyboard.type('def jittered_delay(attempt: int) -> float:\n');
     const ghost = page.locator('.ghost-text-decoration, .ghost-text-decoration-preview, .ghost-text').first();
