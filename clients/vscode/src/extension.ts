@@ -34,6 +34,8 @@ interface SearchHit {
   why?: string[];
 }
 
+let stopServer: (() => Promise<void>) | undefined;
+
 export interface CodeAssistApi {
   server: ServerClient;
   chat: ChatViewProvider;
@@ -60,7 +62,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<CodeAs
     started: (client) => status.watch(() => client.sendRequest<ServerStatus>('codeassist/status', {})),
     stopped: (reason) => status.stopped(reason),
   });
-  context.subscriptions.push(server, { dispose: () => void server.stop() });
+  context.subscriptions.push(server);
+  stopServer = () => server.stop();
 
   const running = (): LanguageClient => {
     const client = server.client;
@@ -265,4 +268,7 @@ async function statusMenu(status: StatusBar, output: vscode.LogOutputChannel): P
   await vscode.commands.executeCommand(picked.command);
 }
 
-export function deactivate(): void {}
+/** VS Code waits for this promise: the server gets `shutdown` and `exit`, its index stays consistent. */
+export function deactivate(): Promise<void> | undefined {
+  return stopServer?.();
+}

@@ -143,3 +143,14 @@ test('the extension commands never clash with the server executeCommand names th
   const menus = Object.values(packageJson.contributes.menus).flat().map((m) => m.command).filter(Boolean);
   for (const command of menus) assert.ok(ours.includes(command), `${command} in a menu is declared`);
 });
+
+test('the webview code and the chat logic never import vscode (Chromium and Node load them as they are)', () => {
+  const src = path.join(__dirname, '..', 'src');
+  const files = ['webview/chat.ts', 'webview/markdown.ts', 'chat/protocol.ts', 'chat/chatHtml.ts', 'chat/chatController.ts'];
+  for (const file of files) {
+    const text = fs.readFileSync(path.join(src, file), 'utf8');
+    assert.ok(!/from 'vscode'|require\('vscode'\)/.test(text), `${file} imports vscode`);
+  }
+  const bundle = fs.readFileSync(path.join(__dirname, '..', 'media', 'chat.js'), 'utf8');
+  assert.ok(!bundle.includes('require("vscode")'), 'the webview bundle needs no vscode module');
+});
