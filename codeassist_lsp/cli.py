@@ -1,4 +1,4 @@
-"""The `codeassist` command line: index, search, status, serve, models, ask.
+"""The `codeassist` command line: index, search, chat, status, serve, models, ask.
 
 Names and flags here are a contract other tools depend on. Output for people goes to
 stderr (progress) and stdout (results); `--json` prints only JSON on stdout.
@@ -21,10 +21,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"codeassist {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail to stderr")
     sub = parser.add_subparsers(dest="command", required=True)
-    from codeassist_lsp import cli_index
+    from codeassist_lsp import cli_chat, cli_index
     from codeassist_lsp.llm import cli as llm_cli
 
     cli_index.register(sub)
+    cli_chat.register(sub)
     llm_cli.register(sub)
     return parser
 

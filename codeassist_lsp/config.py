@@ -64,13 +64,22 @@ class ChatSettings:
     """Budgets of a chat turn, in tokens (estimated at ~3 characters each): on this CPU
     every prompt token costs ~4 ms before the first word of the answer."""
 
-    context_tokens: int = 700
+    context_tokens: int = 800
     history_tokens: int = 600
     answer_tokens: int = 320
     search_limit: int = 6
     selection_tokens: int = 500
-    item_lines: int = 40  # a longer hit is cut to its head
+    item_lines: int = 24  # a longer hit is cut to its head: room for more hits
     temperature: float = 0.1
+
+
+@dataclass
+class HistorySettings:
+    """Where chat history lives; encrypted at rest when asked (key from
+    `$CODEASSIST_HISTORY_KEY`, else `passphrase`)."""
+
+    encrypt: bool = False
+    passphrase: str = ""
 
 
 @dataclass
@@ -83,6 +92,7 @@ class Settings:
     diagnostics: DiagnosticsSettings = field(default_factory=DiagnosticsSettings)
     llm: LLMSettings = field(default_factory=LLMSettings)
     chat: ChatSettings = field(default_factory=ChatSettings)
+    history: HistorySettings = field(default_factory=HistorySettings)
 
 
 def default_data_dir() -> Path:

@@ -27,14 +27,18 @@ def cited_numbers(answer: str) -> list[int]:
 
 
 def resolve_citations(
-    answer: str, sources: Sequence[Citation], names: Sequence[Sequence[str]] = ()
+    answer: str,
+    sources: Sequence[Citation],
+    names: Sequence[Sequence[str]] = (),
+    texts: Sequence[str] = (),
 ) -> tuple[list[Citation], int]:
     """The sources an answer cites and how many marks were invented.
 
-    A source counts as cited when the answer marks it (`[n]`), or names a definition it
-    holds (`names[i]` are the definitions of source i): small models often say which
-    function does what without the mark, and the name is as good a pointer as the number.
-    Marked sources come first, in order of mention.
+    A source counts as cited when the answer marks it (`[n]`); when it names a definition
+    the source holds (`names[i]`); or when it quotes as code (`like_this`) an identifier
+    that appears in the source's text (`texts[i]`; the first source that has it). Small
+    models often say which function does what without the mark, and the name is as good
+    a pointer as the number. Marked sources come first, in order of mention.
     """
     cited: list[Citation] = []
     invented = 0
@@ -47,13 +51,32 @@ def resolve_citations(
     for source, defined in zip(sources, names, strict=False):
         if source not in cited and any(_mentions(answer, name) for name in defined):
             cited.append(source)
+    for quoted in _quoted_identifiers(answer):
+        for source, text in zip(sources, texts, strict=False):
+            if _mentions(text, quoted):
+                if source not in cited:
+                    cited.append(source)
+                break
     return cited, invented
 
 
-def _mentions(answer: str, name: str) -> bool:
+_QUOTED = re.compile(r"`([A-Za-z_][\w.:]*?)(?:\(\))?`")
+
+
+def _quoted_identifiers(answer: str) -> list[str]:
+    """Identifiers the answer quotes as code, last part of a dotted name included."""
+    found: list[str] = []
+    for match in _QUOTED.finditer(answer):
+        for name in {match.group(1), re.split(r"[.:]+", match.group(1))[-1]}:
+            if name not in found:
+                found.append(name)
+    return found
+
+
+def _mentions(text: str, name: str) -> bool:
     if len(name) < 3:
         return False
-    return re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", answer) is not None
+    return re.search(rf"(?<![\w]){re.escape(name)}(?!\w)", text) is not None
 
 
 def strip_invented(answer: str, count: int) -> str:

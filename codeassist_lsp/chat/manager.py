@@ -29,6 +29,7 @@ from codeassist_lsp.chat.prompt import (
     fit_history,
 )
 from codeassist_lsp.config import ChatSettings
+from codeassist_lsp.errors import CodeAssistError
 from codeassist_lsp.index.view import IndexView
 from codeassist_lsp.llm.backend import Backend
 from codeassist_lsp.llm.errors import BackendError, ModelUnavailable
@@ -41,7 +42,7 @@ log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 6000
 
 
-class ChatError(Exception):
+class ChatError(CodeAssistError):
     """A chat request that cannot be served as asked; the message says why."""
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from contextlib import aclosing
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 
 from codeassist_lsp.chat.conversation import Citation
-from codeassist_lsp.chat.history import HISTORY_FILE, History, HistoryError, UnknownConversation
+from codeassist_lsp.chat.history import HistoryError, UnknownConversation, open_history
 from codeassist_lsp.chat.manager import (
     ChatError,
     ChatManager,
@@ -30,16 +29,14 @@ from codeassist_lsp.chat.manager import (
     Selection,
     SourcesEvent,
 )
+from codeassist_lsp.chat.workspace import IndexWorkspace
 from codeassist_lsp.config import Settings
 from codeassist_lsp.features.context import ServerContext
 from codeassist_lsp.features.convert import lines_range, path_to_uri, range_json
 from codeassist_lsp.features.feature import Feature
 from codeassist_lsp.index.languages import language_for_path
-from codeassist_lsp.index.view import IndexView
-from codeassist_lsp.index.workspace import WorkspaceIndex
 from codeassist_lsp.llm.backend import Backend
 from codeassist_lsp.llm.errors import ModelUnavailable
-from codeassist_lsp.rag.retriever import SearchHit, search_index
 
 log = logging.getLogger(__name__)
 
@@ -61,24 +58,6 @@ def param(params: Any, *names: str) -> Any:
             return None
         value = value.get(name) if isinstance(value, dict) else getattr(value, name, None)
     return value
-
-
-@dataclass
-class IndexWorkspace:
-    """An open workspace index as the chat manager sees it."""
-
-    index: WorkspaceIndex
-    indexing: bool
-
-    @property
-    def root(self) -> str:
-        return str(self.index.root)
-
-    def view(self) -> IndexView:
-        return self.index.view()
-
-    def search(self, query: str, limit: int) -> list[SearchHit]:
-        return search_index(self.index, query, limit)
 
 
 def citation_json(citation: Citation, root: str) -> dict[str, Any]:
@@ -120,8 +99,13 @@ class Chat(Feature):
 
     def manager(self) -> ChatManager:
         if self._manager is None:
-            embedder = self._ctx.embedder()
-            history = History(self._ctx.settings.data_dir / HISTORY_FILE, embedder.embed_documents)
+            settings = self._ctx.settings
+            history = open_history(
+                settings.data_dir,
+                settings.history.encrypt,
+                settings.history.passphrase,
+                self._ctx.embedder().embed_documents,
+            )
             self._manager = ChatManager(history, self._backend, self._ctx.settings.chat)
         return self._manager
 

@@ -209,14 +209,17 @@ async def test_cancel_stops_the_answer_and_the_next_chat_is_served(
     client = vscode
     await _wait_indexed(client)
     deltas = Deltas(client)
-    pending = client.protocol.send_request_async(
-        "codeassist/chat",
-        {"message": "Explain everything the Client class does, in detail."},
-        msg_id="chat-to-cancel",
+    pending = asyncio.ensure_future(
+        client.protocol.send_request_async(
+            "codeassist/chat",
+            {"message": "Explain everything the Client class does, in detail."},
+            msg_id="chat-to-cancel",
+        )
     )
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 120
-    while not any("delta" in d for d in deltas.items) and loop.time() < deadline:
+    while not any("delta" in d for d in deltas.items):
+        assert loop.time() < deadline, "no answer began within two minutes"
         await asyncio.sleep(0.05)
     client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="chat-to-cancel"))
     with pytest.raises(JsonRpcRequestCancelled):

@@ -1,0 +1,300 @@
+"""Chat's pure parts: citations, intent, prompt fitting, history, and a turn through the
+manager with `FakeBackend` (a scripted fake model) over a small real index view."""
+
+from __future__ import annotations
+
+import asyncio
+import textwrap
+from contextlib import aclosing
+from pathlib import Path
+
+import pytest
+
+from codeassist_lsp.chat.citations import resolve_citations, strip_invented
+from codeassist_lsp.chat.conversation import ChatMessage, Citation, title_of
+from codeassist_lsp.chat.history import (
+    ENCRYPTED_HISTORY_FILE,
+    KEY_ENV,
+    History,
+    HistoryError,
+    UnknownConversation,
+    open_history,
+)
+from codeassist_lsp.chat.intent import retrieval_query, route
+from codeassist_lsp.chat.manager import (
+    ChatError,
+    ChatManager,
+    ChatRequest,
+    ChatResult,
+    DeltaEvent,
+    Selection,
+    SourcesEvent,
+)
+from codeassist_lsp.chat.prompt import fit_history
+from codeassist_lsp.config import ChatSettings
+from codeassist_lsp.index.graph_build import build_graph
+from codeassist_lsp.index.graph_keeper import GraphState
+from codeassist_lsp.index.parse import parse_source
+from codeassist_lsp.index.view import IndexView
+from codeassist_lsp.llm.errors import ModelUnavailable
+from codeassist_lsp.llm.fake import FakeBackend
+from codeassist_lsp.llm.types import Message
+from codeassist_lsp.rag.retriever import SearchHit
+
+A = Citation("net/retry.py", 1, 9, "retry")
+B = Citation("net/clock.py", 1, 4, "sleep_for")
+
+
+def test_marks_map_to_sources_and_invented_ones_are_dropped() -> None:
+    answer = "It retries [1] and sleeps [2, 7]. See also [9]."
+    cited, invented = resolve_citations(answer, [A, B])
+    assert cited == [A, B] and invented == 2
+    assert strip_invented(answer, 2) == "It retries [1] and sleeps [2]. See also ."
+
+
+def test_a_named_definition_or_quoted_identifier_cites_its_source() -> None:
+    cited, _ = resolve_citations(
+        "The sleep_for helper waits.", [A, B], [("retry",), ("sleep_for",)]
+    )
+    assert cited == [B]
+    texts = ["def retry(call):\n    backoff(attempt)", "def sleep_for(s): ..."]
+    cited, _ = resolve_citations("It calls `backoff()` between tries.", [A, B], [(), ()], texts)
+    assert cited == [A]
+    cited, _ = resolve_citations("Nothing relevant.", [A, B], [("retry",), ("sleep_for",)], texts)
+    assert cited == []
+
+
+def test_general_questions_skip_retrieval_and_code_questions_do_not() -> None:
+    defined = {"backoff", "retrypolicy", "list"}
+
+    def known(word: str) -> bool:
+        return word.lower() in defined
+
+    assert route("What is a Python list?", known).intent == "general"
+    assert route("How do I reverse a string in Go?", known).intent == "general"
+    assert route("What is backoff?", known).intent == "code"
+    assert route("What does `parse_retry_after` return?", known).intent == "code"
+    assert route("Where is the config loaded?", known).intent == "code"
+    assert route("how are failed requests retried", known).intent == "code"
+    assert route("Refactor the retry loop to use a for loop", known).intent == "change"
+
+
+def test_a_short_follow_up_borrows_the_previous_question() -> None:
+    earlier = ["How is the backoff delay computed?"]
+    assert retrieval_query("And where is it called?", earlier) == (
+        "How is the backoff delay computed? And where is it called?"
+    )
+    assert retrieval_query("How is the cache invalidated?", earlier) == (
+        "How is the cache invalidated?"
+    )
+    assert retrieval_query("where is it called?", []) == "where is it called?"
+
+
+def test_history_keeps_the_newest_whole_turns_that_fit() -> None:
+    turns = [
+        Message("user", "q1 " * 50),
+        Message("assistant", "a1 " * 50),
+        Message("user", "q2"),
+        Message("assistant", "a2"),
+    ]
+    assert fit_history(turns, 20, lambda t: len(t.split())) == turns[2:]
+    assert fit_history(turns, 10_000, lambda t: len(t.split())) == turns
+    assert fit_history(turns, 1, lambda t: len(t.split())) == []
+
+
+def test_titles_are_one_line_and_cut_at_a_word() -> None:
+    assert title_of("how\ndoes  it work") == "how does it work"
+    long = title_of("word " * 30, width=22)
+    assert long.endswith("…") and len(long) <= 23 and "  " not in long
+
+
+def _turn(history: History, conversation_id: str, q: str, a: str) -> ChatMessage:
+    question = ChatMessage(f"u-{q}", conversation_id, "user", q, 1.0)
+    answer = ChatMessage(f"a-{q}", conversation_id, "assistant", a, 2.0, (A,))
+    history.add_turn(question, answer)
+    return answer
+
+
+def test_history_stores_searches_and_forgets(tmp_path: Path) -> None:
+    history = History(tmp_path / "history.duckdb")
+    first = history.create("/ws", "about retries")
+    other = history.create("/elsewhere", "other workspace")
+    answer = _turn(history, first.id, "how is backoff computed", "See ```python\nx = 1\n```")
+    _turn(history, other.id, "unrelated", "nothing")
+
+    reopened = History(tmp_path / "history.duckdb")
+    assert [c.id for c in reopened.conversations(["/ws"])] == [first.id]
+    messages = reopened.messages(first.id)
+    assert [m.role for m in messages] == ["user", "assistant"]
+    assert messages[1].citations == (A,)
+    assert reopened.snippets(answer.id) == [("python", "x = 1\n")]
+    found = reopened.search("backoff", ["/ws"])
+    assert found and found[0].message.content == "how is backoff computed"
+    assert reopened.set_feedback(answer.id, -1) and reopened.messages(first.id)[1].feedback == -1
+    assert not reopened.set_feedback("no-such-message", 1)
+    assert reopened.delete(first.id) and not reopened.delete(first.id)
+    with pytest.raises(UnknownConversation):
+        reopened.conversation(first.id)
+
+
+FILES = {
+    "net/retry.py": """
+        from net.clock import sleep_for
+
+
+        def backoff(attempt):
+            return min(2 ** attempt, 30)
+
+
+        def retry(call, attempts=3):
+            for attempt in range(attempts):
+                try:
+                    return call()
+                except OSError:
+                    sleep_for(backoff(attempt))
+        """,
+    "net/clock.py": """
+        import time
+
+
+        def sleep_for(seconds):
+            time.sleep(seconds)
+        """,
+}
+
+
+class SmallWorkspace:
+    """A real index view over two files; search returns every chunk whose text shares a
+    word with the query (a stand-in for the stores, which these tests do not need)."""
+
+    root = "/ws"
+    indexing = False
+
+    def __init__(self) -> None:
+        files = [parse_source(p, textwrap.dedent(t).lstrip("\n")) for p, t in FILES.items()]
+        chunks = {c.chunk_id: c for f in files for c in f.chunks}
+        state = GraphState(build_graph(files), {f.path: f for f in files})
+        self._view = IndexView(Path("."), 0, chunks, graphs=lambda: state)
+
+    def view(self) -> IndexView:
+        return self._view
+
+    def search(self, query: str, limit: int) -> list[SearchHit]:
+        words = set(query.lower().split())
+        return [
+            SearchHit(cid, chunk, 1.0)
+            for cid, chunk in self._view.chunks.items()
+            if words & set(chunk.text.lower().replace("(", " ").split())
+        ][:limit]
+
+
+async def _collect(manager: ChatManager, request: ChatRequest) -> list[object]:
+    async with aclosing(manager.ask(request, SmallWorkspace())) as events:
+        return [event async for event in events]
+
+
+def _manager(tmp_path: Path, backend: object) -> ChatManager:
+    return ChatManager(History(tmp_path / "h.duckdb"), lambda: backend, ChatSettings())  # type: ignore[arg-type, return-value]
+
+
+async def test_a_turn_sends_sources_first_then_pieces_and_is_remembered(tmp_path: Path) -> None:
+    fake = FakeBackend("The retry loop waits with backoff [1] and invents [5].")
+    manager = _manager(tmp_path, fake)
+    events = await _collect(manager, ChatRequest("how does retry wait between attempts?"))
+    assert isinstance(events[0], SourcesEvent) and events[0].citations
+    assert all(isinstance(e, DeltaEvent) for e in events[1:-1])
+    result = events[-1]
+    assert isinstance(result, ChatResult)
+    assert result.invented == 1 and "[5]" not in result.answer
+    assert result.citations == (events[0].citations[0],) and result.grounded is True
+    prompt = fake.prompts[-1]
+    assert prompt.index("[1] net/") < prompt.index("Question: how does retry wait")
+
+    follow = await _collect(manager, ChatRequest("and where is it called?", result.conversation_id))
+    assert isinstance(follow[-1], ChatResult)
+    assert "how does retry wait between attempts?" in fake.prompts[-1], "earlier turn replayed"
+    stored = manager.history.messages(result.conversation_id)
+    assert [m.role for m in stored] == ["user", "assistant"] * 2
+
+
+async def test_a_selection_is_the_first_source(tmp_path: Path) -> None:
+    fake = FakeBackend("It sleeps.")
+    selection = Selection("net/clock.py", 4, 5, "def sleep_for(seconds):\n    time.sleep(seconds)")
+    events = await _collect(
+        _manager(tmp_path, fake), ChatRequest("what does this do?", None, selection)
+    )
+    assert isinstance(events[0], SourcesEvent)
+    assert events[0].citations[0] == Citation("net/clock.py", 4, 5)
+
+
+async def test_cancelling_stores_the_partial_answer(tmp_path: Path) -> None:
+    fake = FakeBackend("word " * 200, delay=0.01)
+    manager = _manager(tmp_path, fake)
+    seen: list[object] = []
+
+    async def consume() -> None:
+        async with aclosing(
+            manager.ask(ChatRequest("how does retry work?"), SmallWorkspace())
+        ) as ev:
+            async for event in ev:
+                seen.append(event)
+
+    task = asyncio.ensure_future(consume())
+    while sum(isinstance(e, DeltaEvent) for e in seen) < 3:
+        await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert fake.produced < 200, "generation stopped"
+    conversation_id = seen[0].conversation_id  # type: ignore[attr-defined]
+    answer = manager.history.messages(conversation_id)[-1]
+    assert answer.cancelled and answer.content.startswith("word")
+
+
+async def test_without_a_model_the_answer_lists_the_sources(tmp_path: Path) -> None:
+    def missing() -> FakeBackend:
+        raise ModelUnavailable("no model file")
+
+    manager = ChatManager(History(tmp_path / "h.duckdb"), missing, ChatSettings())  # type: ignore[arg-type]
+    events = await _collect(manager, ChatRequest("how does retry work?"))
+    result = events[-1]
+    assert isinstance(result, ChatResult)
+    assert "No model is available" in result.answer and "net/retry.py" in result.answer
+    assert any("no model file" in n for n in result.notices)
+
+
+async def test_bad_requests_are_refused_or_bounded(tmp_path: Path) -> None:
+    fake = FakeBackend("ok")
+    manager = _manager(tmp_path, fake)
+    with pytest.raises(ChatError):
+        await _collect(manager, ChatRequest("   "))
+    with pytest.raises(UnknownConversation):
+        await _collect(manager, ChatRequest("hi", "no-such-conversation"))
+    events = await _collect(manager, ChatRequest("retry " * 20_000))
+    result = events[-1]
+    assert isinstance(result, ChatResult) and any("cut" in n for n in result.notices)
+
+
+def test_encrypted_history_hides_the_text_and_refuses_a_wrong_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(KEY_ENV, "correct horse battery staple")
+    history = open_history(tmp_path, encrypt=True, passphrase="", embed=None)
+    conversation = history.create("/ws", "secret plans")
+    _turn(history, conversation.id, "where is the launch code kept", "in vault.py")
+    file = tmp_path / ENCRYPTED_HISTORY_FILE
+    assert history.path == file and b"launch code" not in file.read_bytes()
+    assert open_history(tmp_path, True, "", None).messages(conversation.id)[0].content == (
+        "where is the launch code kept"
+    )
+
+    monkeypatch.setenv(KEY_ENV, "wrong key")
+    before = file.read_bytes()
+    with pytest.raises(HistoryError, match="key it was made with"):
+        open_history(tmp_path, True, "", None).conversations()
+    assert file.read_bytes() == before, "a wrong key changes nothing"
+
+    monkeypatch.delenv(KEY_ENV)
+    with pytest.raises(HistoryError, match="no key"):
+        open_history(tmp_path, True, "", None)
+    assert open_history(tmp_path, False, "", None).conversations() == []
