@@ -54,7 +54,7 @@ export class StatusBar implements vscode.Disposable {
     const fetchStatus = this.fetchStatus;
     if (!fetchStatus) return;
     try {
-      this.show(describeStatus(await fetchStatus()));
+      this.show(describeStatus(await fetchStatus(), (vscode.workspace.workspaceFolders?.length ?? 0) > 0));
     } catch (error) {
       this.show({ kind: 'error', text: '$(error) CodeAssist', tooltip: `CodeAssist: status failed: ${String(error)}` });
     }

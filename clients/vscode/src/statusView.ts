@@ -31,7 +31,8 @@ function sum(workspaces: WorkspaceStatus[], field: 'files' | 'chunks' | 'vectors
   return workspaces.reduce((total, w) => total + (w[field] ?? 0), 0);
 }
 
-export function describeStatus(status: ServerStatus): StatusView {
+/** `hasFolders`: the window has folders, so a status without workspaces means the index is not open yet. */
+export function describeStatus(status: ServerStatus, hasFolders = false): StatusView {
   const workspaces = status.workspaces ?? [];
   const files = sum(workspaces, 'files');
   const chunks = sum(workspaces, 'chunks');
@@ -45,6 +46,9 @@ export function describeStatus(status: ServerStatus): StatusView {
   if (status.lastError) {
     lines.push(`Last error: ${status.lastError}`);
     return { kind: 'error', text: '$(error) CodeAssist', tooltip: lines.join('\n') };
+  }
+  if (hasFolders && workspaces.length === 0) {
+    return { kind: 'indexing', text: '$(sync~spin) CodeAssist: opening the index', tooltip: lines.join('\n') };
   }
   if (status.indexing || pending > 0) {
     const what = status.indexing ? 'indexing' : 'embedding';

@@ -93,6 +93,9 @@ test('the status item shows indexing, the model, and errors', () => {
   const indexing = describeStatus({ indexing: true, workspaces: [{ files: 1, vectors_pending: 40 }] });
   assert.strictEqual(indexing.kind, 'indexing');
   assert.match(indexing.text, /indexing \(40 left\)/);
+  const opening = describeStatus({ model: 'qwen', workspaces: [] }, true);
+  assert.strictEqual(opening.kind, 'indexing', 'a window with folders and no open index is not ready');
+  assert.strictEqual(describeStatus({ model: 'qwen', workspaces: [] }, false).kind, 'ready');
   const error = describeStatus({ lastError: 'disk full', workspaces: [] });
   assert.strictEqual(error.kind, 'error');
   assert.match(error.tooltip, /disk full/);

@@ -16,7 +16,7 @@ describe('the chat panel in a real VS Code', { timeout: 600000 }, () => {
   before(async () => {
     vscode = await h.openVsCode();
     page = vscode.page;
-    await h.serverUp(page);
+    await h.indexReady(page);
     await h.openFile(page, 'webclient/retry.py');
   });
 
@@ -38,7 +38,7 @@ describe('the chat panel in a real VS Code', { timeout: 600000 }, () => {
     await h.runCommand(page, 'CodeAssist: New Chat');
     panel = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
     await panel.locator('#input').waitFor({ timeout: 30000 });
-    await panel.locator('#input').fill('How does the client decide how long to wait before retrying a request?');
+    await panel.locator('#input').fill('Where in this code is the delay before a retry computed?');
     await panel.locator('#input').press('Enter');
     const answer = panel.locator('.message.assistant').last();
     await answer.locator('.sources a').first().waitFor({ timeout: 60000 });

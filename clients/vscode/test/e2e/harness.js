@@ -187,4 +187,13 @@ async function serverUp(page, timeout = 120000) {
   );
 }
 
-module.exports = { openVsCode, screenshot, runCommand, openFile, goTo, serverPid, notification, serverUp };
+/** Waits until the index is complete (the status item names the model, not indexing). */
+async function indexReady(page, timeout = 300000) {
+  await page.waitForFunction(
+    () => [...document.querySelectorAll('.statusbar-item')].some((el) => /CodeAssist: (?!indexing|embedding|opening)/.test(el.textContent ?? '')),
+    null,
+    { timeout },
+  );
+}
+
+module.exports = { openVsCode, screenshot, runCommand, openFile, goTo, serverPid, notification, serverUp, indexReady };
