@@ -90,7 +90,10 @@ test('the chat panel streams sources then Markdown, and everything is reachable 
       assert.deepStrictEqual((await posted()).at(-1), { type: 'send', text: 'How does the client retry?' });
       assert.strictEqual(await page.inputValue('#input'), '');
 
+      await send({ type: 'context', label: 'webclient/retry.py:28-33' });
+      assert.ok(await page.locator('#context').isVisible());
       await send({ type: 'userMessage', text: 'How does the client retry?' });
+      assert.ok(!(await page.locator('#context').isVisible()), 'the context chip goes with the question');
       await page.locator('.message.assistant.pending').waitFor();
       assert.ok(await page.locator('#cancel').isVisible());
       assert.ok(!(await page.locator('#send').isVisible()));

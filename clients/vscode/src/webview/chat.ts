@@ -186,6 +186,7 @@ function send(): void {
 function handle(message: ToWebview): void {
   switch (message.type) {
     case 'userMessage': {
+      contextLabel.hidden = true;
       const el = article('user');
       showText(el, message.text);
       streaming = { article: article('assistant'), text: '' };
