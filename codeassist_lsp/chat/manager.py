@@ -61,7 +61,7 @@ class ChatWorkspace(Protocol):
 
 @dataclass(frozen=True)
 class Selection:
-    """Code the user pointed at: a selection, or the file they are in."""
+    """Code the user selected in the editor."""
 
     path: str
     start_line: int
@@ -75,6 +75,7 @@ class ChatRequest:
     message: str
     conversation_id: str | None = None
     selection: Selection | None = None
+    current_path: str | None = None  # the file the user is in: its hits go first
 
 
 @dataclass(frozen=True)
@@ -230,6 +231,8 @@ class ChatManager:
         query = retrieval_query(question, asked)
         begin = time.perf_counter()
         hits = await run(workspace.search, query, self.settings.search_limit)
+        if request.current_path:
+            hits.sort(key=lambda hit: hit.chunk.path != request.current_path)
         view = workspace.view()
         budget = self.settings.context_tokens - sum(approx_tokens(s.text) for s in turn.sources)
         items = candidates(view, hits, max_item_lines=self.settings.item_lines)

@@ -80,3 +80,42 @@ def test_chat_json_continue_and_interactive_offline(tmp_path: Path, env: dict[st
 
     unknown = _chat([str(workspace), "hi", "--conversation", "no-such-id"], env)
     assert unknown.returncode == 2 and "no conversation" in unknown.stderr
+
+
+def test_history_survives_a_kill_9_mid_answer(tmp_path: Path, env: dict[str, str]) -> None:
+    from codeassist_lsp.chat.history import HISTORY_FILE, History
+
+    workspace = tmp_path / "py-webclient"
+    shutil.copytree(FIXTURES / "py-webclient", workspace)
+    first = _chat([str(workspace), "How is the retry backoff computed?", "--json"], env)
+    assert first.returncode == 0, first.stderr[-3000:]
+    reply = json.loads(first.stdout)
+
+    long_env = {**env, "CODEASSIST_CONFIG": str(tmp_path / "long.json")}
+    (tmp_path / "long.json").write_text(json.dumps({"chat": {"answerTokens": 400}}))
+    cmd = [sys.executable, "-m", "codeassist_lsp", "chat", str(workspace)]
+    cmd += [
+        "Explain every function of the client in detail.",
+        "--conversation",
+        reply["conversationId"],
+    ]
+    proc = subprocess.Popen(cmd, env=long_env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert proc.stdout is not None
+    streamed = b""
+    while len(streamed) < 40:
+        piece = proc.stdout.read1(64)
+        assert piece, "the answer never began"
+        streamed += piece
+    proc.kill()  # SIGKILL, mid-answer
+    proc.wait(timeout=30)
+
+    history = History(Path(env["CODEASSIST_DATA_DIR"]) / HISTORY_FILE)
+    messages = history.messages(reply["conversationId"])
+    assert [m.role for m in messages] == ["user", "assistant"], "the finished turn, intact"
+    assert messages[1].content == reply["answer"]
+    again = _chat(
+        [str(workspace), "Where is it used?", "--json", "--conversation", reply["conversationId"]],
+        env,
+    )
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert len(history.messages(reply["conversationId"])) == 4
