@@ -147,8 +147,12 @@ class Chat(Feature):
         found = self._ctx.locate(uri) if uri else None
         return found[1] if found else None
 
-    def roots(self) -> list[str]:
-        return [str(root) for root in self._ctx.indexes]
+    def roots(self) -> list[str] | None:
+        """The workspaces whose history is shown (with conversations that began before any
+        index was open); None when no index is open: all of it."""
+        if not self._ctx.indexes:
+            return None
+        return ["", *(str(root) for root in self._ctx.indexes)]
 
     def selection(self, uri: str | None, rng: Any) -> Selection | None:
         """The selected lines of `uri` (None without a range: then the file only steers
@@ -265,7 +269,7 @@ def register(server: LanguageServer, ctx: ServerContext) -> Chat:
 
     @server.feature(CONVERSATIONS)
     async def conversations(ls: LanguageServer, params: Any) -> list[dict[str, Any]]:
-        found = await history(History.conversations, feature.roots() or None)
+        found = await history(History.conversations, feature.roots())
         return [c.to_json() for c in found]
 
     @server.feature(CONVERSATION)
@@ -284,7 +288,7 @@ def register(server: LanguageServer, ctx: ServerContext) -> Chat:
         query = param(params, "query")
         if not isinstance(query, str) or not query.strip():
             raise JsonRpcInvalidParams("codeassist/searchConversations needs a 'query' string")
-        found = await history(History.search, query, feature.roots() or None)
+        found = await history(History.search, query, feature.roots())
         return [f.to_json() for f in found]
 
     @server.feature(FEEDBACK)
