@@ -10,6 +10,7 @@ from pygls.lsp.server import LanguageServer
 from codeassist_lsp import __version__
 from codeassist_lsp.config import Settings
 from codeassist_lsp.features import (
+    completion,
     diagnostics,
     documents,
     hover,
@@ -41,6 +42,7 @@ FEATURES: tuple[Register, ...] = (
     status.register,
     symbols.register,
     hover.register,
+    completion.register,
 )
 
 

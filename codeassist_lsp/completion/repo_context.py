@@ -1,0 +1,87 @@
+"""Repository context for a completion: the definitions, in other files, of the names used
+around the cursor, as short source excerpts within a token budget.
+
+The names come from a region of lines aligned on a grid and never from the cursor's own
+line, so the context (which goes first in the prompt) stays the same while the user
+types and the model keeps it in its KV cache.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from codeassist_lsp.index import navigate
+from codeassist_lsp.index.model import Symbol
+from codeassist_lsp.index.view import IndexView
+
+Counter = Callable[[str], int]
+
+_NAME = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
+REGION_GRID = 16  # the region moves in steps of this many lines
+REGION_ABOVE = 32
+REGION_BELOW = 16
+MAX_NAMES = 40
+MAX_BODY_LINES = 12  # a function longer than this is shown by its first lines
+OUTLINE_KINDS = frozenset({"class", "interface", "struct", "enum", "trait"})
+
+
+def region_names(lines: list[str], cursor_line: int) -> list[str]:
+    """Distinct identifiers of the grid region around `cursor_line` (0-based), without
+    the cursor's line, in the order they appear."""
+    anchor = cursor_line - cursor_line % REGION_GRID
+    start, end = max(0, anchor - REGION_ABOVE), anchor + REGION_GRID + REGION_BELOW
+    seen: dict[str, None] = {}
+    for number in range(start, min(end, len(lines))):
+        if number == cursor_line:
+            continue
+        for match in _NAME.finditer(lines[number]):
+            seen.setdefault(match.group(0), None)
+    return list(seen)[:MAX_NAMES]
+
+
+def _excerpt(view: IndexView, path: str, sym: Symbol, source: list[str]) -> str:
+    """A function's first lines, or a type's header and the first line of each member."""
+    if sym.kind in OUTLINE_KINDS:
+        members = sorted(
+            (s for s in view.symbols_in(path) if s.parent == sym.qualname),
+            key=lambda s: s.start_line,
+        )
+        numbers = [sym.start_line, *(s.start_line for s in members)]
+        return "\n".join(source[n - 1] for n in numbers if 0 < n <= len(source))
+    end = min(sym.end_line, sym.start_line + MAX_BODY_LINES - 1)
+    return "\n".join(source[sym.start_line - 1 : end])
+
+
+def definition_context(
+    view: IndexView,
+    path: str,
+    cursor_line: int,
+    lines: list[str],
+    count: Counter,
+    budget: int,
+) -> tuple[tuple[str, str], ...]:
+    """(path, excerpts) per file for the names near the cursor defined in other files,
+    the files in the order their first name appears, within `budget` tokens."""
+    if budget <= 0:
+        return ()
+    symbols = view.symbols()
+    by_file: dict[str, list[str]] = {}
+    shown: set[tuple[str, str]] = set()
+    left = budget
+    for name in region_names(lines, cursor_line):
+        if not view.definitions(name):
+            continue
+        found = navigate.definitions(name, path, cursor_line + 1, symbols, view.graph)
+        if not found or found[0][0] == path or (found[0][0], found[0][1].qualname) in shown:
+            continue
+        where, sym = found[0]
+        source = (view.file_text(where) or "").split("\n")
+        excerpt = _excerpt(view, where, sym, source)
+        cost = count(excerpt) + 2
+        if not excerpt.strip() or cost > left:
+            continue
+        shown.add((where, sym.qualname))
+        by_file.setdefault(where, []).append(excerpt)
+        left -= cost
+    return tuple((where, "\n\n".join(parts)) for where, parts in by_file.items())
