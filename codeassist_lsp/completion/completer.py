@@ -126,9 +126,8 @@ class InlineCompleter:
         )
         files = await context(count, settings.context_tokens)
         request = FimRequest(
-            prefix=parts.prefix,
+            prefix=parts.prefix + window.middle,
             suffix=parts.suffix,
-            middle=window.middle,
             path=place.path,
             repo_name=place.repo_name,
             context=files,

@@ -1,9 +1,9 @@
-"""The text around the cursor, split the way llama.vim and llama.cpp's infill split it.
+"""The text around the cursor, split the way llama.vim splits it.
 
 `prefix` is the lines above the cursor's line, `middle` the cursor's line up to the
 cursor and `suffix` the rest of that line and the lines below. While the user types on a
-line only `middle` changes, so a prompt built as prefix-suffix-middle keeps everything
-before the typed text in the model's KV cache.
+line only `middle` changes: the prefix can be cut on a grid of its own lines, and the
+cache can tell typing on one line from moving elsewhere.
 """
 
 from __future__ import annotations

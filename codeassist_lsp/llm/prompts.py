@@ -116,15 +116,13 @@ def fim_prompt(
 ) -> str:
     """A prefix-suffix-middle prompt within `budget` tokens.
 
-    Repository files come first (stable), then the current file's path, prefix and suffix,
-    and last the typed start of the middle.
+    Repository files come first (stable), then the current file's path, prefix and suffix.
     The suffix gets at most `suffix_share` of the budget; files fill what the code leaves,
     the last given (most useful) kept first.
     """
     suffix = fit_head(request.suffix, int(budget * suffix_share), count)
-    middle = fit_tail(request.middle, budget // 4, count, grid=1)
-    prefix = fit_tail(request.prefix, budget - count(suffix) - count(middle) - 8, count)
-    tail = f"{tokens.prefix}{prefix}{tokens.suffix}{suffix}{tokens.middle}{middle}"
+    prefix = fit_tail(request.prefix, budget - count(suffix) - 8, count)
+    tail = f"{tokens.prefix}{prefix}{tokens.suffix}{suffix}{tokens.middle}"
     if not tokens.file_sep or not (request.context or request.repo_name or request.path):
         return tail
     current = f"{tokens.file_sep}{request.path}\n"

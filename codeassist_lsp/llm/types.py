@@ -31,14 +31,10 @@ class FimRequest:
     """Fill-in-the-middle: the text before and after the cursor, plus optional repo files.
 
     `context` holds (path, text) pairs of other files that help, most useful last.
-    `middle` is text already typed that goes after the middle token (llama.cpp's infill
-    "prompt"): the current line up to the cursor, so that typing changes only the end of
-    the prompt and the prefix and suffix before it stay in the KV cache.
     """
 
     prefix: str
     suffix: str
-    middle: str = ""
     path: str = ""
     repo_name: str = ""
     context: tuple[tuple[str, str], ...] = field(default_factory=tuple)
