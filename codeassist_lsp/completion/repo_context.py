@@ -1,9 +1,10 @@
 """Repository context for a completion: the definitions, in other files, of the names used
 around the cursor, as short source excerpts within a token budget.
 
-The names come from a region of lines aligned on a grid and never from the cursor's own
-line, so the context (which goes first in the prompt) stays the same while the user
-types and the model keeps it in its KV cache.
+The names come from a region of lines aligned on a grid, and only names defined in
+other files count, so the context (which goes first in the prompt) stays the same while
+the user types or moves within the region, and the model keeps it in its KV cache; it
+changes when the region moves or a name that resolves elsewhere is typed or deleted.
 """
 
 from __future__ import annotations
@@ -27,14 +28,12 @@ OUTLINE_KINDS = frozenset({"class", "interface", "struct", "enum", "trait"})
 
 
 def region_names(lines: list[str], cursor_line: int) -> list[str]:
-    """Distinct identifiers of the grid region around `cursor_line` (0-based), without
-    the cursor's line, in the order they appear."""
+    """Distinct identifiers of the grid region around `cursor_line` (0-based), in the
+    order they appear."""
     anchor = cursor_line - cursor_line % REGION_GRID
     start, end = max(0, anchor - REGION_ABOVE), anchor + REGION_GRID + REGION_BELOW
     seen: dict[str, None] = {}
     for number in range(start, min(end, len(lines))):
-        if number == cursor_line:
-            continue
         for match in _NAME.finditer(lines[number]):
             seen.setdefault(match.group(0), None)
     return list(seen)[:MAX_NAMES]
