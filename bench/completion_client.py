@@ -61,7 +61,9 @@ class Editor:
             types.InitializeParams(
                 capabilities=caps,
                 root_uri=self.root.as_uri(),
-                workspace_folders=[types.WorkspaceFolder(uri=self.root.as_uri(), name=self.root.name)],
+                workspace_folders=[
+                    types.WorkspaceFolder(uri=self.root.as_uri(), name=self.root.name)
+                ],
                 initialization_options=self.options,
             )
         )
@@ -95,10 +97,14 @@ class Editor:
     def insert(self, uri: str, line: int, character: int, text: str) -> None:
         self.versions[uri] += 1
         at = types.Position(line=line, character=character)
-        change = types.TextDocumentContentChangePartial(range=types.Range(start=at, end=at), text=text)
+        change = types.TextDocumentContentChangePartial(
+            range=types.Range(start=at, end=at), text=text
+        )
         self.client.text_document_did_change(
             types.DidChangeTextDocumentParams(
-                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=self.versions[uri]),
+                text_document=types.VersionedTextDocumentIdentifier(
+                    uri=uri, version=self.versions[uri]
+                ),
                 content_changes=[change],
             )
         )
@@ -110,7 +116,9 @@ class Editor:
         params = types.InlineCompletionParams(
             text_document=types.TextDocumentIdentifier(uri=uri),
             position=types.Position(line=line, character=character),
-            context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic),
+            context=types.InlineCompletionContext(
+                trigger_kind=types.InlineCompletionTriggerKind.Automatic
+            ),
         )
         future = self.client.protocol.send_request(
             types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id=msg_id

@@ -25,8 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_common import code_state, cpu_name, loadavg  # noqa: E402
-from completion_client import Editor, package_dir, percentile  # noqa: E402
+from bench_common import code_state, cpu_name, loadavg
+from completion_client import Editor, package_dir, percentile
 
 KEYSTROKE = 0.1
 CACHE_HIT = 0.03
@@ -95,9 +95,11 @@ async def typing(editor: Editor, path: Path, rng: random.Random, lines: int):
             msg_id, reply = editor.request(uri, spot, column)
             sent = time.perf_counter()
             reply.add_done_callback(
-                lambda f, sent=sent: answered.append(time.perf_counter() - sent)
-                if not f.cancelled() and f.exception() is None
-                else None
+                lambda f, sent=sent: (
+                    answered.append(time.perf_counter() - sent)
+                    if not f.cancelled() and f.exception() is None
+                    else None
+                )
             )
             pending.append((msg_id, reply, sent))
             await asyncio.sleep(KEYSTROKE)
@@ -138,8 +140,10 @@ async def run(args: argparse.Namespace) -> None:
         return f"| {name} | {len(values)} | {p50 * 1000:.0f} | {p95 * 1000:.0f} | {extra} |"
 
     hits = sum(1 for v in answered if v < CACHE_HIT)
-    print(f"\ncompletion_latency: {args.package} ({indexed['files']} files indexed in "
-          f"{index_s:.0f} s), context {args.context_tokens} tokens")
+    print(
+        f"\ncompletion_latency: {args.package} ({indexed['files']} files indexed in "
+        f"{index_s:.0f} s), context {args.context_tokens} tokens"
+    )
     print(f"CPU: {cpu_name()}; code: {code_state()}")
     print(f"load average (1/5/15 min): start {load_start}, end {load_end}")
     print(f"first request (loads the model): {load_s:.1f} s\n")
@@ -147,8 +151,13 @@ async def run(args: argparse.Namespace) -> None:
     print("|---|---|---|---|---|")
     print(row("cold file, first request", cold))
     print(row("warm file, first request elsewhere", warm))
-    print(row("typing, per keystroke (answered)", answered,
-              f"{hits} from the cache (< 30 ms), {cancelled} cancelled by the next key"))
+    print(
+        row(
+            "typing, per keystroke (answered)",
+            answered,
+            f"{hits} from the cache (< 30 ms), {cancelled} cancelled by the next key",
+        )
+    )
 
 
 def main() -> None:

@@ -29,8 +29,15 @@ RepoFiles = tuple[tuple[str, str], ...]
 ContextSource = Callable[[Counter, int], Awaitable[RepoFiles]]
 
 # Control tokens a FIM model may write when it wants to start another file.
-FIM_STOPS = ("<|file_sep|>", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>",
-             "<|repo_name|>", "<|endoftext|>", "<|im_end|>")
+FIM_STOPS = (
+    "<|file_sep|>",
+    "<|fim_prefix|>",
+    "<|fim_suffix|>",
+    "<|fim_middle|>",
+    "<|repo_name|>",
+    "<|endoftext|>",
+    "<|im_end|>",
+)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ the last one answered within a generous bound.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import sys
@@ -52,7 +53,7 @@ class Circle:
 def square_area(side: float) -> float:
     return side * side
 '''
-REPORT = '''from geometry import Circle, square_area
+REPORT = """from geometry import Circle, square_area
 
 
 def total_area(radii: list[float], sides: list[float]) -> float:
@@ -69,7 +70,7 @@ def describe(radius: float) -> str:
 def main() -> None:
     print(total_area([1.0, 2.0], [3.0]))
     print(describe(2.0))
-'''
+"""
 
 
 def _workspace() -> Path:
@@ -169,8 +170,10 @@ async def test_inline_completion_finishes_the_line(client: LanguageClient) -> No
     uri = _open(client, _typed_text())
     start = time.perf_counter()
     texts = await _inline(client, uri, HOLE_LINE, HOLE_COL)
-    print(f"\n{client.flavour}: first inline completion in {time.perf_counter() - start:.2f} s:"  # type: ignore[attr-defined]
-          f" {texts!r}")
+    print(
+        f"\n{client.flavour}: first inline completion in {time.perf_counter() - start:.2f} s:"  # type: ignore[attr-defined]
+        f" {texts!r}"
+    )
     assert len(texts) == 1 and texts[0].startswith("ea()")
     assert "\n" not in texts[0]
 
@@ -203,7 +206,7 @@ async def test_a_storm_of_cancelled_requests_leaves_the_last_answered(
         pytest.skip("the server side is the same for both editors")
     lines = REPORT.split("\n")
     target = lines[HOLE_LINE]
-    lines[HOLE_LINE] = target[:HOLE_COL - 20]
+    lines[HOLE_LINE] = target[: HOLE_COL - 20]
     uri = _open(client, "\n".join(lines))
     await _inline(client, uri, HOLE_LINE - 1, 0)  # the model is loaded before the storm
     protocol = client.protocol
@@ -217,7 +220,8 @@ async def test_a_storm_of_cancelled_requests_leaves_the_last_answered(
             protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=pending[-1][0]))
         msg_id = f"storm-{n}"
         future = protocol.send_request(
-            types.TEXT_DOCUMENT_INLINE_COMPLETION, _inline_params(uri, HOLE_LINE, col),
+            types.TEXT_DOCUMENT_INLINE_COMPLETION,
+            _inline_params(uri, HOLE_LINE, col),
             msg_id=msg_id,
         )
         pending.append((msg_id, asyncio.wrap_future(future)))
@@ -226,12 +230,12 @@ async def test_a_storm_of_cancelled_requests_leaves_the_last_answered(
     last = await pending[-1][1]
     answered = time.perf_counter()
     for _, earlier in pending[:-1]:
-        try:
+        with contextlib.suppress(JsonRpcException):  # cancelled: RequestCancelled
             await earlier
-        except JsonRpcException:
-            pass  # cancelled: RequestCancelled
-    print(f"\nstorm of 20 in {sent_last - start:.2f} s; the last answered "
-          f"{answered - sent_last:.2f} s after it was sent: {last.items!r}")
+    print(
+        f"\nstorm of 20 in {sent_last - start:.2f} s; the last answered "
+        f"{answered - sent_last:.2f} s after it was sent: {last.items!r}"
+    )
     assert isinstance(last, types.InlineCompletionList)
     assert answered - sent_last < 20
 
@@ -247,6 +251,8 @@ async def test_typing_through_a_suggestion_is_served_from_the_cache(
     _type(client, uri, 2, HOLE_LINE, HOLE_COL, first[:2])
     start = time.perf_counter()
     second = await _inline(client, uri, HOLE_LINE, HOLE_COL + 2)
-    print(f"\ntyped {first[:2]!r} of {first!r}: {second!r} in "
-          f"{1000 * (time.perf_counter() - start):.0f} ms")
+    print(
+        f"\ntyped {first[:2]!r} of {first!r}: {second!r} in "
+        f"{1000 * (time.perf_counter() - start):.0f} ms"
+    )
     assert second == [first[2:]]

@@ -70,8 +70,7 @@ async def test_a_burst_within_the_debounce_reaches_the_model_once() -> None:
     place = Place("app.py")
     text = SOURCE.replace("os.getc", "os.g")
     tasks = [
-        asyncio.create_task(assist.suggest(window(text, 4, 15 + i), place, True))
-        for i in range(3)
+        asyncio.create_task(assist.suggest(window(text, 4, 15 + i), place, True)) for i in range(3)
     ]
     results = await asyncio.gather(*tasks)
     assert results[:2] == [None, None]
