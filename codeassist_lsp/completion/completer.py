@@ -89,15 +89,15 @@ class InlineCompleter:
     ) -> Suggestion | None:
         """The suggestion for `window`, or None (nothing worth showing, or superseded)."""
         settings = self._settings()
+        self._latest += 1
+        ticket = self._latest
+        if self._running is not None:
+            self._running.cancel()  # whatever it was computing is behind the cursor now
         if automatic and not window.auto_trigger_allowed(settings.max_right_chars):
             return None
         cached = self._cache.get(place.path, window)
         if cached is not None:
             return _shown(cached, window, settings, from_cache=True)
-        self._latest += 1
-        ticket = self._latest
-        if self._running is not None:
-            self._running.cancel()
         if settings.debounce_ms > 0:
             await asyncio.sleep(settings.debounce_ms / 1000)
         if ticket != self._latest:
