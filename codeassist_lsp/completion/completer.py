@@ -10,13 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from contextlib import aclosing
 from dataclasses import dataclass
 
 from codeassist_lsp.completion.budget import fit_window
 from codeassist_lsp.completion.cache import SuggestionCache
-from codeassist_lsp.completion.postprocess import clean, cut_block, multiline_allowed
+from codeassist_lsp.completion.postprocess import (
+    at_cursor,
+    clean,
+    cut_block,
+    multiline_allowed,
+)
 from codeassist_lsp.completion.window import CursorWindow
 from codeassist_lsp.config import CompletionSettings
 from codeassist_lsp.llm.backend import Backend
@@ -132,8 +138,9 @@ class InlineCompleter:
             fit_window, window, count, settings.prefix_tokens, settings.suffix_tokens
         )
         files = await context(count, settings.context_tokens)
+        blank = not window.middle.strip()
         request = FimRequest(
-            prefix=parts.prefix + window.middle,
+            prefix=parts.prefix + ("" if blank else window.middle),
             suffix=parts.suffix,
             path=place.path,
             repo_name=place.repo_name,
@@ -146,11 +153,22 @@ class InlineCompleter:
             stop=FIM_STOPS if multiline else (*FIM_STOPS, "\n"),
         )
         text = ""
+        started = time.perf_counter()
         async with aclosing(backend.fim(request, options)) as stream:
             async for piece in stream:
                 text += piece
                 if multiline and cut_block(text, window, settings.max_lines).ended:
                     break
+        if blank:
+            text = at_cursor(text, window.middle)
+        log.debug(
+            "fim %s:%d in %.0f ms, %d context files: %r",
+            place.path,
+            window.line + 1,
+            1000 * (time.perf_counter() - started),
+            len(files),
+            text,
+        )
         return text
 
 

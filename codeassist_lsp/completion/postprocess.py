@@ -21,6 +21,17 @@ def multiline_allowed(window: CursorWindow) -> bool:
     return not typed.strip() or typed.endswith(BLOCK_OPENERS)
 
 
+def at_cursor(text: str, indent: str) -> str:
+    """A suggestion written from the start of a blank line, as it goes after `indent`.
+
+    On a line holding only indentation the prompt stops at the line's start (llama.vim):
+    a prompt ending in spaces makes the model write more of them. The first line's own
+    indentation then stands in for the typed one.
+    """
+    lead = len(text) - len(text.lstrip(" \t"))
+    return text[min(lead, len(indent)) :]
+
+
 def _indent_width(text: str) -> int:
     return len(text.expandtabs(4)) - len(text.expandtabs(4).lstrip())
 

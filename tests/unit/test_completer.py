@@ -85,3 +85,11 @@ async def test_no_automatic_request_before_a_long_tail_and_nothing_from_whitespa
     assert fake.prompts == []
     assert await assist.suggest(window(text, 0, 6), Place("a.py"), False) is None
     assert len(fake.prompts) == 1
+
+
+async def test_on_a_blank_line_the_prompt_stops_at_the_line_start() -> None:
+    fake = FakeBackend("    return 1")
+    text = "def f():\n    \n"
+    found = await completer(fake).suggest(window(text, 1, 4), Place("a.py"), False)
+    assert found is not None and found.text == "return 1"
+    assert fake.prompts[0].endswith("def f():\n<|fim_suffix|>\n<|fim_middle|>")

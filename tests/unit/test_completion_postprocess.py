@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from codeassist_lsp.completion.postprocess import clean, cut_block, multiline_allowed
+from codeassist_lsp.completion.postprocess import (
+    at_cursor,
+    clean,
+    cut_block,
+    multiline_allowed,
+)
 from codeassist_lsp.completion.window import CursorWindow, cursor_window
 
 
@@ -67,3 +72,9 @@ def test_a_suggestion_that_ends_with_the_text_right_of_the_cursor_replaces_it() 
     assert cleaned is not None and cleaned.text == "a, b)" and cleaned.replaces_line_suffix
     plain = clean("a, b", at("call(|)\n"), 8)
     assert plain is not None and not plain.replaces_line_suffix
+
+
+def test_a_suggestion_from_the_line_start_loses_the_indentation_already_typed() -> None:
+    assert at_cursor("        return x\n    y", "        ") == "return x\n    y"
+    assert at_cursor("    return x", "        ") == "return x"
+    assert at_cursor("return x", "    ") == "return x"
