@@ -32,13 +32,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_common import code_state, cpu_name, loadavg  # noqa: E402
-from completion_client import Editor, package_dir  # noqa: E402
+from bench_common import code_state, cpu_name, loadavg
+from completion_client import Editor, package_dir
 
-from codeassist_lsp.config import CompletionSettings, default_data_dir  # noqa: E402
-from codeassist_lsp.llm.backend import create_backend  # noqa: E402
-from codeassist_lsp.llm.settings import LLMSettings  # noqa: E402
-from codeassist_lsp.llm.types import FimRequest, GenerationOptions  # noqa: E402
+from codeassist_lsp.config import CompletionSettings, default_data_dir
+from codeassist_lsp.llm.backend import create_backend
+from codeassist_lsp.llm.settings import LLMSettings
+from codeassist_lsp.llm.types import FimRequest, GenerationOptions
 
 _TOP = re.compile(r"^(?:def|class)\s+([A-Za-z_]\w*)", re.M)
 _NAME = re.compile(r"[A-Za-z_]\w*")
@@ -56,8 +56,10 @@ class Hole:
 
 
 def make_holes(root: Path, count: int, rng: random.Random) -> list[Hole]:
-    files = {p.relative_to(root).as_posix(): p.read_text(encoding="utf-8")
-             for p in sorted(root.rglob("*.py"))}
+    files = {
+        p.relative_to(root).as_posix(): p.read_text(encoding="utf-8")
+        for p in sorted(root.rglob("*.py"))
+    }
     defined = {path: set(_TOP.findall(text)) for path, text in files.items()}
     candidates: list[Hole] = []
     for path, text in files.items():
@@ -89,8 +91,11 @@ def score(got: str, expected: str) -> tuple[bool, float]:
     return first == expected.strip(), difflib.SequenceMatcher(None, first, expected.strip()).ratio()
 
 
-async def through_server(source: Path, holes: list[Hole], context_tokens: int) -> list[str]:
-    editor = Editor(source, {"completion": {"contextTokens": context_tokens}})
+async def through_server(
+    source: Path, holes: list[Hole], context_tokens: int, threads: int
+) -> list[str]:
+    options = {"completion": {"contextTokens": context_tokens}, "llm": {"threads": threads}}
+    editor = Editor(source, options)
     await editor.start()
     try:
         await editor.wait_indexed()
@@ -104,8 +109,8 @@ async def through_server(source: Path, holes: list[Hole], context_tokens: int) -
         await editor.stop()
 
 
-async def raw_fim(holes: list[Hole]) -> list[str]:
-    backend = create_backend(LLMSettings(), default_data_dir())
+async def raw_fim(holes: list[Hole], threads: int) -> list[str]:
+    backend = create_backend(LLMSettings(threads=threads), default_data_dir())
     await backend.load()
     options = GenerationOptions(max_tokens=48, temperature=0.0, stop=("\n",))
     out = []
@@ -131,22 +136,28 @@ async def run(args: argparse.Namespace) -> None:
     results: dict[str, list[str]] = {}
     seconds: dict[str, float] = {}
     variants = (
-        ("server, no repo context", lambda: through_server(source, holes, 0)),
-        (f"server, repo context {args.context_tokens} tokens",
-         lambda: through_server(source, holes, args.context_tokens)),
-        ("raw model, plain FIM", lambda: raw_fim(holes)),
+        ("server, no repo context", lambda: through_server(source, holes, 0, args.threads)),
+        (
+            f"server, repo context {args.context_tokens} tokens",
+            lambda: through_server(source, holes, args.context_tokens, args.threads),
+        ),
+        ("raw model, plain FIM", lambda: raw_fim(holes, args.threads)),
     )
     for name, make in variants:
         start = time.perf_counter()
         results[name] = await make()
         seconds[name] = time.perf_counter() - start
     load_end = loadavg()
-    print(f"\ncompletion_eval: {args.package}, {len(holes)} holes "
-          f"({sum(h.cross_file for h in holes)} cross-file), seed {args.seed}")
+    print(
+        f"\ncompletion_eval: {args.package}, {len(holes)} holes "
+        f"({sum(h.cross_file for h in holes)} cross-file), seed {args.seed}"
+    )
     print(f"CPU: {cpu_name()}; code: {code_state()}")
     print(f"load average (1/5/15 min): start {load_start}, end {load_end}\n")
-    print("| variant | exact, all | exact, cross-file | exact, same-file | edit sim, all "
-          "| edit sim, cross-file | s per hole |")
+    print(
+        "| variant | exact, all | exact, cross-file | exact, same-file | edit sim, all "
+        "| edit sim, cross-file | s per hole |"
+    )
     print("|---|---|---|---|---|---|---|")
     for name, got in results.items():
         scored = [score(g, h.expected) for g, h in zip(got, holes, strict=True)]
@@ -159,12 +170,16 @@ async def run(args: argparse.Namespace) -> None:
         def sim(items: list[tuple[bool, float]]) -> str:
             return f"{sum(s for _, s in items) / max(1, len(items)):.2f}"
 
-        print(f"| {name} | {exact(scored)} | {exact(cross)} | {exact(local)} | {sim(scored)} "
-              f"| {sim(cross)} | {seconds[name] / len(holes):.1f} |")
+        print(
+            f"| {name} | {exact(scored)} | {exact(cross)} | {exact(local)} | {sim(scored)} "
+            f"| {sim(cross)} | {seconds[name] / len(holes):.1f} |"
+        )
     if args.show:
         for n, hole in enumerate(holes):
-            print(f"\n{hole.path}:{hole.line + 1} ({hole.kind}, "
-                  f"{'cross' if hole.cross_file else 'same'}) want {hole.expected!r}")
+            print(
+                f"\n{hole.path}:{hole.line + 1} ({hole.kind}, "
+                f"{'cross' if hole.cross_file else 'same'}) want {hole.expected!r}"
+            )
             for name, got in results.items():
                 print(f"  {name}: {got[n].split(chr(10), 1)[0]!r}")
 
@@ -175,6 +190,7 @@ def main() -> None:
     parser.add_argument("--holes", type=int, default=24)
     parser.add_argument("--seed", type=int, default=18)
     parser.add_argument("--context-tokens", type=int, default=CompletionSettings().context_tokens)
+    parser.add_argument("--threads", type=int, default=0, help="llm.threads (0: one per core)")
     parser.add_argument("--show", action="store_true", help="print every hole and answer")
     asyncio.run(run(parser.parse_args()))
 

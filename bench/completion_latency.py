@@ -114,7 +114,10 @@ async def typing(editor: Editor, path: Path, rng: random.Random, lines: int):
 
 async def run(args: argparse.Namespace) -> None:
     rng = random.Random(18)
-    options = {"completion": {"contextTokens": args.context_tokens}}
+    options = {
+        "completion": {"contextTokens": args.context_tokens},
+        "llm": {"threads": args.threads},
+    }
     editor = Editor(package_dir(args.package), options)
     load_start = loadavg()
     started = time.perf_counter()
@@ -166,6 +169,7 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=6)
     parser.add_argument("--lines", type=int, default=4)
     parser.add_argument("--context-tokens", type=int, default=192)
+    parser.add_argument("--threads", type=int, default=0, help="llm.threads (0: one per core)")
     asyncio.run(run(parser.parse_args()))
 
 

@@ -37,6 +37,9 @@ ENV = {
     "CODEASSIST_DATA_DIR": str(RUN_DIR / "data"),
     "CODEASSIST_CONFIG": str(RUN_DIR / "no-config.json"),
 }
+# One llama.cpp thread: on the shared 2-core test machine (load ~10) a request took 0.7 s
+# with one thread and 10 s with two, whose barriers wait on each other's time slices.
+THREADS = 1
 GEOMETRY = '''"""Plane shapes."""
 
 import math
@@ -111,6 +114,7 @@ async def client(request: pytest.FixtureRequest, lsp_client: LanguageClient):
         capabilities=capabilities(request.param),
         workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
         root_uri=root.as_uri(),
+        initialization_options={"llm": {"threads": THREADS}},
     )
     result = await lsp_client.initialize_session(params)
     lsp_client.flavour = request.param  # type: ignore[attr-defined]
