@@ -25,11 +25,11 @@ def at_cursor(text: str, indent: str) -> str:
     """A suggestion written from the start of a blank line, as it goes after `indent`.
 
     On a line holding only indentation the prompt stops at the line's start (llama.vim):
-    a prompt ending in spaces makes the model write more of them. The first line's own
-    indentation then stands in for the typed one.
+    a prompt ending in spaces makes the model write more of them. The indentation the
+    user (or the editor) typed wins over the model's guess; with none typed, the model's
+    is kept.
     """
-    lead = len(text) - len(text.lstrip(" \t"))
-    return text[min(lead, len(indent)) :]
+    return text.lstrip(" \t") if indent else text
 
 
 def _indent_width(text: str) -> int:

@@ -74,7 +74,7 @@ def test_a_suggestion_that_ends_with_the_text_right_of_the_cursor_replaces_it() 
     assert plain is not None and not plain.replaces_line_suffix
 
 
-def test_a_suggestion_from_the_line_start_loses_the_indentation_already_typed() -> None:
-    assert at_cursor("        return x\n    y", "        ") == "return x\n    y"
+def test_the_typed_indentation_wins_over_the_models() -> None:
+    assert at_cursor("        return x\n    y", "    ") == "return x\n    y"
     assert at_cursor("    return x", "        ") == "return x"
-    assert at_cursor("return x", "    ") == "return x"
+    assert at_cursor("    return x", "") == "    return x"
