@@ -23,6 +23,7 @@ from codeassist_lsp.llm.settings import LLMSettings
 
 log = logging.getLogger(__name__)
 
+
 def default_backend(settings: Settings) -> Backend:
     return create_backend(settings.llm, settings.data_dir)
 
@@ -58,8 +59,11 @@ class ModelHolder(Feature):
             if self._backend is None or self._made_for == settings.llm:
                 return
             old, self._backend = self._backend, None
-        log.info("model settings changed: %s is closed, the next request loads %s",
-                 old.info().name, settings.llm.model)
+        log.info(
+            "model settings changed: %s is closed, the next request loads %s",
+            old.info().name,
+            settings.llm.model,
+        )
         self._close_later(old)
 
     def on_shutdown(self) -> None:
@@ -82,4 +86,3 @@ def register(server: LanguageServer, ctx: ServerContext) -> ModelHolder:
     holder = ctx.features.add(ModelHolder(ctx))
     ctx.model = holder
     return holder
-
