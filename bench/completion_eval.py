@@ -143,7 +143,7 @@ async def run(args: argparse.Namespace) -> None:
         ),
         ("raw model, plain FIM", lambda: raw_fim(holes, args.threads)),
     )
-    for name, make in variants:
+    for name, make in variants[: 2 if args.no_raw else 3]:
         start = time.perf_counter()
         results[name] = await make()
         seconds[name] = time.perf_counter() - start
@@ -191,6 +191,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=18)
     parser.add_argument("--context-tokens", type=int, default=CompletionSettings().context_tokens)
     parser.add_argument("--threads", type=int, default=0, help="llm.threads (0: one per core)")
+    parser.add_argument("--no-raw", action="store_true", help="skip the raw model variant")
     parser.add_argument("--show", action="store_true", help="print every hole and answer")
     asyncio.run(run(parser.parse_args()))
 

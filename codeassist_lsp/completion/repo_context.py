@@ -1,5 +1,6 @@
-"""Repository context for a completion: the definitions, in other files, of the names used
-around the cursor, as short source excerpts within a token budget.
+"""Repository context for a completion: the signatures, in other files, of the names used
+around the cursor and of the names the document takes from files it imports, within a
+token budget.
 
 The names come from a region of lines aligned on a grid, and only names defined in
 other files count, so the context (which goes first in the prompt) stays the same while
@@ -23,7 +24,6 @@ REGION_GRID = 16  # the region moves in steps of this many lines
 REGION_ABOVE = 32
 REGION_BELOW = 16
 MAX_NAMES = 40
-MAX_BODY_LINES = 12  # a function longer than this is shown by its first lines
 OUTLINE_KINDS = frozenset({"class", "interface", "struct", "enum", "trait"})
 
 
@@ -39,17 +39,32 @@ def region_names(lines: list[str], cursor_line: int) -> list[str]:
     return list(seen)[:MAX_NAMES]
 
 
+def _signature(sym: Symbol, source: list[str]) -> str:
+    line = source[sym.start_line - 1] if 0 < sym.start_line <= len(source) else ""
+    indent = line[: len(line) - len(line.lstrip())]
+    return indent + (sym.signature or line.strip())
+
+
 def _excerpt(view: IndexView, path: str, sym: Symbol, source: list[str]) -> str:
-    """A function's first lines, or a type's header and the first line of each member."""
-    if sym.kind in OUTLINE_KINDS:
-        members = sorted(
-            (s for s in view.symbols_in(path) if s.parent == sym.qualname),
-            key=lambda s: s.start_line,
-        )
-        numbers = [sym.start_line, *(s.start_line for s in members)]
-        return "\n".join(source[n - 1] for n in numbers if 0 < n <= len(source))
-    end = min(sym.end_line, sym.start_line + MAX_BODY_LINES - 1)
-    return "\n".join(source[sym.start_line - 1 : end])
+    """A definition's signature; for a type, its header and the signatures of its members
+    (signatures only: more definitions fit the budget, and names and parameters are what
+    a completion needs)."""
+    if sym.kind not in OUTLINE_KINDS:
+        return _signature(sym, source)
+    members = sorted(
+        (s for s in view.symbols_in(path) if s.parent == sym.qualname),
+        key=lambda s: s.start_line,
+    )
+    return "\n".join(_signature(s, source) for s in (sym, *members))
+
+
+def _document_names(lines: list[str], skip: set[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for line in lines:
+        for match in _NAME.finditer(line):
+            if match.group(0) not in skip:
+                seen.setdefault(match.group(0), None)
+    return list(seen)
 
 
 def definition_context(
@@ -60,16 +75,23 @@ def definition_context(
     count: Counter,
     budget: int,
 ) -> tuple[tuple[str, str], ...]:
-    """(path, excerpts) per file for the names near the cursor defined in other files,
-    the files in the order their first name appears, within `budget` tokens."""
+    """(path, excerpts) per file for the names used near the cursor, then for the other
+    names of the document that files it imports define, skipping definitions in the
+    document's own file; files in the order their first name comes, within `budget`."""
     if budget <= 0:
         return ()
     symbols = view.symbols()
+    imported = set(view.imports(path))
+    near = region_names(lines, cursor_line)
+    near_set = set(near)
     by_file: dict[str, list[str]] = {}
     shown: set[tuple[str, str]] = set()
     left = budget
-    for name in region_names(lines, cursor_line):
-        if not view.definitions(name):
+    for name in (*near, *_document_names(lines, near_set)):
+        candidates = view.definitions(name)
+        if not candidates:
+            continue
+        if name not in near_set and not any(p in imported for p, _ in candidates):
             continue
         found = navigate.definitions(name, path, cursor_line + 1, symbols, view.graph)
         if not found or found[0][0] == path or (found[0][0], found[0][1].qualname) in shown:
@@ -83,4 +105,4 @@ def definition_context(
         shown.add((where, sym.qualname))
         by_file.setdefault(where, []).append(excerpt)
         left -= cost
-    return tuple((where, "\n\n".join(parts)) for where, parts in by_file.items())
+    return tuple((where, "\n".join(parts)) for where, parts in by_file.items())

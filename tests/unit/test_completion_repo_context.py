@@ -45,13 +45,21 @@ def test_region_names_are_the_same_anywhere_in_a_grid_block() -> None:
     assert "far_away" not in region_names(lines, 1)
 
 
-def test_definitions_from_other_files_outline_classes_and_show_functions(tmp_path: Path) -> None:
+def test_signatures_from_other_files_and_outlines_of_classes(tmp_path: Path) -> None:
     lines = FILES["app.py"].split("\n")
     files = dict(definition_context(view(tmp_path), "app.py", 6, lines, words, 200))
     assert files["lib/store.py"] == (
         "class Store:\n    def get(self, key):\n    def put(self, key, value):"
     )
-    assert files["lib/util.py"] == "def slug(text):\n    return text.lower().replace(' ', '-')"
+    assert files["lib/util.py"] == "def slug(text):"
+    assert list(files) == ["lib/store.py", "lib/util.py"]
+
+
+def test_names_far_from_the_cursor_count_when_an_imported_file_defines_them(
+    tmp_path: Path,
+) -> None:
+    lines = [*FILES["app.py"].split("\n"), *[""] * 80, "def later():", "    return 1"]
+    files = dict(definition_context(view(tmp_path), "app.py", 85, lines, words, 200))
     assert list(files) == ["lib/store.py", "lib/util.py"]
 
 
