@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from codeassist_lsp.completion.budget import fit_window
 from codeassist_lsp.completion.cache import SuggestionCache
 from codeassist_lsp.completion.postprocess import (
-    at_cursor,
+    after_prompt_line,
     clean,
     cut_block,
     multiline_allowed,
+    prompt_line,
 )
 from codeassist_lsp.completion.window import CursorWindow
 from codeassist_lsp.config import CompletionSettings
@@ -138,9 +139,9 @@ class InlineCompleter:
             fit_window, window, count, settings.prefix_tokens, settings.suffix_tokens
         )
         files = await context(count, settings.context_tokens)
-        blank = not window.middle.strip()
+        line = prompt_line(window.middle)
         request = FimRequest(
-            prefix=parts.prefix + ("" if blank else window.middle),
+            prefix=parts.prefix + line.text,
             suffix=parts.suffix,
             path=place.path,
             repo_name=place.repo_name,
@@ -159,8 +160,7 @@ class InlineCompleter:
                 text += piece
                 if multiline and cut_block(text, window, settings.max_lines).ended:
                     break
-        if blank:
-            text = at_cursor(text, window.middle)
+        text = after_prompt_line(text, line)
         log.debug(
             "fim %s:%d in %.0f ms, %d context files: %r",
             place.path,

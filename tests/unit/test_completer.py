@@ -27,7 +27,7 @@ def completer(fake: FakeBackend, settings: CompletionSettings = SETTINGS) -> Inl
 
 
 async def test_the_prompt_is_repo_context_then_the_file_around_the_cursor() -> None:
-    fake = FakeBackend("wd()")
+    fake = FakeBackend("getcwd()")
 
     async def context(count: Counter, budget: int) -> tuple[tuple[str, str], ...]:
         return (("lib/util.py", "def helper(): ..."),)
@@ -37,11 +37,11 @@ async def test_the_prompt_is_repo_context_then_the_file_around_the_cursor() -> N
     [prompt] = fake.prompts
     assert prompt.startswith("<|repo_name|>repo\n<|file_sep|>lib/util.py\ndef helper(): ...")
     assert prompt.index("<|file_sep|>app.py\n") < prompt.index("<|fim_prefix|>import os")
-    assert prompt.endswith("    return os.getc<|fim_suffix|>\n\nprint(cwd())\n<|fim_middle|>")
+    assert prompt.endswith("    return os.<|fim_suffix|>\n\nprint(cwd())\n<|fim_middle|>")
 
 
 async def test_typing_through_a_suggestion_is_served_from_the_cache() -> None:
-    fake = FakeBackend("wd() + '/x'")
+    fake = FakeBackend("getcwd() + '/x'")
     assist = completer(fake)
     place = Place("app.py")
     assert await assist.suggest(window(), place, False) is not None
@@ -52,20 +52,20 @@ async def test_typing_through_a_suggestion_is_served_from_the_cache() -> None:
 
 
 async def test_a_newer_request_stops_the_running_one_and_only_it_answers() -> None:
-    fake = FakeBackend("a b c d e f g h i j k l m n o p", delay=0.05)
+    fake = FakeBackend("getcwd a b c d e f g h i j k l m n o", delay=0.05)
     assist = completer(fake)
     place = Place("app.py")
     first = asyncio.create_task(assist.suggest(window(), place, False))
     await asyncio.sleep(0.12)
     produced_before = fake.produced
-    second = await assist.suggest(window(SOURCE, 6, 5), place, False)
+    second = await assist.suggest(window(SOURCE, 6, 6), place, False)
     assert await first is None
     assert second is not None
     assert produced_before < 16 and fake.produced < 2 * 16
 
 
 async def test_a_burst_within_the_debounce_reaches_the_model_once() -> None:
-    fake = FakeBackend("wd()")
+    fake = FakeBackend("getcwd()")
     assist = completer(fake, dataclasses.replace(SETTINGS, debounce_ms=50))
     place = Place("app.py")
     text = SOURCE.replace("os.getc", "os.g")
@@ -93,3 +93,8 @@ async def test_on_a_blank_line_the_prompt_stops_at_the_line_start() -> None:
     found = await completer(fake).suggest(window(text, 1, 4), Place("a.py"), False)
     assert found is not None and found.text == "return 1"
     assert fake.prompts[0].endswith("def f():\n<|fim_suffix|>\n<|fim_middle|>")
+
+
+async def test_an_answer_that_does_not_go_on_with_the_typed_word_is_dropped() -> None:
+    fake = FakeBackend("path.join()")
+    assert await completer(fake).suggest(window(), Place("app.py"), False) is None
