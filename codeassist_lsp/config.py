@@ -103,6 +103,28 @@ class HistorySettings:
 
 
 @dataclass
+class CompletionSettings:
+    """Inline completion (ghost text) from the model's fill-in-the-middle.
+
+    Budgets are in tokens: every uncached prompt token costs ~4 ms on a 2-core CPU, and a
+    change above the cursor makes the model process the whole suffix again, so the suffix
+    budget is small. `fallback` answers `textDocument/completion` with one item for clients
+    that do not declare inline completion; clients that do get an empty list at once.
+    """
+
+    enabled: bool = True
+    fallback: bool = True
+    prefix_tokens: int = 384
+    suffix_tokens: int = 64
+    context_tokens: int = 192  # definitions of the names near the cursor; 0 turns it off
+    max_tokens: int = 48
+    max_lines: int = 8  # of a multi-line suggestion (blank line or block opener)
+    max_right_chars: int = 8  # no automatic trigger with more text right of the cursor
+    debounce_ms: int = 30  # a request superseded within this time never reaches the model
+    cache_size: int = 256
+
+
+@dataclass
 class Settings:
     """Resolved settings of the whole server."""
 
@@ -115,6 +137,7 @@ class Settings:
     llm: LLMSettings = field(default_factory=LLMSettings)
     chat: ChatSettings = field(default_factory=ChatSettings)
     history: HistorySettings = field(default_factory=HistorySettings)
+    completion: CompletionSettings = field(default_factory=CompletionSettings)
 
 
 def default_data_dir() -> Path:

@@ -12,6 +12,7 @@ from codeassist_lsp.config import Settings
 from codeassist_lsp.features import (
     chat,
     code_actions,
+    completion,
     diagnostics,
     documents,
     hover,
@@ -45,6 +46,7 @@ FEATURES: tuple[Register, ...] = (
     hover.register,
     chat.register,
     code_actions.register,
+    completion.register,
 )
 
 

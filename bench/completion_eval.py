@@ -1,0 +1,200 @@
+"""Inline completion quality on hole-punched third-party code, with and without
+repository context, against the raw model with a plain FIM prompt, in one run.
+
+Holes are cut from a copy of a package installed from PyPI (default: `requests`): lines
+in function bodies, cut after their indentation and a few typed characters ("rest of
+line") or emptied ("whole line"). A hole is cross-file when its line uses a name that
+another file of the package defines at top level. Each hole is asked through the real
+server as an editor would (open the document with the hole, request inline completion
+at the cursor), once with `completion.contextTokens` = 0 and once with the default; then
+the same holes go to the model in-process with a plain prefix-suffix-middle prompt of
+the whole file (the backend's 1,024-token budget), its first line taken.
+
+Scores: exact match of the line (whitespace at the ends ignored) and edit similarity
+(difflib ratio). Goal (issue 18): context >= 1.3x exact match on cross-file holes, never
+below the raw model. Figures only.
+
+    PYTHONPATH=$PWD python3 bench/completion_eval.py [--package requests] [--holes 24]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import difflib
+import random
+import re
+import sys
+import time
+from contextlib import aclosing
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_common import code_state, cpu_name, loadavg
+from completion_client import Editor, package_dir
+
+from codeassist_lsp.config import CompletionSettings, default_data_dir
+from codeassist_lsp.llm.backend import create_backend
+from codeassist_lsp.llm.settings import LLMSettings
+from codeassist_lsp.llm.types import FimRequest, GenerationOptions
+
+_TOP = re.compile(r"^(?:def|class)\s+([A-Za-z_]\w*)", re.M)
+_NAME = re.compile(r"[A-Za-z_]\w*")
+
+
+@dataclass(frozen=True)
+class Hole:
+    path: str  # relative to the package folder
+    line: int
+    column: int
+    text: str  # the file with the hole
+    expected: str  # the rest of the line
+    cross_file: bool
+    kind: str  # "rest of line" | "whole line"
+
+
+def make_holes(root: Path, count: int, rng: random.Random) -> list[Hole]:
+    files = {
+        p.relative_to(root).as_posix(): p.read_text(encoding="utf-8")
+        for p in sorted(root.rglob("*.py"))
+    }
+    defined = {path: set(_TOP.findall(text)) for path, text in files.items()}
+    candidates: list[Hole] = []
+    for path, text in files.items():
+        elsewhere = set().union(*(names for p, names in defined.items() if p != path))
+        elsewhere -= defined[path]
+        lines = text.split("\n")
+        for n, line in enumerate(lines):
+            body = line.strip()
+            if not line.startswith("    ") or not 15 <= len(body) <= 90:
+                continue
+            if body.startswith(("#", '"', "'", "def ", "class ", "@")) or body.endswith(":"):
+                continue
+            cross = bool(set(_NAME.findall(body)) & elsewhere)
+            indent = len(line) - len(line.lstrip())
+            kind = rng.choice(("rest of line", "whole line"))
+            column = indent + (rng.randint(2, 8) if kind == "rest of line" else 0)
+            hole_lines = [*lines[:n], line[:column], *lines[n + 1 :]]
+            candidates.append(
+                Hole(path, n, column, "\n".join(hole_lines), line[column:], cross, kind)
+            )
+    rng.shuffle(candidates)
+    cross = [h for h in candidates if h.cross_file][: count // 2]
+    local = [h for h in candidates if not h.cross_file][: count - len(cross)]
+    return cross + local
+
+
+def score(got: str, expected: str) -> tuple[bool, float]:
+    first = got.split("\n", 1)[0].strip()
+    return first == expected.strip(), difflib.SequenceMatcher(None, first, expected.strip()).ratio()
+
+
+async def through_server(
+    source: Path, holes: list[Hole], context_tokens: int, threads: int
+) -> list[str]:
+    options = {"completion": {"contextTokens": context_tokens}, "llm": {"threads": threads}}
+    editor = Editor(source, options)
+    await editor.start()
+    try:
+        await editor.wait_indexed()
+        out = []
+        for hole in holes:
+            uri = editor.open(hole.path, hole.text)
+            out.append(await editor.complete(uri, hole.line, hole.column))
+            editor.close(uri)
+        return out
+    finally:
+        await editor.stop()
+
+
+async def raw_fim(holes: list[Hole], threads: int) -> list[str]:
+    backend = create_backend(LLMSettings(threads=threads), default_data_dir())
+    await backend.load()
+    options = GenerationOptions(max_tokens=48, temperature=0.0, stop=("\n",))
+    out = []
+    try:
+        for hole in holes:
+            lines = hole.text.split("\n")
+            prefix = "".join(f"{line}\n" for line in lines[: hole.line]) + lines[hole.line]
+            suffix = "\n" + "\n".join(lines[hole.line + 1 :])
+            text = ""
+            async with aclosing(backend.fim(FimRequest(prefix, suffix), options)) as stream:
+                async for piece in stream:
+                    text += piece
+            out.append(text)
+        return out
+    finally:
+        await backend.close()
+
+
+async def run(args: argparse.Namespace) -> None:
+    source = package_dir(args.package)
+    holes = make_holes(source, args.holes, random.Random(args.seed))
+    load_start = loadavg()
+    results: dict[str, list[str]] = {}
+    seconds: dict[str, float] = {}
+    variants = (
+        ("server, no repo context", lambda: through_server(source, holes, 0, args.threads)),
+        (
+            f"server, repo context {args.context_tokens} tokens",
+            lambda: through_server(source, holes, args.context_tokens, args.threads),
+        ),
+        ("raw model, plain FIM", lambda: raw_fim(holes, args.threads)),
+    )
+    for name, make in variants[: 2 if args.no_raw else 3]:
+        start = time.perf_counter()
+        results[name] = await make()
+        seconds[name] = time.perf_counter() - start
+    load_end = loadavg()
+    print(
+        f"\ncompletion_eval: {args.package}, {len(holes)} holes "
+        f"({sum(h.cross_file for h in holes)} cross-file), seed {args.seed}"
+    )
+    print(f"CPU: {cpu_name()}; code: {code_state()}")
+    print(f"load average (1/5/15 min): start {load_start}, end {load_end}\n")
+    print(
+        "| variant | exact, all | exact, cross-file | exact, same-file | edit sim, all "
+        "| edit sim, cross-file | s per hole |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for name, got in results.items():
+        scored = [score(g, h.expected) for g, h in zip(got, holes, strict=True)]
+        cross = [s for s, h in zip(scored, holes, strict=True) if h.cross_file]
+        local = [s for s, h in zip(scored, holes, strict=True) if not h.cross_file]
+
+        def exact(items: list[tuple[bool, float]]) -> str:
+            return f"{sum(e for e, _ in items)}/{len(items)}"
+
+        def sim(items: list[tuple[bool, float]]) -> str:
+            return f"{sum(s for _, s in items) / max(1, len(items)):.2f}"
+
+        print(
+            f"| {name} | {exact(scored)} | {exact(cross)} | {exact(local)} | {sim(scored)} "
+            f"| {sim(cross)} | {seconds[name] / len(holes):.1f} |"
+        )
+    if args.show:
+        for n, hole in enumerate(holes):
+            print(
+                f"\n{hole.path}:{hole.line + 1} ({hole.kind}, "
+                f"{'cross' if hole.cross_file else 'same'}) want {hole.expected!r}"
+            )
+            for name, got in results.items():
+                print(f"  {name}: {got[n].split(chr(10), 1)[0]!r}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--package", default="requests")
+    parser.add_argument("--holes", type=int, default=24)
+    parser.add_argument("--seed", type=int, default=18)
+    parser.add_argument("--context-tokens", type=int, default=CompletionSettings().context_tokens)
+    parser.add_argument("--threads", type=int, default=0, help="llm.threads (0: one per core)")
+    parser.add_argument("--no-raw", action="store_true", help="skip the raw model variant")
+    parser.add_argument("--show", action="store_true", help="print every hole and answer")
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()

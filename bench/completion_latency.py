@@ -1,0 +1,177 @@
+"""Inline completion latency through the real server, as an editor drives it.
+
+Works on a copy of a package installed from PyPI (default: `requests`), indexed by the
+server, with the default model. Three figures, p50 / p95 from request to response:
+
+- cold file: the first request in a file the model has not seen (model already loaded);
+- warm file: the first request at another place of a file that already had one;
+- typing: lines retyped one character every 100 ms; each keystroke sends a request and
+  cancels the one before if it is still pending (as VS Code does). Reported over the
+  requests that were answered, with how many of them came from the cache (< 30 ms).
+
+Goal (issue 18): typing p50 < 400 ms and p95 < 1 s; warm file p95 < 1.5 s. Figures only.
+
+    PYTHONPATH=$PWD python3 bench/completion_latency.py [--package requests] [--files 6]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_common import code_state, cpu_name, loadavg
+from completion_client import Editor, package_dir, percentile
+
+KEYSTROKE = 0.1
+CACHE_HIT = 0.03
+
+
+def holes(text: str, rng: random.Random, count: int) -> list[int]:
+    """Lines inside function bodies worth completing: indented code of 20-80 characters."""
+    lines = text.split("\n")
+    good = [
+        n
+        for n, line in enumerate(lines)
+        if line.startswith("        ")
+        and 20 <= len(line.strip()) <= 80
+        and not line.strip().startswith(("#", '"', "'"))
+    ]
+    rng.shuffle(good)
+    return sorted(good[:count])
+
+
+def cut_line(text: str, line: int, keep: int) -> tuple[str, int]:
+    """The text with `line` cut after its indentation and `keep` more characters, and the
+    cursor column there."""
+    lines = text.split("\n")
+    body = lines[line]
+    column = len(body) - len(body.lstrip()) + keep
+    lines[line] = body[:column]
+    return "\n".join(lines), column
+
+
+async def first_requests(editor: Editor, files: list[Path], rng: random.Random):
+    cold: list[float] = []
+    warm: list[float] = []
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        spots = holes(text, rng, 2)
+        if len(spots) < 2:
+            continue
+        rel = path.relative_to(editor.root).as_posix()
+        for n, spot in enumerate(spots):
+            cut, column = cut_line(text, spot, 3)
+            uri = editor.open(rel, cut)
+            start = time.perf_counter()
+            await editor.complete(uri, spot, column)
+            (cold if n == 0 else warm).append(time.perf_counter() - start)
+            editor.close(uri)
+    return cold, warm
+
+
+async def typing(editor: Editor, path: Path, rng: random.Random, lines: int):
+    """Per-keystroke latencies of answered requests, and how many were cancelled."""
+    text = path.read_text(encoding="utf-8")
+    rel = path.relative_to(editor.root).as_posix()
+    answered: list[float] = []
+    cancelled = 0
+    for spot in holes(text, rng, lines):
+        target = text.split("\n")[spot]
+        cut, column = cut_line(text, spot, 0)
+        uri = editor.open(rel, cut)
+        await editor.complete(uri, spot, column)  # the cursor arrives on the line
+        pending: list[tuple[str, asyncio.Future, float]] = []
+        for ch in target[column:]:
+            if pending and not pending[-1][1].done():
+                editor.cancel(pending[-1][0])
+            editor.insert(uri, spot, column, ch)
+            column += 1
+            msg_id, reply = editor.request(uri, spot, column)
+            sent = time.perf_counter()
+            reply.add_done_callback(
+                lambda f, sent=sent: (
+                    answered.append(time.perf_counter() - sent)
+                    if not f.cancelled() and f.exception() is None
+                    else None
+                )
+            )
+            pending.append((msg_id, reply, sent))
+            await asyncio.sleep(KEYSTROKE)
+        for _, reply, _ in pending:
+            try:
+                await reply
+            except Exception:
+                cancelled += 1
+        editor.close(uri)
+    return answered, cancelled
+
+
+async def run(args: argparse.Namespace) -> None:
+    rng = random.Random(18)
+    options = {
+        "completion": {"contextTokens": args.context_tokens},
+        "llm": {"threads": args.threads},
+    }
+    editor = Editor(package_dir(args.package), options)
+    load_start = loadavg()
+    started = time.perf_counter()
+    await editor.start()
+    try:
+        indexed = await editor.wait_indexed()
+        index_s = time.perf_counter() - started
+        files = sorted(p for p in editor.root.rglob("*.py") if p.stat().st_size > 4000)
+        rng.shuffle(files)
+        warmup = files[-1]
+        first = time.perf_counter()
+        warm_uri = editor.open(warmup.relative_to(editor.root).as_posix(), "import os\n")
+        await editor.complete(warm_uri, 1, 0)
+        load_s = time.perf_counter() - first
+        cold, warm = await first_requests(editor, files[: args.files], rng)
+        answered, cancelled = await typing(editor, files[0], rng, args.lines)
+    finally:
+        await editor.stop()
+    load_end = loadavg()
+
+    def row(name: str, values: list[float], extra: str = "") -> str:
+        p50, p95 = percentile(values, 0.5), percentile(values, 0.95)
+        return f"| {name} | {len(values)} | {p50 * 1000:.0f} | {p95 * 1000:.0f} | {extra} |"
+
+    hits = sum(1 for v in answered if v < CACHE_HIT)
+    print(
+        f"\ncompletion_latency: {args.package} ({indexed['files']} files indexed in "
+        f"{index_s:.0f} s), context {args.context_tokens} tokens"
+    )
+    print(f"CPU: {cpu_name()}; code: {code_state()}")
+    print(f"load average (1/5/15 min): start {load_start}, end {load_end}")
+    print(f"first request (loads the model): {load_s:.1f} s\n")
+    print("| case | n | p50 ms | p95 ms | notes |")
+    print("|---|---|---|---|---|")
+    print(row("cold file, first request", cold))
+    print(row("warm file, first request elsewhere", warm))
+    print(
+        row(
+            "typing, per keystroke (answered)",
+            answered,
+            f"{hits} from the cache (< 30 ms), {cancelled} cancelled by the next key",
+        )
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--package", default="requests")
+    parser.add_argument("--files", type=int, default=6)
+    parser.add_argument("--lines", type=int, default=4)
+    parser.add_argument("--context-tokens", type=int, default=192)
+    parser.add_argument("--threads", type=int, default=0, help="llm.threads (0: one per core)")
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,181 @@
+"""One inline suggestion for a cursor: from the cache when the context was seen (or the
+user is typing through a suggestion), else from the model's fill-in-the-middle.
+
+Only the newest request may use the model: a new one stops the one before (its model
+stream is closed, which stops generation at the next token or prompt batch), and a
+request superseded within the debounce time never reaches the model at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from contextlib import aclosing
+from dataclasses import dataclass
+
+from codeassist_lsp.completion.budget import fit_window
+from codeassist_lsp.completion.cache import SuggestionCache
+from codeassist_lsp.completion.postprocess import (
+    after_prompt_line,
+    clean,
+    cut_block,
+    multiline_allowed,
+    prompt_line,
+)
+from codeassist_lsp.completion.window import CursorWindow
+from codeassist_lsp.config import CompletionSettings
+from codeassist_lsp.llm.backend import Backend
+from codeassist_lsp.llm.prompts import Counter
+from codeassist_lsp.llm.types import FimRequest, GenerationOptions
+
+log = logging.getLogger(__name__)
+
+RepoFiles = tuple[tuple[str, str], ...]
+ContextSource = Callable[[Counter, int], Awaitable[RepoFiles]]
+
+# Control tokens a FIM model may write when it wants to start another file.
+FIM_STOPS = (
+    "<|file_sep|>",
+    "<|fim_prefix|>",
+    "<|fim_suffix|>",
+    "<|fim_middle|>",
+    "<|repo_name|>",
+    "<|endoftext|>",
+    "<|im_end|>",
+)
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where the cursor's document is: its workspace-relative path and the repository."""
+
+    path: str
+    repo_name: str = ""
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """Text to show at the cursor; with `replaces_line_suffix` it replaces the text right
+    of the cursor on its line."""
+
+    text: str
+    replaces_line_suffix: bool = False
+    from_cache: bool = False
+
+
+async def no_context(count: Counter, budget: int) -> RepoFiles:
+    return ()
+
+
+class InlineCompleter:
+    """Suggestions for one server; `backend` is asked for the model on each miss."""
+
+    def __init__(
+        self,
+        settings: Callable[[], CompletionSettings],
+        backend: Callable[[], Backend],
+    ) -> None:
+        self._settings = settings
+        self._backend = backend
+        self._cache = SuggestionCache(settings().cache_size)
+        self._latest = 0
+        self._running: asyncio.Task[str] | None = None
+
+    def forget(self) -> None:
+        """Drop every cached suggestion (settings or the model changed)."""
+        self._cache = SuggestionCache(self._settings().cache_size)
+
+    async def suggest(
+        self,
+        window: CursorWindow,
+        place: Place,
+        automatic: bool,
+        context: ContextSource = no_context,
+    ) -> Suggestion | None:
+        """The suggestion for `window`, or None (nothing worth showing, or superseded)."""
+        settings = self._settings()
+        self._latest += 1
+        ticket = self._latest
+        if self._running is not None:
+            self._running.cancel()  # whatever it was computing is behind the cursor now
+        if automatic and not window.auto_trigger_allowed(settings.max_right_chars):
+            return None
+        cached = self._cache.get(place.path, window)
+        if cached is not None:
+            return _shown(cached, window, settings, from_cache=True)
+        if settings.debounce_ms > 0:
+            await asyncio.sleep(settings.debounce_ms / 1000)
+        if ticket != self._latest:
+            return None
+        task = asyncio.create_task(self._generate(window, place, context, settings))
+        self._running = task
+        try:
+            raw = await task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise
+            return None  # a newer request took over
+        finally:
+            if self._running is task:
+                self._running = None
+        suggestion = _shown(raw, window, settings, from_cache=False)
+        self._cache.put(place.path, window, suggestion.text if suggestion else "")
+        return suggestion
+
+    async def _generate(
+        self,
+        window: CursorWindow,
+        place: Place,
+        context: ContextSource,
+        settings: CompletionSettings,
+    ) -> str:
+        backend = self._backend()
+        await backend.load()
+        count = backend.count_tokens
+        parts = await asyncio.to_thread(
+            fit_window, window, count, settings.prefix_tokens, settings.suffix_tokens
+        )
+        files = await context(count, settings.context_tokens)
+        line = prompt_line(window.middle)
+        request = FimRequest(
+            prefix=parts.prefix + line.text,
+            suffix=parts.suffix,
+            path=place.path,
+            repo_name=place.repo_name,
+            context=files,
+        )
+        multiline = multiline_allowed(window)
+        options = GenerationOptions(
+            max_tokens=settings.max_tokens * (2 if multiline else 1),
+            temperature=0.0,
+            stop=FIM_STOPS if multiline else (*FIM_STOPS, "\n"),
+        )
+        text = ""
+        started = time.perf_counter()
+        async with aclosing(backend.fim(request, options)) as stream:
+            async for piece in stream:
+                text += piece
+                if multiline and cut_block(text, window, settings.max_lines).ended:
+                    break
+        text = after_prompt_line(text, line)
+        log.debug(
+            "fim %s:%d in %.0f ms, %d context files: %r",
+            place.path,
+            window.line + 1,
+            1000 * (time.perf_counter() - started),
+            len(files),
+            text,
+        )
+        return text
+
+
+def _shown(
+    raw: str, window: CursorWindow, settings: CompletionSettings, from_cache: bool
+) -> Suggestion | None:
+    cleaned = clean(raw, window, settings.max_lines) if raw else None
+    if cleaned is None:
+        return None
+    return Suggestion(cleaned.text, cleaned.replaces_line_suffix, from_cache)

@@ -1,0 +1,154 @@
+"""What the model wrote, cut to what is worth showing (rules of llama.vim and Continue).
+
+One line unless the cursor's line is empty or opens a block; a block ends where the
+indentation falls back; nothing that only repeats the text right of the cursor or the
+next line; nothing that is only whitespace.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from codeassist_lsp.completion.window import CursorWindow
+
+BLOCK_OPENERS = (":", "{", "(", "[", "=>", "->", " do", " then")
+CLOSERS = ")]}"
+
+
+def multiline_allowed(window: CursorWindow) -> bool:
+    """True when the cursor's line is blank up to the cursor or opens a block."""
+    typed = window.middle.rstrip()
+    return not typed.strip() or typed.endswith(BLOCK_OPENERS)
+
+
+_WORD_TAIL = re.compile(r"[A-Za-z0-9_$]+$")
+
+
+@dataclass(frozen=True)
+class PromptLine:
+    """How the typed part of the cursor's line ends the prompt, and how the model's
+    output is turned back into text that goes at the cursor."""
+
+    text: str  # what of the typed line the prompt ends with
+    indent: str  # typed indentation that replaces the model's ("": keep the model's)
+    fragment: str  # the typed start of a word, left out of the prompt
+
+
+def prompt_line(typed: str) -> PromptLine:
+    """Leave the word being typed, and a line's bare indentation, out of the prompt.
+
+    A prompt that ends inside a word splits it into odd tokens (`rai|se` made the model
+    write `n InvalidURL`), and one that ends in spaces makes it write more spaces; so the
+    prompt stops before both and the output must go on with what was typed. Every
+    keystroke within a word then sends the same prompt.
+    """
+    match = _WORD_TAIL.search(typed)
+    fragment = match.group(0) if match else ""
+    head = typed[: len(typed) - len(fragment)]
+    if not head.strip():
+        return PromptLine("", head, fragment)
+    return PromptLine(head, "", fragment)
+
+
+def after_prompt_line(text: str, line: PromptLine) -> str:
+    """The model's output as it goes at the cursor; "" when it does not go on with the
+    typed word."""
+    if line.indent:
+        text = text.lstrip(" \t")
+    if not line.fragment:
+        return text
+    return text[len(line.fragment) :] if text.startswith(line.fragment) else ""
+
+
+def _indent_width(text: str) -> int:
+    return len(text.expandtabs(4)) - len(text.expandtabs(4).lstrip())
+
+
+@dataclass(frozen=True)
+class BlockCut:
+    """The lines of a suggestion that belong to the cursor's block, and whether the text
+    after them shows the block has ended (so generation can stop)."""
+
+    text: str
+    ended: bool
+
+
+def cut_block(text: str, window: CursorWindow, max_lines: int) -> BlockCut:
+    """Keep the lines of `text` (inserted at the cursor) that stay in the cursor's block.
+
+    After a block opener (typed, or the suggestion's first line on a blank line) the block
+    is the lines indented deeper than the opener's line, plus one closing bracket line at
+    its depth. Otherwise it is the lines at least as deep as the cursor, up to a blank
+    line. A line that repeats the next line of the file ends it: the model is writing
+    what is already there.
+    """
+    lines = text.split("\n")
+    if window.middle.strip():
+        block, base = True, _indent_width(window.indent)
+    else:
+        block, base = lines[0].rstrip().endswith(BLOCK_OPENERS), _indent_width(window.middle)
+    next_line = window.next_line.strip()
+    kept = [lines[0]]
+    for index, line in enumerate(lines[1:], start=1):
+        if index >= max_lines:
+            return BlockCut("\n".join(kept), True)
+        complete = index < len(lines) - 1
+        if not line.strip():
+            if complete and not block:
+                return BlockCut("\n".join(kept), True)
+            kept.append(line)
+            continue
+        if next_line and complete and line.strip() == next_line:
+            return BlockCut("\n".join(kept), True)
+        width = _indent_width(line)
+        if block and width == base and line.lstrip()[:1] in CLOSERS:
+            if not complete:
+                return BlockCut("\n".join(kept), False)
+            kept.append(line)
+            return BlockCut("\n".join(kept), True)
+        if width < base or (block and width == base):
+            return BlockCut("\n".join(kept), True)
+        kept.append(line)
+    return BlockCut("\n".join(kept), False)
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    """A suggestion to show: `text` goes at the cursor; with `replaces_line_suffix` it
+    replaces the text right of the cursor (it ends with that text already)."""
+
+    text: str
+    replaces_line_suffix: bool = False
+
+
+def clean(text: str, window: CursorWindow, max_lines: int) -> Cleaned | None:
+    """The suggestion worth showing for raw model output, or None."""
+    if multiline_allowed(window):
+        text = cut_block(text + "\n", window, max_lines).text
+    else:
+        text = text.split("\n", 1)[0]
+    lines = [line.rstrip() for line in text.split("\n")]
+    while len(lines) > 1 and not lines[-1].strip():
+        lines.pop()
+    text = "\n".join(lines)
+    if not text.strip():
+        return None
+    line_suffix = window.line_suffix
+    if len(lines) == 1:
+        if line_suffix.strip() and text.strip() == line_suffix.strip():
+            return None
+        if (window.middle + text).strip() == window.next_line.strip():
+            return None
+        if line_suffix.strip() and text.rstrip().endswith(line_suffix.strip()):
+            return Cleaned(text.rstrip(), replaces_line_suffix=True)
+        return Cleaned(text)
+    if not lines[0].strip() and _repeats_below(lines[1:], window):
+        return None
+    return Cleaned(text)
+
+
+def _repeats_below(lines: list[str], window: CursorWindow) -> bool:
+    below = [line for line in window.suffix.split("\n")[1:] if line.strip()]
+    wanted = [line.strip() for line in lines if line.strip()]
+    return bool(wanted) and [line.strip() for line in below[: len(wanted)]] == wanted

@@ -1,0 +1,100 @@
+"""The completer against `FakeBackend` (a scripted fake model): prompt layout, cache,
+cancellation of superseded requests."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+from codeassist_lsp.completion.completer import InlineCompleter, Place
+from codeassist_lsp.completion.window import CursorWindow, cursor_window
+from codeassist_lsp.config import CompletionSettings
+from codeassist_lsp.llm.fake import FakeBackend
+from codeassist_lsp.llm.prompts import Counter
+
+SOURCE = "import os\n\n\ndef cwd():\n    return os.getc\n\nprint(cwd())\n"
+SETTINGS = CompletionSettings(debounce_ms=0)
+
+
+def window(text: str = SOURCE, line: int = 4, character: int = 18) -> CursorWindow:
+    found = cursor_window(text, line, character)
+    assert found is not None
+    return found
+
+
+def completer(fake: FakeBackend, settings: CompletionSettings = SETTINGS) -> InlineCompleter:
+    return InlineCompleter(lambda: settings, lambda: fake)
+
+
+async def test_the_prompt_is_repo_context_then_the_file_around_the_cursor() -> None:
+    fake = FakeBackend("getcwd()")
+
+    async def context(count: Counter, budget: int) -> tuple[tuple[str, str], ...]:
+        return (("lib/util.py", "def helper(): ..."),)
+
+    found = await completer(fake).suggest(window(), Place("app.py", "repo"), False, context)
+    assert found is not None and found.text == "wd()" and not found.from_cache
+    [prompt] = fake.prompts
+    assert prompt.startswith("<|repo_name|>repo\n<|file_sep|>lib/util.py\ndef helper(): ...")
+    assert prompt.index("<|file_sep|>app.py\n") < prompt.index("<|fim_prefix|>import os")
+    assert prompt.endswith("    return os.<|fim_suffix|>\n\nprint(cwd())\n<|fim_middle|>")
+
+
+async def test_typing_through_a_suggestion_is_served_from_the_cache() -> None:
+    fake = FakeBackend("getcwd() + '/x'")
+    assist = completer(fake)
+    place = Place("app.py")
+    assert await assist.suggest(window(), place, False) is not None
+    typed = SOURCE.replace("os.getc", "os.getcwd")
+    found = await assist.suggest(window(typed, 4, 20), place, True)
+    assert found is not None and found.text == "() + '/x'" and found.from_cache
+    assert len(fake.prompts) == 1
+
+
+async def test_a_newer_request_stops_the_running_one_and_only_it_answers() -> None:
+    fake = FakeBackend("getcwd a b c d e f g h i j k l m n o", delay=0.05)
+    assist = completer(fake)
+    place = Place("app.py")
+    first = asyncio.create_task(assist.suggest(window(), place, False))
+    await asyncio.sleep(0.12)
+    produced_before = fake.produced
+    second = await assist.suggest(window(SOURCE, 6, 6), place, False)
+    assert await first is None
+    assert second is not None
+    assert produced_before < 16 and fake.produced < 2 * 16
+
+
+async def test_a_burst_within_the_debounce_reaches_the_model_once() -> None:
+    fake = FakeBackend("getcwd()")
+    assist = completer(fake, dataclasses.replace(SETTINGS, debounce_ms=50))
+    place = Place("app.py")
+    text = SOURCE.replace("os.getc", "os.g")
+    tasks = [
+        asyncio.create_task(assist.suggest(window(text, 4, 15 + i), place, True)) for i in range(3)
+    ]
+    results = await asyncio.gather(*tasks)
+    assert results[:2] == [None, None]
+    assert len(fake.prompts) == 1
+
+
+async def test_no_automatic_request_before_a_long_tail_and_nothing_from_whitespace() -> None:
+    fake = FakeBackend("   ")
+    assist = completer(fake)
+    text = "x = f(|alpha, beta, gamma)\n".replace("|", "")
+    assert await assist.suggest(window(text, 0, 6), Place("a.py"), True) is None
+    assert fake.prompts == []
+    assert await assist.suggest(window(text, 0, 6), Place("a.py"), False) is None
+    assert len(fake.prompts) == 1
+
+
+async def test_on_a_blank_line_the_prompt_stops_at_the_line_start() -> None:
+    fake = FakeBackend("    return 1")
+    text = "def f():\n    \n"
+    found = await completer(fake).suggest(window(text, 1, 4), Place("a.py"), False)
+    assert found is not None and found.text == "return 1"
+    assert fake.prompts[0].endswith("def f():\n<|fim_suffix|>\n<|fim_middle|>")
+
+
+async def test_an_answer_that_does_not_go_on_with_the_typed_word_is_dropped() -> None:
+    fake = FakeBackend("path.join()")
+    assert await completer(fake).suggest(window(), Place("app.py"), False) is None

@@ -1,0 +1,91 @@
+"""Cleaning model output: one line or one block, no repeats, indentation kept."""
+
+from __future__ import annotations
+
+from codeassist_lsp.completion.postprocess import (
+    PromptLine,
+    after_prompt_line,
+    clean,
+    cut_block,
+    multiline_allowed,
+    prompt_line,
+)
+from codeassist_lsp.completion.window import CursorWindow, cursor_window
+
+
+def at(text: str) -> CursorWindow:
+    """The window at the `|` in `text`."""
+    before, after = text.split("|")
+    lines = before.split("\n")
+    window = cursor_window(before + after, len(lines) - 1, len(lines[-1]))
+    assert window is not None
+    return window
+
+
+def test_a_typed_line_gets_one_line() -> None:
+    window = at("x = comp|\n")
+    assert not multiline_allowed(window)
+    cleaned = clean("ute(1)\ny = 2\n", window, 8)
+    assert cleaned is not None and cleaned.text == "ute(1)"
+
+
+def test_a_block_opener_gets_its_body_and_stops_where_indentation_falls_back() -> None:
+    window = at("def f(x):|\n\nprint(f(1))\n")
+    assert multiline_allowed(window)
+    cleaned = clean("\n    y = x + 1\n\n    return y\ndef g():\n    pass\n", window, 8)
+    assert cleaned is not None and cleaned.text == "\n    y = x + 1\n\n    return y"
+
+
+def test_a_closing_bracket_at_the_openers_depth_ends_the_block_and_is_kept() -> None:
+    window = at("  if (x) {|\n")
+    cut = cut_block("\n    run();\n  }\n  other();\n", window, 8)
+    assert cut.ended and cut.text == "\n    run();\n  }"
+
+
+def test_a_blank_line_keeps_lines_as_deep_as_the_cursor_up_to_a_blank_line() -> None:
+    window = at("def f():\n    |\n")
+    cleaned = clean("a = 1\n    b = 2\n\n    c = 3\n", window, 8)
+    assert cleaned is not None and cleaned.text == "a = 1\n    b = 2"
+
+
+def test_max_lines_is_a_hard_stop() -> None:
+    window = at("def f():|\n")
+    body = "".join(f"\n    x{i} = {i}" for i in range(20))
+    cleaned = clean(body, window, 3)
+    assert cleaned is not None and cleaned.text.count("\n") == 2
+
+
+def test_streaming_knows_the_block_ended_only_once_the_next_line_shows() -> None:
+    window = at("def f():|\n")
+    assert not cut_block("\n    return 1", window, 8).ended
+    assert not cut_block("\n    return 1\n", window, 8).ended
+    assert cut_block("\n    return 1\nd", window, 8).ended
+
+
+def test_whitespace_only_and_repeats_of_the_suffix_or_next_line_are_dropped() -> None:
+    assert clean("   \n", at("x = |\n"), 8) is None
+    assert clean("foo)", at("call(|foo)\n"), 8) is None
+    assert clean("y = 2", at("x = 1\n|\ny = 2\n"), 8) is None
+    assert clean("\n    return 1", at("def f():|\n    return 1\n"), 8) is None
+
+
+def test_a_suggestion_that_ends_with_the_text_right_of_the_cursor_replaces_it() -> None:
+    cleaned = clean("a, b)", at("call(|)\n"), 8)
+    assert cleaned is not None and cleaned.text == "a, b)" and cleaned.replaces_line_suffix
+    plain = clean("a, b", at("call(|)\n"), 8)
+    assert plain is not None and not plain.replaces_line_suffix
+
+
+def test_the_word_being_typed_and_bare_indentation_stay_out_of_the_prompt() -> None:
+    assert prompt_line("        rai") == PromptLine("", "        ", "rai")
+    assert prompt_line("    x = self.head") == PromptLine("    x = self.", "", "head")
+    assert prompt_line("    call(") == PromptLine("    call(", "", "")
+    assert prompt_line("    ") == PromptLine("", "    ", "")
+
+
+def test_the_output_must_go_on_with_the_typed_word() -> None:
+    assert after_prompt_line("headers.get(k)", PromptLine("x = self.", "", "head")) == "ers.get(k)"
+    assert after_prompt_line("body", PromptLine("x = self.", "", "head")) == ""
+    assert after_prompt_line("        raise X", PromptLine("", "    ", "rai")) == "se X"
+    assert after_prompt_line("    return 1\n    y", PromptLine("", "  ", "")) == "return 1\n    y"
+    assert after_prompt_line("    return 1", PromptLine("", "", "")) == "    return 1"
