@@ -218,3 +218,51 @@ def test_a_cancel_with_an_id_of_the_wrong_type_is_logged_not_shown(tmp_path: Pat
         assert not shown, shown
     finally:
         client.close()
+
+
+def test_odd_queries_and_uris_get_clean_replies(tmp_path: Path) -> None:
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    (workspace / "a.py").write_text("def f():\n    return 1\n")
+    client = RawClient(tmp_path)
+    try:
+        init = {"capabilities": {}, "rootUri": workspace.as_uri()}
+        client.send({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": init})
+        client.send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+        query = {"query": "\ud800 lone surrogate", "limit": 3}
+        client.send({"jsonrpc": "2.0", "id": 1, "method": "codeassist/search", "params": query})
+        ids = {0, 1}
+        position = {"line": 0, "character": 4}
+        uris = ["file://otherhost/x/a.py", "http://example.com/a.py", "untitled:Untitled-1"]
+        for n, uri in enumerate(uris):
+            item = {"uri": uri, "languageId": "python", "version": 1, "text": "def g():\n  pass\n"}
+            client.send(
+                {
+                    "jsonrpc": "2.0",
+                    "method": "textDocument/didOpen",
+                    "params": {"textDocument": item},
+                }
+            )
+            for m, method in enumerate(["definition", "hover", "references"]):
+                params: dict[str, Any] = {"textDocument": {"uri": uri}, "position": position}
+                if method == "references":
+                    params["context"] = {"includeDeclaration": True}
+                msg_id = 10 + 10 * n + m
+                ids.add(msg_id)
+                client.send(
+                    {
+                        "jsonrpc": "2.0",
+                        "id": msg_id,
+                        "method": f"textDocument/{method}",
+                        "params": params,
+                    }
+                )
+        got = client.replies(ids, timeout=60)
+        assert set(got) == ids
+        for reply in got.values():
+            assert "error" not in reply or "Traceback" not in json.dumps(reply), reply
+            assert reply.get("error", {}).get("code") != -32603, reply
+        shown = [m for m in client.received if m.get("method") == "window/showMessage"]
+        assert not shown, shown
+    finally:
+        client.close()
