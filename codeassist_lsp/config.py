@@ -71,6 +71,10 @@ class ChatSettings:
     selection_tokens: int = 500
     item_lines: int = 24  # a longer hit is cut to its head: room for more hits
     temperature: float = 0.1
+    # model help for retrieval (chat/rewrite.py), each measured by bench/chat_eval.py
+    rewrite_query: bool = False  # likely identifiers and keywords added to the search
+    hyde: bool = False  # a hypothetical snippet added to the search
+    self_rag: bool = False  # check the answer against its sources; retry once if not
 
 
 @dataclass
