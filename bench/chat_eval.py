@@ -225,7 +225,12 @@ async def run_all(
                 file=sys.stderr,
             )
             if args.show:
-                print(f"    {q.question}\n    {result.answer!r}", file=sys.stderr)
+                cited = " ".join(f"{c.path}:{c.start_line}-{c.end_line}" for c in result.citations)
+                given = " ".join(f"{c.path}:{c.start_line}-{c.end_line}" for c in result.sources)
+                print(
+                    f"    {q.question}\n    {result.answer!r}\n    cited {cited}\n    given {given}",
+                    file=sys.stderr,
+                )
         run.load = Path("/proc/loadavg").read_text().split(" ", 1)[0]
         runs.append(run)
     await backend.close()
