@@ -55,6 +55,7 @@ from codeassist_lsp.index.workspace import WorkspaceIndex  # noqa: E402
 from codeassist_lsp.llm.backend import Backend, create_backend  # noqa: E402
 
 SWITCHES = {"rewrite": "rewrite_query", "hyde": "hyde", "selfrag": "self_rag"}
+UNSWITCHES = {"nofocus": "focus_hits"}
 TUNABLES = ("context_tokens", "item_lines", "search_limit", "answer_tokens")
 
 
@@ -182,10 +183,13 @@ def print_table(runs: list[Run], model: str) -> None:
 
 def chat_settings(config: str, base: ChatSettings) -> ChatSettings:
     names = [] if config == "base" else config.split("+")
-    unknown = [n for n in names if n not in SWITCHES]
+    unknown = [n for n in names if n not in SWITCHES and n not in UNSWITCHES]
     if unknown:
-        raise SystemExit(f"unknown configuration part {unknown[0]!r}: use {', '.join(SWITCHES)}")
-    return dataclasses.replace(base, **{SWITCHES[n]: True for n in names})
+        known = ", ".join([*SWITCHES, *UNSWITCHES])
+        raise SystemExit(f"unknown configuration part {unknown[0]!r}: use {known}")
+    switched = {SWITCHES[n]: True for n in names if n in SWITCHES}
+    switched.update({UNSWITCHES[n]: False for n in names if n in UNSWITCHES})
+    return dataclasses.replace(base, **switched)
 
 
 async def run_all(
@@ -228,7 +232,7 @@ async def run_all(
                 cited = " ".join(f"{c.path}:{c.start_line}-{c.end_line}" for c in result.citations)
                 given = " ".join(f"{c.path}:{c.start_line}-{c.end_line}" for c in result.sources)
                 print(
-                    f"    {q.question}\n    {result.answer!r}\n    cited {cited}\n    given {given}",
+                    f"    {q.question}\n    {result.answer!r}\n    cited {cited}\n    given {given}",  # noqa: E501
                     file=sys.stderr,
                 )
         run.load = Path("/proc/loadavg").read_text().split(" ", 1)[0]

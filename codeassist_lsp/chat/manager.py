@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from codeassist_lsp.chat.citations import resolve_citations, strip_invented
 from codeassist_lsp.chat.conversation import ChatMessage, Citation, Conversation, Usage, title_of
+from codeassist_lsp.chat.focus import focus_hit
 from codeassist_lsp.chat.history import History, new_id
 from codeassist_lsp.chat.intent import Intent, retrieval_query, route
 from codeassist_lsp.chat.prompt import (
@@ -257,6 +258,8 @@ class ChatManager:
     ) -> None:
         """Add the hits for `query` and their graph facts to the turn, within the budget."""
         hits = await run(workspace.search, query, self.settings.search_limit)
+        if self.settings.focus_hits:
+            hits = [focus_hit(hit, query, self.settings.item_lines) for hit in hits]
         view = workspace.view()
         budget = self.settings.context_tokens - sum(approx_tokens(s.text) for s in turn.sources)
         items = candidates(view, hits, max_item_lines=self.settings.item_lines)
