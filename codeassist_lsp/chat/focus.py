@@ -40,11 +40,14 @@ def focus_window(lines: list[str], query: str, size: int) -> int:
     if len(lines) <= size or not wanted:
         return 0
     per_line = [stems(line) & wanted for line in lines]
-    best, best_score = 0, (-1, -1)
+    if not any(per_line):
+        return 0
+    best, best_score = 0, (-1, -1, False)
     for start in range(len(lines) - size + 1):
         window = per_line[start : start + size]
         covered: set[str] = set().union(*window)
-        score = (len(covered), sum(len(s) for s in window))
+        starts_definition = _DEFINITION.match(lines[start]) is not None
+        score = (len(covered), sum(len(s) for s in window), starts_definition)
         if score > best_score:
             best, best_score = start, score
     for back in range(best, max(best - size // 3, 0) - 1, -1):
