@@ -31,6 +31,7 @@ import re
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from retrieval_eval import CACHE, load_suites  # noqa: E402
 
+from codeassist_lsp.chat.conversation import Citation  # noqa: E402
 from codeassist_lsp.chat.history import History  # noqa: E402
 from codeassist_lsp.chat.manager import (  # noqa: E402
     ChatManager,
@@ -70,6 +72,7 @@ class Question:
 
 @dataclass
 class Outcome:
+    in_sources: bool
     cited_expected: bool
     invented: bool
     facts_stated: int
@@ -110,33 +113,37 @@ def _zip_longest(lists: list[list[Question]]) -> list[list[Question]]:
     return [[x[i] for x in lists if i < len(x)] for i in range(longest)]
 
 
-def cites_expected(result: ChatResult, expected: list[dict]) -> bool:
-    return any(
-        c.path == e["path"] and c.start_line <= e["end_line"] and e["start_line"] <= c.end_line
-        for c in result.citations
-        for e in expected
-    )
-
-
 def facts_stated(answer: str, facts: list[str]) -> int:
     return sum(1 for fact in facts if re.search(fact, answer, re.IGNORECASE))
 
 
+def overlaps_expected(citations: Sequence[Citation], expected: list[dict]) -> bool:
+    return any(
+        c.path == e["path"] and c.start_line <= e["end_line"] and e["start_line"] <= c.end_line
+        for c in citations
+        for e in expected
+    )
+
+
 async def ask_one(
-    manager: ChatManager, workspace: IndexWorkspace, question: Question
-) -> tuple[ChatResult, float]:
-    """One fresh conversation; returns the result and the time to the sources event."""
+    manager: ChatManager, workspace: IndexWorkspace, question: Question, sources_only: bool
+) -> tuple[SourcesEvent, float, ChatResult | None]:
+    """One fresh conversation: the sources event, its time, and the result (None when only
+    the sources were wanted: the turn is then cancelled as soon as they arrive)."""
     start = time.perf_counter()
+    sources: SourcesEvent | None = None
     sources_ms = 0.0
     result: ChatResult | None = None
     async with aclosing(manager.ask(ChatRequest(question.question), workspace)) as events:
         async for event in events:
             if isinstance(event, SourcesEvent):
-                sources_ms = (time.perf_counter() - start) * 1000
+                sources, sources_ms = event, (time.perf_counter() - start) * 1000
+                if sources_only:
+                    break
             elif isinstance(event, ChatResult):
                 result = event
-    assert result is not None
-    return result, sources_ms
+    assert sources is not None
+    return sources, sources_ms, result
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -158,9 +165,9 @@ def _times(outcomes: list[Outcome], attr: str) -> str:
 def print_table(runs: list[Run], model: str) -> None:
     print(f"\nchat eval, model {model}")
     head = (
-        f"{'config':<22} {'qs':>3} {'cited':>6} {'3rd-p':>6} {'invent':>6} {'facts':>6}"
-        f" {'3rd-p':>6}  {'sources p50/p95':>15}  {'first p50/p95':>15}  {'total p50/p95':>15}"
-        "  load"
+        f"{'config':<22} {'qs':>3} {'given':>6} {'cited':>6} {'3rd-p':>6} {'invent':>6}"
+        f" {'facts':>6} {'3rd-p':>6}  {'sources p50/p95':>15}  {'first p50/p95':>15}"
+        f"  {'total p50/p95':>15}  load"
     )
     print(head)
     for run in runs:
@@ -170,6 +177,7 @@ def print_table(runs: list[Run], model: str) -> None:
 
         print(
             f"{run.name:<22} {len(o):>3}"
+            f" {sum(x.in_sources for x in o) / n:>6.0%}"
             f" {sum(x.cited_expected for x in o) / n:>6.0%}"
             f" {sum(x.cited_expected for x in third) / max(len(third), 1):>6.0%}"
             f" {sum(x.invented for x in o) / n:>6.0%}"
@@ -177,6 +185,7 @@ def print_table(runs: list[Run], model: str) -> None:
             f"  {_times(o, 'sources_ms'):>15}  {_times(o, 'first_token_ms'):>15}"
             f"  {_times(o, 'total_ms'):>15}  {run.load}"
         )
+    print("given: an expected location among the sources given to the model")
     print("cited: answers citing an expected location; 3rd-p: the same on tenacity and semver")
     print("invent: answers with an invented [n]; facts: expected facts stated")
 
@@ -208,10 +217,20 @@ async def run_all(
         manager = ChatManager(history, lambda: backend, settings)
         run = Run(config)
         for q in questions:
-            result, sources_ms = await ask_one(manager, workspaces[q.workspace], q)
+            sources, sources_ms, result = await ask_one(
+                manager, workspaces[q.workspace], q, args.sources_only
+            )
+            given = overlaps_expected(sources.citations, q.expected)
+            if result is None:
+                run.outcomes.append(
+                    Outcome(given, False, False, 0, 0, sources_ms, 0, 0, "@" in q.workspace)
+                )
+                print(f"  {config} {q.id:<7} given {given}", file=sys.stderr)
+                continue
             stated = facts_stated(result.answer, q.facts)
             outcome = Outcome(
-                cites_expected(result, q.expected),
+                given,
+                overlaps_expected(result.citations, q.expected),
                 result.invented > 0,
                 stated,
                 len(q.facts),
@@ -249,6 +268,9 @@ def main() -> None:
     parser.add_argument("--configs", default="base", help="comma list: base, rewrite+hyde, ...")
     parser.add_argument("--embedder", default="minilm")
     parser.add_argument("--show", action="store_true", help="print each question and answer")
+    parser.add_argument(
+        "--sources-only", action="store_true", help="stop each turn at its sources (retrieval)"
+    )
     for name in TUNABLES:
         parser.add_argument(f"--{name.replace('_', '-')}", type=int)
     args = parser.parse_args()
