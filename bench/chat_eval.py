@@ -225,7 +225,7 @@ async def run_all(
                 run.outcomes.append(
                     Outcome(given, False, False, 0, 0, sources_ms, 0, 0, "@" in q.workspace)
                 )
-                print(f"  {config} {q.id:<7} given {given}", file=sys.stderr)
+                print(f"  {config} {q.id:<7} given {given} in {sources_ms:.0f} ms", file=sys.stderr)
                 continue
             stated = facts_stated(result.answer, q.facts)
             outcome = Outcome(
