@@ -13,7 +13,7 @@ sources), the share of expected facts stated, and time to sources, first token a
 of `rewrite`, `hyde`, `selfrag` joined by `+` (`--configs base,rewrite,hyde+rewrite`).
 
     python bench/chat_eval.py [--only NAME] [--limit N] [--model TIER] [--configs LIST]
-        [--context-tokens N] [--item-lines N] [--search-limit N] [--answer-tokens N]
+        [--sources-only] [--threads N] [--context-tokens N] [--item-lines N] [--search-limit N] [--answer-tokens N]
         [--show]
 
 Indexes are kept in the bench cache between runs; `--limit N` asks the first N questions
@@ -267,6 +267,9 @@ def main() -> None:
     parser.add_argument("--model", help="model tier or GGUF path (default: the settings')")
     parser.add_argument("--configs", default="base", help="comma list: base, rewrite+hyde, ...")
     parser.add_argument("--embedder", default="minilm")
+    parser.add_argument(
+        "--threads", type=int, help="llama.cpp threads (1 is faster on a machine kept busy)"
+    )
     parser.add_argument("--show", action="store_true", help="print each question and answer")
     parser.add_argument(
         "--sources-only", action="store_true", help="stop each turn at its sources (retrieval)"
@@ -281,6 +284,8 @@ def main() -> None:
     index_settings = Settings(data_dir=CACHE / "chat-eval")
     if args.model:
         settings.llm = dataclasses.replace(settings.llm, model=args.model)
+    if args.threads:
+        settings.llm = dataclasses.replace(settings.llm, threads=args.threads)
     tuned = {n: getattr(args, n) for n in TUNABLES if getattr(args, n) is not None}
     base = dataclasses.replace(settings.chat, **tuned)
     embedder = create_embedder(args.embedder, CACHE / "embedders")
