@@ -174,16 +174,24 @@ def print_table(runs: list[Run], model: str) -> None:
         o = run.outcomes
         third = [x for x in o if x.third_party]
         n = max(len(o), 1)
-
-        print(
-            f"{run.name:<22} {len(o):>3}"
-            f" {sum(x.in_sources for x in o) / n:>6.0%}"
+        answered = any(x.facts for x in o)
+        answers = (
             f" {sum(x.cited_expected for x in o) / n:>6.0%}"
             f" {sum(x.cited_expected for x in third) / max(len(third), 1):>6.0%}"
             f" {sum(x.invented for x in o) / n:>6.0%}"
             f" {_share_facts(o):>6.0%} {_share_facts(third):>6.0%}"
-            f"  {_times(o, 'sources_ms'):>15}  {_times(o, 'first_token_ms'):>15}"
-            f"  {_times(o, 'total_ms'):>15}  {run.load}"
+            if answered
+            else f" {'-':>6} {'-':>6} {'-':>6} {'-':>6} {'-':>6}"
+        )
+        later = (
+            f"  {_times(o, 'first_token_ms'):>15}  {_times(o, 'total_ms'):>15}"
+            if answered
+            else f"  {'-':>15}  {'-':>15}"
+        )
+        print(
+            f"{run.name:<22} {len(o):>3}"
+            f" {sum(x.in_sources for x in o) / n:>6.0%}{answers}"
+            f"  {_times(o, 'sources_ms'):>15}{later}  {run.load}"
         )
     print("given: an expected location among the sources given to the model")
     print("cited: answers citing an expected location; 3rd-p: the same on tenacity and semver")
