@@ -13,8 +13,8 @@ sources), the share of expected facts stated, and time to sources, first token a
 of `rewrite`, `hyde`, `selfrag` joined by `+` (`--configs base,rewrite,hyde+rewrite`).
 
     python bench/chat_eval.py [--only NAME] [--limit N] [--model TIER] [--configs LIST]
-        [--sources-only] [--threads N] [--context-tokens N] [--item-lines N] [--search-limit N] [--answer-tokens N]
-        [--show]
+        [--sources-only] [--threads N] [--show]
+        [--context-tokens N] [--item-lines N] [--search-limit N] [--answer-tokens N]
 
 Indexes are kept in the bench cache between runs; `--limit N` asks the first N questions
 taken in turn from each workspace. A full run of the default configuration takes ~10-15
