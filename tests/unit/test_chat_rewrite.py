@@ -120,9 +120,7 @@ async def test_a_turn_with_rewriting_searches_for_the_models_keywords(tmp_path: 
     fake = FakeBackend(scripted)
     workspace = RecordingWorkspace()
     result = await _ask(ChatSettings(rewrite_query=True), fake, tmp_path, workspace)
-    assert workspace.queries == [
-        "how is the backoff randomised?\njitter_delay uniform rng retry"
-    ]
+    assert workspace.queries == ["how is the backoff randomised?\njitter_delay uniform rng retry"]
     assert "identifiers" in fake.prompts[0] and result.citations
 
 
