@@ -26,5 +26,17 @@ fi
 "$PY" -m codeassist_lsp models install
 # Export the embedder to int8 ONNX now (~25 s), so the first index does not wait for it.
 "$PY" -m codeassist_lsp prepare-embedder
+# The VS Code extension (clients/vscode): its npm packages and .vsix; for its tests Debian's
+# Chromium and code-server (VS Code in the browser, offline from npm) in .cache/.
+if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi
+(cd clients/vscode && npm ci --no-audit --no-fund --loglevel=error && npm run package --silent >/dev/null)
+if [ ! -f .cache/code-server/.complete ]; then
+  mkdir -p .cache
+  tools/install-code-server.sh .cache/code-server >.cache/code-server.log 2>&1 ||
+    { tail -n 30 .cache/code-server.log >&2; exit 1; }
+  touch .cache/code-server/.complete
+fi
 command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
 echo "install.sh: done. Try: codeassist search . \"where is the config loaded\""

@@ -108,7 +108,7 @@ async def _interactive(
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from codeassist_lsp.chat.history import HISTORY_FILE, History
+    from codeassist_lsp.chat.history import open_history
     from codeassist_lsp.chat.manager import ChatManager
     from codeassist_lsp.chat.workspace import IndexWorkspace
     from codeassist_lsp.llm.backend import create_backend
@@ -121,7 +121,12 @@ def cmd_chat(args: argparse.Namespace) -> int:
         if index.is_empty() or index.indexer.pending_vectors():
             stats = _run_index(index)
             print(f"indexed {index.root}: {stats.summary()}", file=sys.stderr)
-        history = History(settings.data_dir / HISTORY_FILE, index.embedder.embed_documents)
+        history = open_history(
+            settings.data_dir,
+            settings.history.encrypt,
+            settings.history.passphrase,
+            index.embedder.embed_documents,
+        )
         manager = ChatManager(history, lambda: backend, settings.chat)
         workspace = IndexWorkspace(index)
 

@@ -106,7 +106,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     settings = _settings()
     index = open_index(args.path, settings)
     try:
-        if index.is_empty() or index.indexer.pending_vectors():
+        if not index.stores.read_only and (index.is_empty() or index.indexer.pending_vectors()):
             # never indexed, or a server stopped before all vectors were computed
             stats = _run_index(index, quiet=args.json)
             print(f"indexed {index.root}: {stats.summary()}", file=sys.stderr)
@@ -170,14 +170,14 @@ def cmd_prepare_embedder(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from codeassist_lsp.protocol import exit_code
     from codeassist_lsp.server import create_server
+    from codeassist_lsp.stdio import serve_stdio
 
     server = create_server(_settings())
     if args.tcp:
         host, _, port = args.tcp.rpartition(":")
         server.start_tcp(host or "127.0.0.1", int(port))
-    else:
-        server.start_io()
-    return exit_code(server)
+        return exit_code(server)
+    return serve_stdio(server) or exit_code(server)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

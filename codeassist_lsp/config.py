@@ -60,6 +60,26 @@ class DiagnosticsSettings:
 
 
 @dataclass
+class HoverSettings:
+    """Hover shows the graph's facts at once; optionally a short model explanation."""
+
+    explain: bool = False  # made in the background, cached by the definition's content
+    explain_budget_ms: int = 300  # the longest a hover waits for an explanation
+
+
+@dataclass
+class CodeActionSettings:
+    """Explain / Fix / Improve on a selection (the model runs only when one is chosen)."""
+
+    enabled: bool = True
+    max_lines: int = 150  # Fix/Improve refuse longer selections; Explain reads the first ones
+    rewrite_max_tokens: int = 768
+    explain_max_tokens: int = 200
+    context_tokens: int = 200  # for the function around the selection and graph facts
+    prompt_lookup: bool = True  # rewrites copy their input: drafts from the prompt
+
+
+@dataclass
 class ChatSettings:
     """Budgets of a chat turn, in tokens (estimated at ~3 characters each): on this CPU
     every prompt token costs ~4 ms before the first word of the answer."""
@@ -79,6 +99,15 @@ class ChatSettings:
 
 
 @dataclass
+class HistorySettings:
+    """Where chat history lives; encrypted at rest when asked (key from
+    `$CODEASSIST_HISTORY_KEY`, else `passphrase`)."""
+
+    encrypt: bool = False
+    passphrase: str = ""
+
+
+@dataclass
 class Settings:
     """Resolved settings of the whole server."""
 
@@ -86,8 +115,11 @@ class Settings:
     index: IndexSettings = field(default_factory=IndexSettings)
     search: SearchSettings = field(default_factory=SearchSettings)
     diagnostics: DiagnosticsSettings = field(default_factory=DiagnosticsSettings)
+    code_actions: CodeActionSettings = field(default_factory=CodeActionSettings)
+    hover: HoverSettings = field(default_factory=HoverSettings)
     llm: LLMSettings = field(default_factory=LLMSettings)
     chat: ChatSettings = field(default_factory=ChatSettings)
+    history: HistorySettings = field(default_factory=HistorySettings)
 
 
 def default_data_dir() -> Path:

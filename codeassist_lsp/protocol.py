@@ -88,7 +88,24 @@ class AnsweringProtocol(LanguageServerProtocol):
         elif isinstance(message, RPCNotification) and not self._initialize_seen:
             log.warning("dropped %s: it came before initialize", method)
             return  # LSP: notifications before initialize are dropped
+        elif method == types.CANCEL_REQUEST:
+            request_id = getattr(getattr(message, "params", None), "id", None)
+            if not isinstance(request_id, int | str) or isinstance(request_id, bool):
+                log.warning("dropped $/cancelRequest with an id that is not a number or string")
+                return
         super().handle_message(message)
+
+    def _send_response(
+        self, msg_id: Any, result: Any | None = None, error: Any | None = None
+    ) -> None:
+        """Errors go out as one line; a traceback pygls attached goes to the log instead."""
+        data = getattr(error, "data", None)
+        if error is not None and isinstance(data, dict) and "traceback" in data:
+            log.error(
+                "request %r failed: %s\n%s", msg_id, error.message, "".join(data["traceback"])
+            )
+            error.data = None
+        super()._send_response(msg_id, result=result, error=error)
 
     def _refusal(self, method: str | None) -> JsonRpcException | None:
         """The error LSP prescribes for a request at the wrong time, or None to serve it."""

@@ -11,6 +11,7 @@ from codeassist_lsp import __version__
 from codeassist_lsp.config import Settings
 from codeassist_lsp.features import (
     chat,
+    code_actions,
     diagnostics,
     documents,
     hover,
@@ -43,6 +44,7 @@ FEATURES: tuple[Register, ...] = (
     symbols.register,
     hover.register,
     chat.register,
+    code_actions.register,
 )
 
 

@@ -1,1 +1,2 @@
-"""Chat over the workspace: conversations, their history, intent routing, prompts, answers."""
+"""Chat over the workspace: conversations, their history, intent routing, prompts, answers;
+and the explain / fix / improve tasks on code."""

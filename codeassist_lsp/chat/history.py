@@ -8,8 +8,10 @@ is written in one transaction, so a crash mid-answer leaves every finished turn 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
+import os
 import re
 import threading
 import time
@@ -31,6 +33,8 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = "1"
 LOCK_RETRIES = 50  # x 0.1 s: another process is writing a turn
 HISTORY_FILE = "history.duckdb"
+ENCRYPTED_HISTORY_FILE = "history-encrypted.duckdb"
+KEY_ENV = "CODEASSIST_HISTORY_KEY"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -90,9 +94,10 @@ def new_id() -> str:
 class History:
     """The conversations of every workspace, in one DuckDB file."""
 
-    def __init__(self, path: Path, embed: Embed | None = None) -> None:
+    def __init__(self, path: Path, embed: Embed | None = None, key: str | None = None) -> None:
         self.path = path
         self._embed = embed
+        self._key = key
         self._lock = threading.Lock()
 
     @contextmanager
@@ -111,7 +116,7 @@ class History:
             raise HistoryError(f"cannot create {self.path.parent}: {exc.strerror}") from exc
         for attempt in range(LOCK_RETRIES):
             try:
-                con = duckdb.connect(str(self.path))
+                con = self._connect_file()
                 break
             except duckdb.IOException as exc:
                 if "lock" not in str(exc).lower() or attempt == LOCK_RETRIES - 1:
@@ -131,6 +136,36 @@ class History:
         except duckdb.Error as exc:
             con.close()
             raise HistoryError(f"chat history {self.path} is unreadable: {exc}") from exc
+        return con
+
+    def _connect_file(self) -> duckdb.DuckDBPyConnection:
+        if self._key is None:
+            return duckdb.connect(str(self.path))
+        con = duckdb.connect(
+            ":memory:",
+            config={
+                "extension_directory": str(_extension_directory()),
+                "autoinstall_known_extensions": False,
+                "autoload_known_extensions": False,
+            },
+        )
+        try:
+            con.execute("LOAD httpfs")  # DuckDB writes encrypted files only with it loaded
+            path = str(self.path).replace("'", "''")
+            key = self._key.replace("'", "''")
+            con.execute(f"ATTACH '{path}' AS history (ENCRYPTION_KEY '{key}')")
+            con.execute("USE history")
+        except duckdb.IOException as exc:
+            con.close()
+            if "wrong encryption key" in str(exc).lower():
+                raise HistoryError(
+                    f"the history key does not open {self.path}: set {KEY_ENV} (or "
+                    "history.passphrase) to the key it was made with; nothing was changed"
+                ) from exc
+            raise
+        except duckdb.Error:
+            con.close()
+            raise
         return con
 
     def create(self, root: str, title: str) -> Conversation:
@@ -310,6 +345,31 @@ class History:
         return [
             Found(Conversation(*rows[i][11:16]), _message(rows[i][:10]), score) for i, score in best
         ]
+
+
+def _extension_directory() -> Path:
+    """Where `duckdb-ext-httpfs` keeps DuckDB's httpfs extension (never downloaded)."""
+    spec = importlib.util.find_spec("duckdb_ext")
+    if spec is None or not spec.submodule_search_locations:
+        raise HistoryError(
+            "encrypted history needs the duckdb-ext-httpfs package "
+            "(pip install duckdb-ext-httpfs==1.4.4.20260205)"
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / "extensions"
+
+
+def open_history(data_dir: Path, encrypt: bool, passphrase: str, embed: Embed | None) -> History:
+    """The history store the settings ask for: plain, or encrypted with the key from
+    `$CODEASSIST_HISTORY_KEY` or the passphrase (its own file, so turning encryption on
+    never meets a plain file)."""
+    if not encrypt:
+        return History(data_dir / HISTORY_FILE, embed)
+    key = os.environ.get(KEY_ENV) or passphrase
+    if not key:
+        raise HistoryError(
+            f"history.encrypt is on but there is no key: set {KEY_ENV} or history.passphrase"
+        )
+    return History(data_dir / ENCRYPTED_HISTORY_FILE, embed, key)
 
 
 def _message(row: Sequence[Any]) -> ChatMessage:

@@ -64,7 +64,7 @@ class ChatWorkspace(Protocol):
 
 @dataclass(frozen=True)
 class Selection:
-    """Code the user pointed at: a selection, or the file they are in."""
+    """Code the user selected in the editor."""
 
     path: str
     start_line: int
@@ -78,6 +78,7 @@ class ChatRequest:
     message: str
     conversation_id: str | None = None
     selection: Selection | None = None
+    current_path: str | None = None  # the file the user is in: its hits go first
 
 
 @dataclass(frozen=True)
@@ -240,7 +241,7 @@ class ChatManager:
             self.settings.rewrite_query,
             self.settings.hyde,
         )
-        await self._search(turn, query, workspace, run)
+        await self._search(turn, request, query, workspace, run)
         turn.retrieval_ms = _ms(begin)
 
     async def _rewritten(self, question: str, query: str, keywords: bool, hyde: bool) -> str:
@@ -254,10 +255,17 @@ class ChatManager:
             return query
 
     async def _search(
-        self, turn: _Turn, query: str, workspace: ChatWorkspace, run: Callable[..., Any]
+        self,
+        turn: _Turn,
+        request: ChatRequest,
+        query: str,
+        workspace: ChatWorkspace,
+        run: Callable[..., Any],
     ) -> None:
         """Add the hits for `query` and their graph facts to the turn, within the budget."""
         hits = await run(workspace.search, query, self.settings.search_limit)
+        if request.current_path:
+            hits.sort(key=lambda hit: hit.chunk.path != request.current_path)
         if self.settings.focus_hits:
             hits = [focus_hit(hit, query, self.settings.item_lines) for hit in hits]
         view = workspace.view()
@@ -321,7 +329,7 @@ class ChatManager:
             turn.sources = turn.sources[:1] if request.selection is not None else []
             turn.pieces = []
             query = await self._rewritten(question, question, True, False)
-            await self._search(turn, query, workspace, run)
+            await self._search(turn, request, query, workspace, run)
             async for _ in self._generate(turn, earlier):
                 pass
         turn.first_token_ms = _ms(turn.started)

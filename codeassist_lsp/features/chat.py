@@ -10,16 +10,17 @@ the partial answer).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from contextlib import aclosing
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 
-from codeassist_lsp.chat.conversation import Citation
-from codeassist_lsp.chat.history import HISTORY_FILE, History, HistoryError, UnknownConversation
+from codeassist_lsp.chat.conversation import ChatMessage, Citation
+from codeassist_lsp.chat.history import History, HistoryError, UnknownConversation, open_history
 from codeassist_lsp.chat.manager import (
     ChatError,
     ChatManager,
@@ -39,6 +40,8 @@ from codeassist_lsp.llm.backend import Backend
 from codeassist_lsp.llm.errors import ModelUnavailable
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 CHAT = "codeassist/chat"
 CHAT_DELTA = "codeassist/chatDelta"
@@ -73,6 +76,19 @@ def citation_json(citation: Citation, root: str) -> dict[str, Any]:
     }
 
 
+def message_json(message: ChatMessage, root: str) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "role": message.role,
+        "content": message.content,
+        "created": message.created,
+        "citations": [citation_json(c, root) for c in message.citations],
+        "cancelled": message.cancelled,
+        "feedback": message.feedback,
+        "usage": message.usage.to_json(),
+    }
+
+
 def result_json(result: ChatResult, root: str) -> dict[str, Any]:
     return {
         "conversationId": result.conversation_id,
@@ -99,8 +115,13 @@ class Chat(Feature):
 
     def manager(self) -> ChatManager:
         if self._manager is None:
-            embedder = self._ctx.embedder()
-            history = History(self._ctx.settings.data_dir / HISTORY_FILE, embedder.embed_documents)
+            settings = self._ctx.settings
+            history = open_history(
+                settings.data_dir,
+                settings.history.encrypt,
+                settings.history.passphrase,
+                self._ctx.embedder().embed_documents,
+            )
             self._manager = ChatManager(history, self._backend, self._ctx.settings.chat)
         return self._manager
 
@@ -121,12 +142,22 @@ class Chat(Feature):
             return None
         return IndexWorkspace(index, index.root in self._ctx.indexing)
 
-    def roots(self) -> list[str]:
-        return [str(root) for root in self._ctx.indexes]
+    def located(self, uri: str | None) -> str | None:
+        """The workspace-relative path of `uri`, when it is in an open workspace."""
+        found = self._ctx.locate(uri) if uri else None
+        return found[1] if found else None
+
+    def roots(self) -> list[str] | None:
+        """The workspaces whose history is shown (with conversations that began before any
+        index was open); None when no index is open: all of it."""
+        if not self._ctx.indexes:
+            return None
+        return ["", *(str(root) for root in self._ctx.indexes)]
 
     def selection(self, uri: str | None, rng: Any) -> Selection | None:
-        """The selected lines (or, with no range, the whole document) of `uri`."""
-        if not uri:
+        """The selected lines of `uri` (None without a range: then the file only steers
+        the search, see `ChatRequest.current_path`)."""
+        if not uri or rng is None:
             return None
         found = self._ctx.locate(uri)
         doc = self._ctx.documents.get(uri)
@@ -140,7 +171,7 @@ class Chat(Feature):
         start = param(rng, "start", "line")
         end = param(rng, "end", "line")
         if not isinstance(start, int) or not isinstance(end, int):
-            start, end = 0, max(len(lines) - 1, 0)
+            raise JsonRpcInvalidParams("'range' needs start and end positions")
         start = min(max(start, 0), max(len(lines) - 1, 0))
         end = min(max(end, start), max(len(lines) - 1, 0))
         if param(rng, "end", "character") == 0 and end > start:
@@ -161,7 +192,9 @@ def _request(params: Any, feature: Chat) -> tuple[ChatRequest, IndexWorkspace | 
     uri = param(params, "textDocument", "uri")
     uri = uri if isinstance(uri, str) else None
     selection = feature.selection(uri, param(params, "range"))
-    return ChatRequest(message, conversation_id, selection), feature.workspace(uri)
+    found = feature.located(uri)
+    request = ChatRequest(message, conversation_id, selection, found)
+    return request, feature.workspace(uri)
 
 
 def _conversation_id(params: Any) -> str:
@@ -224,63 +257,38 @@ def register(server: LanguageServer, ctx: ServerContext) -> Chat:
             ctx.error(next(n for n in result.notices if n.startswith("the model")))
         return result_json(result, root)
 
-    @server.feature(CONVERSATIONS)
-    async def conversations(ls: LanguageServer, params: Any) -> list[dict[str, Any]]:
+    async def history(call: Callable[..., T], *args: Any) -> T:
+        """Run a history call off the loop; its errors become clear replies."""
         try:
             manager = await ctx.run(feature.manager)
-            found = await ctx.run(manager.history.conversations, feature.roots() or None)
+            return await ctx.run(call, manager.history, *args)
+        except UnknownConversation as exc:
+            raise JsonRpcInvalidParams(str(exc)) from exc
         except HistoryError as exc:
             raise history_failed(exc) from exc
+
+    @server.feature(CONVERSATIONS)
+    async def conversations(ls: LanguageServer, params: Any) -> list[dict[str, Any]]:
+        found = await history(History.conversations, feature.roots())
         return [c.to_json() for c in found]
 
     @server.feature(CONVERSATION)
     async def conversation(ls: LanguageServer, params: Any) -> dict[str, Any]:
         conversation_id = _conversation_id(params)
-        try:
-            manager = await ctx.run(feature.manager)
-            head = await ctx.run(manager.history.conversation, conversation_id)
-            messages = await ctx.run(manager.history.messages, conversation_id)
-        except UnknownConversation as exc:
-            raise JsonRpcInvalidParams(str(exc)) from exc
-        except HistoryError as exc:
-            raise history_failed(exc) from exc
-        return {
-            **head.to_json(),
-            "messages": [
-                {
-                    "id": m.id,
-                    "role": m.role,
-                    "content": m.content,
-                    "created": m.created,
-                    "citations": [citation_json(c, head.root) for c in m.citations],
-                    "cancelled": m.cancelled,
-                    "feedback": m.feedback,
-                    "usage": m.usage.to_json(),
-                }
-                for m in messages
-            ],
-        }
+        head = await history(History.conversation, conversation_id)
+        messages = await history(History.messages, conversation_id)
+        return {**head.to_json(), "messages": [message_json(m, head.root) for m in messages]}
 
     @server.feature(DELETE_CONVERSATION)
     async def delete_conversation(ls: LanguageServer, params: Any) -> dict[str, bool]:
-        conversation_id = _conversation_id(params)
-        try:
-            manager = await ctx.run(feature.manager)
-            deleted = await ctx.run(manager.history.delete, conversation_id)
-        except HistoryError as exc:
-            raise history_failed(exc) from exc
-        return {"deleted": deleted}
+        return {"deleted": await history(History.delete, _conversation_id(params))}
 
     @server.feature(SEARCH_CONVERSATIONS)
     async def search_conversations(ls: LanguageServer, params: Any) -> list[dict[str, Any]]:
         query = param(params, "query")
         if not isinstance(query, str) or not query.strip():
             raise JsonRpcInvalidParams("codeassist/searchConversations needs a 'query' string")
-        try:
-            manager = await ctx.run(feature.manager)
-            found = await ctx.run(manager.history.search, query, feature.roots() or None)
-        except HistoryError as exc:
-            raise history_failed(exc) from exc
+        found = await history(History.search, query, feature.roots())
         return [f.to_json() for f in found]
 
     @server.feature(FEEDBACK)
@@ -289,25 +297,15 @@ def register(server: LanguageServer, ctx: ServerContext) -> Chat:
         value = param(params, "value")
         if not isinstance(message_id, str) or value not in (-1, 0, 1) or isinstance(value, bool):
             raise JsonRpcInvalidParams("needs 'messageId' (string) and 'value' (-1, 0 or 1)")
-        try:
-            manager = await ctx.run(feature.manager)
-            stored = await ctx.run(manager.history.set_feedback, message_id, value)
-        except HistoryError as exc:
-            raise history_failed(exc) from exc
-        if not stored:
+        if not await history(History.set_feedback, message_id, value):
             raise JsonRpcInvalidParams(f"no answer {message_id!r}")
         return {"stored": True}
 
     @server.command(NEW_CONVERSATION)
     async def new_conversation(ls: LanguageServer, *args: Any) -> dict[str, str]:
-        try:
-            manager = await ctx.run(feature.manager)
-            workspace = feature.workspace(None)
-            made = await ctx.run(
-                manager.history.create, workspace.root if workspace else "", "New conversation"
-            )
-        except HistoryError as exc:
-            raise history_failed(exc) from exc
+        workspace = feature.workspace(None)
+        root = workspace.root if workspace else ""
+        made = await history(History.create, root, "New conversation")
         return {"conversationId": made.id}
 
     return feature

@@ -49,6 +49,7 @@ class ServerContext:
     folders: list[Path] = field(default_factory=list)  # as the client named them
     indexes: dict[Path, WorkspaceIndex] = field(default_factory=dict)
     indexing: set[Path] = field(default_factory=set)
+    progress: dict[Path, str] = field(default_factory=dict)  # "indexing: 64 of 580 files"
     last_error: str | None = None
     embedder_factory: Callable[[Settings], Embedder] | None = None
     log_handler: ClientLogHandler | None = None

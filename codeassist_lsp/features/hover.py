@@ -1,9 +1,10 @@
 """`textDocument/hover`: what the code graph knows about the symbol under the cursor.
 
-Instant and model-free: the definition's signature, the first paragraph of its docstring,
-where it is defined, who calls it and what it calls (counts and the first few, with their
-files) and which files import its file. A name defined in another file is found the way
-go-to-definition finds it.
+Instant and from the graph: the definition's signature, the first paragraph of its
+docstring, where it is defined, who calls it and what it calls (counts and the first few,
+with their files) and which files import its file. A name defined in another file is found
+the way go-to-definition finds it. With `hover.explain` on, a short model explanation
+follows the facts when it is ready within `hover.explainBudgetMs` (`hover_explain.py`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from codeassist_lsp.features.context import ServerContext
+from codeassist_lsp.features.hover_explain import HoverExplainer, subject_at
 from codeassist_lsp.features.source_lines import cursor_at
 from codeassist_lsp.index.languages import language_for_path
 from codeassist_lsp.index.model import Symbol, file_node
@@ -86,7 +88,26 @@ def hover_at(ctx: ServerContext, uri: str, position: types.Position) -> types.Ho
     return types.Hover(contents=contents, range=cursor.range)
 
 
+def with_explanation(hover: types.Hover, explanation: str) -> types.Hover:
+    """The hover with the model's explanation under the facts."""
+    assert isinstance(hover.contents, types.MarkupContent)
+    value = f"{hover.contents.value}\n\n---\n\n*CodeAssist:* {explanation}"
+    contents = types.MarkupContent(kind=types.MarkupKind.Markdown, value=value)
+    return types.Hover(contents=contents, range=hover.range)
+
+
 def register(server: LanguageServer, ctx: ServerContext) -> None:
+    explainer = ctx.features.add(HoverExplainer(ctx))
+
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     async def hover(ls: LanguageServer, params: types.HoverParams) -> types.Hover | None:
-        return await ctx.run(hover_at, ctx, params.text_document.uri, params.position)
+        uri, position = params.text_document.uri, params.position
+        found = await ctx.run(hover_at, ctx, uri, position)
+        settings = ctx.settings.hover
+        if found is None or not settings.explain:
+            return found
+        subject = await ctx.run(subject_at, ctx, uri, position)
+        if subject is None:
+            return found
+        explanation = await explainer.explanation(subject, settings.explain_budget_ms / 1000)
+        return with_explanation(found, explanation) if explanation else found

@@ -81,6 +81,10 @@ class Indexing(Feature):
     def on_save(self, doc: Document | None, uri: str) -> None:
         self.schedule(uri, None, 0.0)
 
+    def on_close(self, uri: str) -> None:
+        # the file on disk is the truth again: a buffer that was never saved leaves the index
+        self.schedule(uri, None, 0.0)
+
     def on_files_changed(self, changes: Sequence[types.FileEvent]) -> None:
         for change in changes:
             self.schedule(change.uri, None, self.delay)
@@ -129,7 +133,11 @@ class Indexing(Feature):
         loop = asyncio.get_running_loop()
 
         def report(done: int, total: int, label: str) -> None:
-            if token is None or total == 0:
+            if total == 0:
+                return
+            unit = "files" if title == "Indexing" else "chunks"
+            ctx.progress[index.root] = f"{title.lower()}: {done} of {total} {unit}"
+            if token is None:
                 return
             pct = int(100 * done / total)
             value = types.WorkDoneProgressReport(message=f"{done}/{total} {label}", percentage=pct)
@@ -147,6 +155,7 @@ class Indexing(Feature):
             log.exception("%s %s failed", title.lower(), index.root)
             ctx.error(f"{title.lower()} {index.root} failed: {exc}")
             message = f"failed: {exc}"
+        ctx.progress.pop(index.root, None)
         if token is not None:
             self.server.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))
         return result

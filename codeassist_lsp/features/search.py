@@ -44,9 +44,12 @@ def register(server: LanguageServer, ctx: ServerContext) -> None:
             hits = await ctx.run(search_index, index, query, limit)
             # vector search covers only the chunks embedded so far while indexing goes on
             modes = ["keyword", "graph"] if index.views.missing else ["vector", "keyword", "graph"]
+            notice = ctx.progress.get(root, "indexing") if root in ctx.indexing else None
             for hit in hits:
                 item = hit_to_lsp(hit, root)
                 item["modes"] = modes
+                if notice:
+                    item["notice"] = f"the index is not complete yet ({notice})"
                 results.append((hit.score, item))
         results.sort(key=lambda pair: -pair[0])
         if not ctx.indexes:

@@ -25,6 +25,7 @@ def register(server: LanguageServer, ctx: ServerContext) -> None:
         for root, index in list(ctx.indexes.items()):
             info = await ctx.run(index.status)
             info["indexing"] = root in ctx.indexing
+            info["progress"] = ctx.progress.get(root)
             workspaces.append(info)
         return {
             "version": __version__,

@@ -43,6 +43,7 @@ from codeassist_lsp.index.meta_store import FileRecord
 from codeassist_lsp.index.model import Chunk, ParsedFile
 from codeassist_lsp.index.parse import parse_source
 from codeassist_lsp.index.storage import WorkspaceStores, refused_write, storage_errors
+from codeassist_lsp.index.vector_store import VectorStoreDamaged
 from codeassist_lsp.index.view import ViewKeeper
 
 log = logging.getLogger(__name__)
@@ -124,6 +125,8 @@ class Indexer:
         self._unembedded: dict[str, str | None] | None = None
         try:
             self._reconcile_if_dirty()
+            if not stores.read_only:
+                self.repair_keywords()
         except Exception as exc:  # a full disk must not stop reading the index
             clear = refused_write(exc, stores.directory)
             if clear is None:
@@ -215,7 +218,7 @@ class Indexer:
         if self._unembedded is None:
             with self.stores.lock:
                 known = self.stores.meta.chunk_ids()
-            self._unembedded = dict.fromkeys(sorted(known - set(self.stores.vectors.ids())))
+            self._unembedded = dict.fromkeys(sorted(known - set(self._vector_ids())))
             self.views.vectors_missing(len(self._unembedded))
         return self._unembedded
 
@@ -454,6 +457,44 @@ class Indexer:
         stats.chunks = counts["chunks"]
         stats.symbols = counts["symbols"]
         stats.edges = counts["edges"]
+
+    def _vector_ids(self) -> list[str]:
+        """Ids in the vector table; a damaged table is started afresh (its chunks are then
+        embedded again), unless the index cannot be written."""
+        try:
+            return self.stores.vectors.ids()
+        except VectorStoreDamaged as exc:
+            if self.stores.read_only:
+                log.warning("%s", exc)
+                return []
+            notice = f"{exc}: the vectors are computed again"
+            log.warning("%s", notice)
+            self.stores.notices.append(notice)
+            self.stores.vectors.reset()
+            return []
+
+    def repair_keywords(self) -> int:
+        """Make the keyword index hold exactly DuckDB's chunks (a deleted or emptied
+        `tantivy/` folder otherwise degrades search silently); returns the chunks added."""
+        with self.stores.lock:
+            expected = self.stores.meta.counts()["chunks"]
+        if self.stores.text.count() == expected:
+            return 0
+        with self.stores.lock:
+            known = self.stores.meta.chunk_ids()
+        present = set(self.stores.text.ids())
+        missing = sorted(known - present)
+        with self.stores.lock:
+            chunks = self.stores.meta.chunks_by_id(missing)
+        self.stores.text.write(
+            [(c.chunk_id, c.path, c.header(), c.text) for c in chunks.values()],
+            sorted(present - known),
+        )
+        if missing:
+            notice = f"the keyword index was missing {len(missing)} of {len(known)} chunks: added"
+            log.warning("%s", notice)
+            self.stores.notices.append(notice)
+        return len(missing)
 
     def reconcile(self) -> None:
         """Drop vector and keyword rows DuckDB does not know (left by an interrupted run)."""

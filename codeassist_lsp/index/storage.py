@@ -109,23 +109,42 @@ class WorkspaceStores:
     text: TextStore
     notices: list[str] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock)
+    read_only: bool = False  # a complete index on a read-only disk: searched, never updated
 
     def close(self) -> None:
         self.meta.close()
 
 
-def _open(root: Path, directory: Path, dim: int, embedder_name: str) -> WorkspaceStores:
-    meta = MetaStore(open_database(directory / "meta.duckdb"))
+def _open(
+    root: Path, directory: Path, dim: int, embedder_name: str, read_only: bool = False
+) -> WorkspaceStores:
+    meta = MetaStore(open_database(directory / "meta.duckdb", read_only=read_only))
     stored = meta.get_meta("embedder")
     if stored is not None and stored != embedder_name:
         meta.close()
         raise IndexCorrupt(f"index was built with embedder {stored}, now {embedder_name}")
     for key, value in (("embedder", embedder_name), ("root", str(root))):
-        if meta.get_meta(key) != value:  # a search that only reads writes nothing
+        if meta.get_meta(key) != value and not read_only:  # a search writes nothing
             meta.set_meta(key, value)
     vectors = VectorStore(directory / "lance", dim)
-    text = TextStore(directory / "tantivy")
-    return WorkspaceStores(root, directory, meta, vectors, text)
+    text = TextStore(directory / "tantivy", read_only=read_only)
+    return WorkspaceStores(root, directory, meta, vectors, text, read_only=read_only)
+
+
+def _open_read_only(
+    root: Path, directory: Path, dim: int, embedder_name: str, refused: IndexStorageError
+) -> WorkspaceStores:
+    """An index that cannot be written (a read-only disk) is still searched as it is."""
+    if not (directory / "meta.duckdb").is_file():
+        raise refused
+    try:
+        stores = _open(root, directory, dim, embedder_name, read_only=True)
+    except (duckdb.Error, IndexCorrupt, VectorStoreMismatch, ValueError, OSError) as exc:
+        raise refused from exc
+    stores.notices.append(
+        f"the index in {directory} cannot be written: searching it as it is, without updates"
+    )
+    return stores
 
 
 def open_stores(data_dir: Path, root: Path, dim: int, embedder_name: str) -> WorkspaceStores:
@@ -147,14 +166,16 @@ def open_stores(data_dir: Path, root: Path, dim: int, embedder_name: str) -> Wor
             raise IndexStorageError(
                 f"the index in {directory} is in use by another codeassist process"
             ) from exc
-        _raise_if_refused(exc, directory)
-        reason = str(exc)
+        failure: BaseException = exc
     except (IndexCorrupt, VectorStoreMismatch, ValueError, OSError, RuntimeError) as exc:
-        _raise_if_refused(exc, directory)
-        reason = str(exc)
+        failure = exc
     except duckdb.Error as exc:
         _raise_if_refused(exc, directory)
         raise
+    refused = refused_write(failure, directory)
+    if refused is not None:  # rebuilding would only throw the last complete state away
+        return _open_read_only(root, directory, dim, embedder_name, refused)
+    reason = str(failure)
     notice = f"rebuilding the index of {root}: {reason.splitlines()[0] if reason else 'unreadable'}"
     log.warning(notice)
     try:

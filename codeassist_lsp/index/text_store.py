@@ -8,6 +8,8 @@ the whole identifier) and then stemmed by tantivy's English analyser, so "retrie
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,7 +35,13 @@ def _schema() -> tantivy.Schema:
 class TextStore:
     """A tantivy index of chunk header + body words, keyed by chunk id."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, read_only: bool = False) -> None:
+        self._copy: tempfile.TemporaryDirectory[str] | None = None
+        if read_only:
+            # tantivy takes a lock file even to read: search a private copy instead
+            self._copy = tempfile.TemporaryDirectory(prefix="codeassist-tantivy-")
+            shutil.copytree(directory, self._copy.name, dirs_exist_ok=True)
+            directory = Path(self._copy.name)
         directory.mkdir(parents=True, exist_ok=True)
         self._index = tantivy.Index(_schema(), path=str(directory), reuse=True)
         self._lock = threading.Lock()
@@ -75,6 +83,9 @@ class TextStore:
         searcher = self._index.searcher()
         hits = searcher.search(parsed, k).hits
         return [(searcher.doc(addr)["id"][0], float(score)) for score, addr in hits]
+
+    def count(self) -> int:
+        return int(self._index.searcher().num_docs)
 
     def ids(self) -> list[str]:
         searcher = self._index.searcher()

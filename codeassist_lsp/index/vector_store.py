@@ -16,8 +16,10 @@ committed version, so it sees all writes made through `lancedb` before it.
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,6 +38,18 @@ TABLE = "chunks"
 
 class VectorStoreMismatch(Exception):
     """The stored vectors have another dimension than the embedder: rebuild."""
+
+
+class VectorStoreDamaged(Exception):
+    """The vector table's files cannot be read; `reset()` and embed again."""
+
+
+@contextmanager
+def _damage_is_clear(uri: Path) -> Iterator[None]:
+    try:
+        yield
+    except (OSError, ValueError, RuntimeError, pa.ArrowException) as exc:
+        raise VectorStoreDamaged(f"the vectors in {uri} are damaged: {exc}") from exc
 
 
 def _quote(values: Sequence[str]) -> str:
@@ -111,9 +125,18 @@ class VectorStore:
             self._writes += 1
 
     def ids(self) -> list[str]:
-        with self._lock:
+        with self._lock, _damage_is_clear(self._uri):
             column = self._dataset().to_table(columns=["id"]).column("id")
         return [str(v) for v in column.to_pylist()]
+
+    def reset(self) -> None:
+        """Throw the table away and start an empty one (its vectors are computed again)."""
+        with self._lock, self._writer_lock:
+            self._table = None
+            shutil.rmtree(self._uri, ignore_errors=True)
+            self._ids, self._matrix = [], np.zeros((0, self.dim), dtype=np.float32)
+            self._writes += 1
+        self._writer()
 
     def compact(self) -> None:
         """Merge small fragments and drop old versions (no other process writes this table).
@@ -135,7 +158,8 @@ class VectorStore:
 
     def _load(self) -> None:
         writes = self._writes  # read before the data: a write during the load reloads next time
-        data = self._dataset().to_table(columns=["id", "vector"])
+        with _damage_is_clear(self._uri):
+            data = self._dataset().to_table(columns=["id", "vector"])
         ids = [str(v) for v in data.column("id").to_pylist()]
         if ids:
             flat = data.column("vector").combine_chunks().flatten().to_numpy(zero_copy_only=False)

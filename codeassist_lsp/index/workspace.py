@@ -20,6 +20,7 @@ from codeassist_lsp.index.files import check_workspace
 from codeassist_lsp.index.graph_keeper import GraphKeeper
 from codeassist_lsp.index.indexer import Indexer, IndexStats, Progress
 from codeassist_lsp.index.storage import WorkspaceStores, open_stores
+from codeassist_lsp.index.vector_store import VectorStoreDamaged
 from codeassist_lsp.index.view import IndexView, ViewKeeper
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,11 @@ class VectorRanker:
     embedder: Embedder
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
-        return self.stores.vectors.search(self.embedder.embed_query(query), k)
+        try:
+            return self.stores.vectors.search(self.embedder.embed_query(query), k)
+        except VectorStoreDamaged as exc:  # keyword and graph still answer; a refresh repairs
+            log.warning("%s; searching without vectors until the index is refreshed", exc)
+            return []
 
 
 class WorkspaceIndex:

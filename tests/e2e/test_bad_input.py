@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import sys
 from collections.abc import AsyncIterator
@@ -377,9 +378,13 @@ async def test_shutdown_and_exit_during_indexing(
     root = _generated_workspace(tmp_path / "generated", 400)
     data = _data_dir(tmp_path, embedder_cache)
     async with _session(spec, root, data) as client:
-        await _wait_status(
+        status = await _wait_status(
             client, lambda s: s["indexing"] and s["workspaces"][0]["files"] >= 64, 240
         )
+        progress = status["workspaces"][0]["progress"]
+        assert progress is None or re.match(r"(indexing|embedding): \d+ of \d+ ", progress)
+        hits = await request(client, "codeassist/search", {"query": "route request", "limit": 2})
+        assert hits and all("not complete" in hit["notice"] for hit in hits), "it says so"
         server = client._server
         assert server is not None
         started = asyncio.get_running_loop().time()

@@ -251,3 +251,49 @@ async def test_bad_chat_requests_get_clear_errors(vscode: LanguageClient) -> Non
         )
     with pytest.raises(JsonRpcInvalidParams):
         await request(client, "codeassist/feedback", {"messageId": "nope", "value": 5})
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(server_command=[sys.executable, "-m", "codeassist_lsp", "serve"]),
+)
+async def no_model(lsp_client: LanguageClient, workspace: Path, tmp_path: Path):
+    """A server whose configured model file does not exist."""
+
+    @lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def register_capability(params: types.RegistrationParams) -> None:
+        """VS Code accepts the server's file watcher registration."""
+
+    params = types.InitializeParams(
+        capabilities=client_capabilities("visual-studio-code"),
+        workspace_folders=[types.WorkspaceFolder(uri=workspace.as_uri(), name=workspace.name)],
+        initialization_options={"llm": {"model": str(tmp_path / "missing.gguf")}},
+    )
+    await lsp_client.initialize_session(params)
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_without_a_model_chat_lists_the_sources_and_says_why(
+    no_model: LanguageClient,
+) -> None:
+    client = no_model
+    await _wait_indexed(client)
+    result = await request(client, "codeassist/chat", {"message": "How is the backoff computed?"})
+    assert "No model is available" in result["answer"]
+    assert result["sources"] and "webclient/retry.py" in result["answer"]
+    assert any("missing.gguf" in n for n in result["notices"])
+    shown = [m.message for m in client.messages if m.type == types.MessageType.Error]
+    assert any("model" in m for m in shown), "the user is told what to fix"
+    status = await request(client, "codeassist/status", {})
+    assert "missing.gguf" in (status["lastError"] or "")
+
+
+async def test_two_chats_at_once_are_both_answered(vscode: LanguageClient) -> None:
+    client = vscode
+    await _wait_indexed(client)
+    first, second = await asyncio.gather(
+        request(client, "codeassist/chat", {"message": "What does parse_retry_after return?"}),
+        request(client, "codeassist/chat", {"message": "Where is the user agent header set?"}),
+    )
+    assert first["answer"] and second["answer"]
+    assert first["conversationId"] != second["conversationId"]

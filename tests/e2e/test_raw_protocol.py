@@ -149,3 +149,72 @@ def test_exit_without_shutdown_ends_with_1(tmp_path: Path) -> None:
         assert client.proc.wait(timeout=30) == 1
     finally:
         client.close()
+
+
+def _raw(client: RawClient, data: bytes) -> None:
+    assert client.proc.stdin is not None
+    client.proc.stdin.write(data)
+    client.proc.stdin.flush()
+
+
+def _body(message: dict[str, Any]) -> bytes:
+    return json.dumps(message).encode()
+
+
+def test_framing_mistakes_of_clients_are_forgiven(tmp_path: Path) -> None:
+    client = RawClient(tmp_path)
+    try:
+        init = _body(
+            {"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {"capabilities": {}}}
+        )
+        _raw(client, b"content-length: %d\r\n\r\n" % len(init) + init)  # lower case
+        status = _body({"jsonrpc": "2.0", "id": 1, "method": "codeassist/status", "params": {}})
+        _raw(client, b"Content-Length:%d\r\n\r\n" % len(status) + status)  # no space
+        lf = _body({"jsonrpc": "2.0", "id": 2, "method": "codeassist/status", "params": {}})
+        _raw(
+            client,
+            b"Content-Length: %d\nContent-Type: application/vscode-jsonrpc\n\n" % len(lf) + lf,
+        )
+        long = _body({"jsonrpc": "2.0", "id": 3, "method": "codeassist/status", "params": {}})
+        _raw(client, b"Content-Length: %d\r\n\r\n" % (len(long) + 40) + long)  # too large
+        got = client.replies({0, 1, 2, 3}, timeout=60)
+        assert set(got) == {0, 1, 2, 3}, got
+        _raw(client, b"Content-Length: 15\r\n\r\n{not json at all")
+        client.send({"jsonrpc": "2.0", "id": 4, "method": "shutdown"})
+        assert 4 in client.replies({4}, timeout=30), "a bad body does not deafen the server"
+        client.send({"jsonrpc": "2.0", "method": "exit"})
+        assert client.proc.wait(timeout=30) == 0
+    finally:
+        client.close()
+
+
+def test_a_stream_that_is_not_lsp_ends_the_server_with_an_error(tmp_path: Path) -> None:
+    client = RawClient(tmp_path)
+    try:
+        line = b"this is not a language server protocol stream " * 40 + b"\n"
+        assert client.proc.stdin is not None
+        for _ in range(700):  # over a megabyte with no header in it
+            try:
+                _raw(client, line)
+            except BrokenPipeError:
+                break
+        assert client.proc.wait(timeout=60) == 2
+    finally:
+        client.close()
+
+
+def test_a_cancel_with_an_id_of_the_wrong_type_is_logged_not_shown(tmp_path: Path) -> None:
+    client = RawClient(tmp_path)
+    try:
+        client.send(
+            {"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {"capabilities": {}}}
+        )
+        client.send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+        client.send({"jsonrpc": "2.0", "method": "$/cancelRequest", "params": {"id": {}}})
+        client.send({"jsonrpc": "2.0", "id": 1, "method": "codeassist/status", "params": {}})
+        got = client.replies({0, 1})
+        assert "result" in got[1]
+        shown = [m for m in client.received if m.get("method") == "window/showMessage"]
+        assert not shown, shown
+    finally:
+        client.close()

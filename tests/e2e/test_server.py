@@ -128,6 +128,20 @@ async def test_edit_is_indexed_without_saving(client: LanguageClient) -> None:
     else:
         raise AssertionError("the opened document never became searchable")
 
+    # never saved: once closed, the file on disk (none) is the truth again
+    client.text_document_did_close(
+        types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+    for _ in range(60):
+        hits = await request(
+            client, "codeassist/search", {"query": "compute_walrus_checksum", "limit": 3}
+        )
+        if all(hit["path"] != "webclient/newmodule.py" for hit in hits):
+            break
+        await asyncio.sleep(0.5)
+    else:
+        raise AssertionError("a closed buffer of a file that does not exist stayed indexed")
+
 
 async def test_symbols_definition_and_references(client: LanguageClient) -> None:
     await _wait_indexed(client)

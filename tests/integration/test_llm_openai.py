@@ -168,3 +168,37 @@ def test_event_loop_is_free_during_a_remote_stream(server_url: str) -> None:
         return ticks
 
     assert asyncio.run(run()) > 5
+
+
+async def test_a_chat_turn_over_a_real_index_through_the_server(
+    server_url: str, tmp_path: Path, embedder_cache: Path
+) -> None:
+    from codeassist_lsp.chat.history import History
+    from codeassist_lsp.chat.manager import ChatManager, ChatRequest, ChatResult, SourcesEvent
+    from codeassist_lsp.chat.workspace import IndexWorkspace
+    from codeassist_lsp.config import ChatSettings, Settings
+    from codeassist_lsp.index.embedder import create_embedder
+    from codeassist_lsp.index.workspace import WorkspaceIndex
+
+    fixture = Path(__file__).resolve().parents[2] / "fixtures" / "go-kvstore"
+    settings = Settings(data_dir=tmp_path / "data")
+    embedder = create_embedder("minilm", embedder_cache, 0, settings.index.embed_max_tokens)
+    index = WorkspaceIndex(fixture, settings, embedder)
+    remote = backend(server_url)
+    try:
+        index.refresh()
+        manager = ChatManager(
+            History(tmp_path / "history.duckdb"), lambda: remote, ChatSettings(answer_tokens=24)
+        )
+        events = []
+        async with aclosing(
+            manager.ask(ChatRequest("How are expired keys removed?"), IndexWorkspace(index))
+        ) as stream:
+            events = [event async for event in stream]
+        assert isinstance(events[0], SourcesEvent) and events[0].citations
+        result = events[-1]
+        assert isinstance(result, ChatResult) and result.answer.strip()
+        assert not result.notices, result.notices
+    finally:
+        await remote.close()
+        index.close()

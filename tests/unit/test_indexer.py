@@ -333,3 +333,30 @@ def test_graph_follows_saves_without_resolving_everything(
     assert index.view().graph.number_of_edges() == edges
     _graph_matches_stored_facts(index)
     index.close()
+
+
+def test_a_lost_keyword_index_and_damaged_vectors_are_rebuilt(ws: Path, settings: Settings) -> None:
+    index = _open(ws, settings)
+    index.refresh()
+    meta_ids, _, _ = _all_ids(index)
+    directory = index.stores.directory
+    index.close()
+
+    shutil.rmtree(directory / "tantivy")
+    for data in sorted((directory / "lance").rglob("*.lance")):
+        if data.is_file() and data.parent.name == "data":
+            damaged = bytearray(data.read_bytes())
+            for i in range(100, len(damaged), 97):
+                damaged[i] ^= 0xFF
+            data.write_bytes(bytes(damaged))
+
+    index = _open(ws, settings)
+    assert any("keyword index was missing" in n for n in index.notices)
+    assert set(index.stores.text.ids()) == meta_ids
+    hits = search_index(index, "retry backoff", 3)  # damaged vectors: keyword still answers
+    assert hits
+    assert index.indexer.pending_vectors() == len(meta_ids), "every vector is computed again"
+    assert any("damaged" in n for n in index.notices)
+    index.refresh()
+    assert _all_ids(index) == (meta_ids, meta_ids, meta_ids)
+    index.close()

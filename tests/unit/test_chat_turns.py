@@ -4,15 +4,22 @@ manager with `FakeBackend` (a scripted fake model) over a small real index view.
 from __future__ import annotations
 
 import asyncio
-import textwrap
 from contextlib import aclosing
 from pathlib import Path
 
 import pytest
+from small_code import small_view
 
 from codeassist_lsp.chat.citations import resolve_citations, strip_invented
 from codeassist_lsp.chat.conversation import ChatMessage, Citation, title_of
-from codeassist_lsp.chat.history import History, UnknownConversation
+from codeassist_lsp.chat.history import (
+    ENCRYPTED_HISTORY_FILE,
+    KEY_ENV,
+    History,
+    HistoryError,
+    UnknownConversation,
+    open_history,
+)
 from codeassist_lsp.chat.intent import retrieval_query, route
 from codeassist_lsp.chat.manager import (
     ChatError,
@@ -25,9 +32,6 @@ from codeassist_lsp.chat.manager import (
 )
 from codeassist_lsp.chat.prompt import fit_history
 from codeassist_lsp.config import ChatSettings
-from codeassist_lsp.index.graph_build import build_graph
-from codeassist_lsp.index.graph_keeper import GraphState
-from codeassist_lsp.index.parse import parse_source
 from codeassist_lsp.index.view import IndexView
 from codeassist_lsp.llm.errors import ModelUnavailable
 from codeassist_lsp.llm.fake import FakeBackend
@@ -130,44 +134,15 @@ def test_history_stores_searches_and_forgets(tmp_path: Path) -> None:
         reopened.conversation(first.id)
 
 
-FILES = {
-    "net/retry.py": """
-        from net.clock import sleep_for
-
-
-        def backoff(attempt):
-            return min(2 ** attempt, 30)
-
-
-        def retry(call, attempts=3):
-            for attempt in range(attempts):
-                try:
-                    return call()
-                except OSError:
-                    sleep_for(backoff(attempt))
-        """,
-    "net/clock.py": """
-        import time
-
-
-        def sleep_for(seconds):
-            time.sleep(seconds)
-        """,
-}
-
-
 class SmallWorkspace:
-    """A real index view over two files; search returns every chunk whose text shares a
+    """A real index view over three files; search returns every chunk whose text shares a
     word with the query (a stand-in for the stores, which these tests do not need)."""
 
     root = "/ws"
     indexing = False
 
     def __init__(self) -> None:
-        files = [parse_source(p, textwrap.dedent(t).lstrip("\n")) for p, t in FILES.items()]
-        chunks = {c.chunk_id: c for f in files for c in f.chunks}
-        state = GraphState(build_graph(files), {f.path: f for f in files})
-        self._view = IndexView(Path("."), 0, chunks, graphs=lambda: state)
+        self._view = small_view()
 
     def view(self) -> IndexView:
         return self._view
@@ -266,3 +241,66 @@ async def test_bad_requests_are_refused_or_bounded(tmp_path: Path) -> None:
     events = await _collect(manager, ChatRequest("retry " * 20_000))
     result = events[-1]
     assert isinstance(result, ChatResult) and any("cut" in n for n in result.notices)
+
+
+def test_encrypted_history_hides_the_text_and_refuses_a_wrong_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(KEY_ENV, "correct horse battery staple")
+    history = open_history(tmp_path, encrypt=True, passphrase="", embed=None)
+    conversation = history.create("/ws", "secret plans")
+    _turn(history, conversation.id, "where is the launch code kept", "in vault.py")
+    file = tmp_path / ENCRYPTED_HISTORY_FILE
+    assert history.path == file and b"launch code" not in file.read_bytes()
+    assert open_history(tmp_path, True, "", None).messages(conversation.id)[0].content == (
+        "where is the launch code kept"
+    )
+
+    monkeypatch.setenv(KEY_ENV, "wrong key")
+    before = file.read_bytes()
+    with pytest.raises(HistoryError, match="key it was made with"):
+        open_history(tmp_path, True, "", None).conversations()
+    assert file.read_bytes() == before, "a wrong key changes nothing"
+
+    monkeypatch.delenv(KEY_ENV)
+    with pytest.raises(HistoryError, match="no key"):
+        open_history(tmp_path, True, "", None)
+    assert open_history(tmp_path, False, "", None).conversations() == []
+
+
+async def test_a_chat_while_indexing_says_the_answer_uses_what_is_indexed(tmp_path: Path) -> None:
+    workspace = SmallWorkspace()
+    workspace.indexing = True
+    manager = _manager(tmp_path, FakeBackend("It retries."))
+    async with aclosing(manager.ask(ChatRequest("how does retry work?"), workspace)) as events:
+        first = await anext(events)
+    assert isinstance(first, SourcesEvent)
+    assert any("still being indexed" in n for n in first.notices)
+
+
+async def test_the_twentieth_question_is_answered_within_the_budget(tmp_path: Path) -> None:
+    fake = FakeBackend("retry waits with backoff between attempts " * 8)
+    manager = _manager(tmp_path, fake)
+    conversation_id = None
+    for n in range(20):
+        events = await _collect(
+            manager, ChatRequest(f"question {n}: how does retry work?", conversation_id)
+        )
+        result = events[-1]
+        assert isinstance(result, ChatResult) and result.answer
+        conversation_id = result.conversation_id
+    last_prompt = fake.prompts[-1]
+    assert "question 19" in last_prompt and "question 0:" not in last_prompt, "oldest turns go"
+    history_tokens = ChatSettings().history_tokens
+    assert fake.count_tokens(last_prompt) < 4 * history_tokens
+    assert len(manager.history.messages(conversation_id)) == 40  # type: ignore[arg-type]
+
+
+async def test_the_file_the_user_is_in_steers_the_sources(tmp_path: Path) -> None:
+    manager = _manager(tmp_path, FakeBackend("ok"))
+    question = "how does retry call sleep_for"
+    plain = await _collect(manager, ChatRequest(question))
+    steered = await _collect(manager, ChatRequest(question, current_path="net/clock.py"))
+    assert isinstance(plain[0], SourcesEvent) and isinstance(steered[0], SourcesEvent)
+    assert plain[0].citations[0].path == "net/retry.py"
+    assert steered[0].citations[0].path == "net/clock.py"
