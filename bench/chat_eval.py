@@ -15,6 +15,7 @@ of `rewrite`, `hyde`, `selfrag` joined by `+` (`--configs base,rewrite,hyde+rewr
     python bench/chat_eval.py [--only NAME] [--limit N] [--model TIER] [--configs LIST]
         [--sources-only] [--threads N] [--show]
         [--context-tokens N] [--item-lines N] [--search-limit N] [--answer-tokens N]
+        [--facts-per-hit N]
 
 Indexes are kept in the bench cache between runs; `--limit N` asks the first N questions
 taken in turn from each workspace. A full run of the default configuration takes ~10-15
@@ -58,7 +59,7 @@ from codeassist_lsp.llm.backend import Backend, create_backend  # noqa: E402
 
 SWITCHES = {"rewrite": "rewrite_query", "hyde": "hyde", "selfrag": "self_rag"}
 UNSWITCHES = {"nofocus": "focus_hits"}
-TUNABLES = ("context_tokens", "item_lines", "search_limit", "answer_tokens")
+TUNABLES = ("context_tokens", "item_lines", "search_limit", "answer_tokens", "facts_per_hit")
 
 
 @dataclass

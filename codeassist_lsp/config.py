@@ -91,6 +91,7 @@ class ChatSettings:
     selection_tokens: int = 500
     item_lines: int = 24  # a longer hit is cut to this many lines: room for more hits
     focus_hits: bool = True  # cut to the lines most about the question, not to the head
+    facts_per_hit: int = 0  # graph neighbours shown per hit as signatures: 4 cost time, no gain
     temperature: float = 0.1
     # model help for retrieval (chat/rewrite.py), each measured by bench/chat_eval.py
     rewrite_query: bool = False  # likely identifiers and keywords added to the search

@@ -270,7 +270,9 @@ class ChatManager:
             hits = [focus_hit(hit, query, self.settings.item_lines) for hit in hits]
         view = workspace.view()
         budget = self.settings.context_tokens - sum(approx_tokens(s.text) for s in turn.sources)
-        items = candidates(view, hits, max_item_lines=self.settings.item_lines)
+        items = candidates(
+            view, hits, self.settings.facts_per_hit, max_item_lines=self.settings.item_lines
+        )
         context = fit(items, max(budget, 0))
         for item in context.sources:
             citation = Citation(item.path, item.start_line, item.end_line, item.symbol)
