@@ -89,8 +89,14 @@ class ChatSettings:
     answer_tokens: int = 320
     search_limit: int = 6
     selection_tokens: int = 500
-    item_lines: int = 24  # a longer hit is cut to its head: room for more hits
+    item_lines: int = 24  # a longer hit is cut to this many lines: room for more hits
+    focus_hits: bool = True  # cut to the lines most about the question, not to the head
+    facts_per_hit: int = 0  # graph neighbours shown per hit as signatures: 4 cost time, no gain
     temperature: float = 0.1
+    # model help for retrieval (chat/rewrite.py), each measured by bench/chat_eval.py
+    rewrite_query: bool = False  # likely identifiers and keywords added to the search
+    hyde: bool = False  # a hypothetical snippet added to the search
+    self_rag: bool = False  # check the answer against its sources; retry once if not
 
 
 @dataclass

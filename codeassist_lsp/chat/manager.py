@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from codeassist_lsp.chat.citations import resolve_citations, strip_invented
 from codeassist_lsp.chat.conversation import ChatMessage, Citation, Conversation, Usage, title_of
+from codeassist_lsp.chat.focus import focus_hit
 from codeassist_lsp.chat.history import History, new_id
 from codeassist_lsp.chat.intent import Intent, retrieval_query, route
 from codeassist_lsp.chat.prompt import (
@@ -27,7 +28,9 @@ from codeassist_lsp.chat.prompt import (
     chat_messages,
     earlier_turns,
     fit_history,
+    render_sources,
 )
+from codeassist_lsp.chat.rewrite import is_supported, rewrite_query
 from codeassist_lsp.config import ChatSettings
 from codeassist_lsp.errors import CodeAssistError
 from codeassist_lsp.index.view import IndexView
@@ -192,7 +195,10 @@ class ChatManager:
                 tuple(s.citation for s in turn.sources),
                 tuple(turn.notices),
             )
-            async for piece in self._generate(turn, earlier):
+            answer = self._generate(turn, earlier)
+            if self.settings.self_rag and turn.sources and workspace is not None:
+                answer = self._checked(turn, request, earlier, workspace, run)
+            async for piece in answer:
                 yield DeltaEvent(conversation.id, turn.message_id, piece)
         except (asyncio.CancelledError, GeneratorExit):
             await asyncio.shield(run(self._store, turn, True))
@@ -228,14 +234,45 @@ class ChatManager:
                 "the workspace is still being indexed: this answer uses what is indexed so far"
             )
         asked = [m.content for m in earlier if m.role == "user"]
-        query = retrieval_query(question, asked)
         begin = time.perf_counter()
+        query = await self._rewritten(
+            question,
+            retrieval_query(question, asked),
+            self.settings.rewrite_query,
+            self.settings.hyde,
+        )
+        await self._search(turn, request, query, workspace, run)
+        turn.retrieval_ms = _ms(begin)
+
+    async def _rewritten(self, question: str, query: str, keywords: bool, hyde: bool) -> str:
+        """The search query with the model's keywords and/or HyDE snippet, when switched on."""
+        if not (keywords or hyde):
+            return query
+        try:
+            return await rewrite_query(self._backend(), question, query, keywords, hyde)
+        except (ModelUnavailable, BackendError) as exc:
+            log.info("chat query rewriting skipped: %s", exc)
+            return query
+
+    async def _search(
+        self,
+        turn: _Turn,
+        request: ChatRequest,
+        query: str,
+        workspace: ChatWorkspace,
+        run: Callable[..., Any],
+    ) -> None:
+        """Add the hits for `query` and their graph facts to the turn, within the budget."""
         hits = await run(workspace.search, query, self.settings.search_limit)
         if request.current_path:
             hits.sort(key=lambda hit: hit.chunk.path != request.current_path)
+        if self.settings.focus_hits:
+            hits = [focus_hit(hit, query, self.settings.item_lines) for hit in hits]
         view = workspace.view()
         budget = self.settings.context_tokens - sum(approx_tokens(s.text) for s in turn.sources)
-        items = candidates(view, hits, max_item_lines=self.settings.item_lines)
+        items = candidates(
+            view, hits, self.settings.facts_per_hit, max_item_lines=self.settings.item_lines
+        )
         context = fit(items, max(budget, 0))
         for item in context.sources:
             citation = Citation(item.path, item.start_line, item.end_line, item.symbol)
@@ -245,7 +282,6 @@ class ChatManager:
                 turn.sources.append(Source(citation, item.text, language, defined))
         facts = [i for i in context.items if i.relation != "hit"]
         turn.facts = "".join(item.render() for item in facts)
-        turn.retrieval_ms = _ms(begin)
 
     async def _generate(self, turn: _Turn, earlier: Sequence[ChatMessage]) -> AsyncIterator[str]:
         """Stream the model's answer; without a model, say so and list the sources."""
@@ -269,6 +305,37 @@ class ChatManager:
             text = _search_only_answer(turn.sources)
             turn.pieces.append(text)
             yield text
+
+    async def _checked(
+        self,
+        turn: _Turn,
+        request: ChatRequest,
+        earlier: Sequence[ChatMessage],
+        workspace: ChatWorkspace,
+        run: Callable[..., Any],
+    ) -> AsyncIterator[str]:
+        """Self-RAG: draft the answer unseen; when the model finds it unsupported by its
+        sources, search again once with rewritten keywords and answer again. The answer
+        that stands is sent in one piece."""
+        async for _ in self._generate(turn, earlier):
+            pass
+        question = turn.question.content
+        draft = "".join(turn.pieces)
+        try:
+            shown = render_sources(turn.sources, turn.facts)
+            supported = await is_supported(self._backend(), question, draft, shown)
+        except (ModelUnavailable, BackendError):
+            supported = True
+        if not supported:
+            log.debug("chat self-check: draft unsupported, searching again")
+            turn.sources = turn.sources[:1] if request.selection is not None else []
+            turn.pieces = []
+            query = await self._rewritten(question, question, True, False)
+            await self._search(turn, request, query, workspace, run)
+            async for _ in self._generate(turn, earlier):
+                pass
+        turn.first_token_ms = _ms(turn.started)
+        yield "".join(turn.pieces)
 
     def _store(self, turn: _Turn, cancelled: bool) -> ChatResult:
         """Map citations, remember the turn, and say what it cost (runs off the loop)."""
