@@ -60,9 +60,42 @@ class Routing:
     reason: str
 
 
-def route(question: str, known_name: Callable[[str], bool]) -> Routing:
-    """Decide what `question` needs; `known_name(word)` says whether the workspace defines a
-    symbol or file by that name."""
+_LANGUAGES = re.compile(
+    r"\b(python|javascript|typescript|java|go|golang|rust|c\+\+|c#|ruby|php|kotlin|swift"
+    r"|bash|shell|sql|html|css|lua|haskell|scala|elixir)\b",
+    re.IGNORECASE,
+)
+_STOP = frozenset(
+    "what does when where which with that this from have into about after before should "
+    "would could there their them they your only some than then also just make does each "
+    "like more most other such very using used want".split()
+)
+SHARED_WORDS = 2  # question words the workspace's names also use, before it is about them
+
+
+def identifier_words(name: str) -> set[str]:
+    """The words of an identifier (`retry_if_exception_message`, `parseRetryAfter`), in
+    lower case, singular, four letters or more."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name).replace("_", " ")
+    return {_singular(w.lower()) for w in spaced.split() if len(w) >= 4}
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
+
+
+def route(
+    question: str,
+    known_name: Callable[[str], bool],
+    known_word: Callable[[str], bool] = lambda word: False,
+) -> Routing:
+    """Decide what `question` needs. `known_name(word)` says whether the workspace defines
+    a symbol or file by that name; `known_word(word)` whether its names use the word.
+
+    A question phrased as general ("how do I …", "what is a …") still retrieves when
+    several of its words are words of the workspace's names ("how do I retry only when
+    the exception message matches" in a retry library), unless it names a language.
+    """
     if _CHANGE_START.search(question):
         return Routing("change", "asks to change code")
     if _IDENTIFIER.search(question):
@@ -72,9 +105,19 @@ def route(question: str, known_name: Callable[[str], bool]) -> Routing:
     for word in _WORD.findall(question):
         if word.lower() not in UBIQUITOUS and known_name(word):
             return Routing("code", f"the workspace defines {word!r}")
-    if _GENERAL_START.search(question):
-        return Routing("general", "a general programming question")
-    return Routing("code", "not clearly general")
+    if not _GENERAL_START.search(question):
+        return Routing("code", "not clearly general")
+    if _LANGUAGES.search(question):
+        return Routing("general", "a general question about a language")
+    words = {
+        _singular(w.lower())
+        for w in _WORD.findall(question)
+        if len(w) >= 4 and w.lower() not in _STOP
+    }
+    shared = sorted(w for w in words if known_word(w))
+    if len(shared) >= SHARED_WORDS:
+        return Routing("code", f"the workspace's names use {', '.join(shared)}")
+    return Routing("general", "a general programming question")
 
 
 _FOLLOW_UP = re.compile(

@@ -21,7 +21,7 @@ from codeassist_lsp.chat.citations import resolve_citations, strip_invented
 from codeassist_lsp.chat.conversation import ChatMessage, Citation, Conversation, Usage, title_of
 from codeassist_lsp.chat.focus import focus_hit
 from codeassist_lsp.chat.history import History, new_id
-from codeassist_lsp.chat.intent import Intent, retrieval_query, route
+from codeassist_lsp.chat.intent import Intent, identifier_words, retrieval_query, route
 from codeassist_lsp.chat.prompt import (
     CHANGE_HINT,
     Source,
@@ -137,6 +137,13 @@ def _ms(since: float) -> float:
     return (time.perf_counter() - since) * 1000
 
 
+def _name_words(view: IndexView) -> set[str]:
+    words: set[str] = set()
+    for _, sym in view.symbols():
+        words |= identifier_words(sym.name)
+    return words
+
+
 def _known_names(view: IndexView) -> set[str]:
     names: set[str] = set()
     for path, sym in view.symbols():
@@ -220,7 +227,8 @@ class ChatManager:
         else:
             view = workspace.view()
             names = view.derived("chat.known_names", lambda: _known_names(view))
-            routing = route(question, lambda word: word.lower() in names)
+            words = view.derived("chat.name_words", lambda: _name_words(view))
+            routing = route(question, lambda w: w.lower() in names, lambda w: w in words)
             turn.intent = routing.intent
             log.debug("chat intent %s: %s", routing.intent, routing.reason)
         if turn.intent == "change":

@@ -20,7 +20,7 @@ from codeassist_lsp.chat.history import (
     UnknownConversation,
     open_history,
 )
-from codeassist_lsp.chat.intent import retrieval_query, route
+from codeassist_lsp.chat.intent import identifier_words, retrieval_query, route
 from codeassist_lsp.chat.manager import (
     ChatError,
     ChatManager,
@@ -74,6 +74,20 @@ def test_general_questions_skip_retrieval_and_code_questions_do_not() -> None:
     assert route("Where is the config loaded?", known).intent == "code"
     assert route("how are failed requests retried", known).intent == "code"
     assert route("Refactor the retry loop to use a for loop", known).intent == "change"
+
+
+def test_how_do_i_questions_in_the_words_of_the_workspace_retrieve() -> None:
+    names = ["retry_if_exception_message", "wait_chain", "stop_after_attempt", "wait_fixed"]
+    words = set().union(*(identifier_words(n) for n in names))
+
+    def route_here(question: str) -> str:
+        return route(question, lambda w: False, lambda w: w in words).intent
+
+    assert route_here("how do I only try again when the exception message matches") == "code"
+    assert route_here("how do I wait a fixed time for the first attempts, then chain") == "code"
+    assert route_here("how do I reverse a string in Go?") == "general"
+    assert route_here("how do I sort a dictionary by value?") == "general"
+    assert identifier_words("parseRetryAfter") == {"parse", "retry", "after"}
 
 
 def test_a_short_follow_up_borrows_the_previous_question() -> None:
