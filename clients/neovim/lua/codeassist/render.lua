@@ -55,8 +55,9 @@ function M.turn(turn, root)
   lines[#lines + 1] = "## CodeAssist"
   if turn.answer and turn.answer ~= "" then
     vim.list_extend(lines, text_lines(turn.answer))
-  elseif turn.state == "waiting" or turn.state == "streaming" then
-    lines[#lines + 1] = "…"
+  end
+  if turn.state == "waiting" or turn.state == "streaming" then
+    lines[#lines + 1] = "…" -- still being written
   end
   for _, notice in ipairs(turn.notices or {}) do
     lines[#lines + 1] = "Note: " .. notice
