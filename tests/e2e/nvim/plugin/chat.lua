@@ -59,8 +59,8 @@ end
 vim.api.nvim_set_current_win(vim.fn.win_findbuf(chat.session().buf)[1])
 vim.cmd("CodeAssistChat and how many times does it retry?")
 H.wait(120000, function()
-  local last = chat_lines()
-  return last[#last - 1] ~= "…"
+  local last = chat_lines() -- ends "## CodeAssist", "…", "" until the first words come
+  return last[#last - 1] ~= "…" or last[#last - 2] ~= "## CodeAssist"
 end, "the follow-up's answer to start")
 H.answers.conversation_after = chat.session().conversation_id
 vim.api.nvim_feedkeys(vim.keycode("<C-c>"), "x", false)
