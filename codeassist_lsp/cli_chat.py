@@ -8,7 +8,6 @@ instead. Without a question, an interactive session (`/new`, `/history`, `/searc
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import sys
@@ -78,6 +77,8 @@ def result_json(result: ChatResult) -> dict[str, Any]:
 async def _interactive(
     manager: ChatManager, workspace: IndexWorkspace, conversation_id: str | None
 ) -> None:
+    import asyncio
+
     print(f"codeassist chat in {workspace.root}. {HELP}", file=sys.stderr)
     while True:
         try:
@@ -108,6 +109,8 @@ async def _interactive(
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
+    import asyncio  # here, not at the top: `codeassist --help` imports this module
+
     from codeassist_lsp.chat.history import open_history
     from codeassist_lsp.chat.manager import ChatManager
     from codeassist_lsp.chat.workspace import IndexWorkspace
