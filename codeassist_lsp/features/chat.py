@@ -33,11 +33,9 @@ from codeassist_lsp.chat.manager import (
 from codeassist_lsp.chat.workspace import IndexWorkspace
 from codeassist_lsp.config import Settings
 from codeassist_lsp.features.context import ServerContext
-from codeassist_lsp.features.convert import lines_range, path_to_uri, range_json
+from codeassist_lsp.features.convert import lines_range, param, path_to_uri, range_json
 from codeassist_lsp.features.feature import Feature
 from codeassist_lsp.index.languages import language_for_path
-from codeassist_lsp.llm.backend import Backend
-from codeassist_lsp.llm.errors import ModelUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -51,16 +49,6 @@ DELETE_CONVERSATION = "codeassist/deleteConversation"
 SEARCH_CONVERSATIONS = "codeassist/searchConversations"
 FEEDBACK = "codeassist/feedback"
 NEW_CONVERSATION = "codeassist.newConversation"
-
-
-def param(params: Any, *names: str) -> Any:
-    """A nested field of request params, whether they came as a dict or an object."""
-    value = params
-    for name in names:
-        if value is None:
-            return None
-        value = value.get(name) if isinstance(value, dict) else getattr(value, name, None)
-    return value
 
 
 def citation_json(citation: Citation, root: str) -> dict[str, Any]:
@@ -122,17 +110,12 @@ class Chat(Feature):
                 settings.history.passphrase,
                 self._ctx.embedder().embed_documents,
             )
-            self._manager = ChatManager(history, self._backend, self._ctx.settings.chat)
+            self._manager = ChatManager(history, self._ctx.backend, self._ctx.settings.chat)
         return self._manager
 
     def on_settings(self, settings: Settings) -> None:
         if self._manager is not None:
             self._manager.settings = settings.chat
-
-    def _backend(self) -> Backend:
-        if self._ctx.model is None:
-            raise ModelUnavailable("this server has no model feature")
-        return self._ctx.model.get()
 
     def workspace(self, uri: str | None) -> IndexWorkspace | None:
         """The workspace a chat is about: the document's, else the first open one."""

@@ -342,10 +342,8 @@ class CodeActions:
             return None, None
 
     def _backend(self) -> Backend:
-        if self.ctx.model is None:
-            raise TaskError("no model is configured")
         try:
-            return self.ctx.model.get()
+            return self.ctx.backend()
         except LLMError as exc:
             raise TaskError(str(exc)) from exc
 

@@ -29,7 +29,6 @@ from codeassist_lsp.config import Settings
 from codeassist_lsp.features.context import ServerContext
 from codeassist_lsp.features.convert import uri_to_path
 from codeassist_lsp.features.feature import Feature
-from codeassist_lsp.llm.backend import Backend
 from codeassist_lsp.llm.errors import BackendError, ModelUnavailable
 from codeassist_lsp.llm.prompts import Counter
 
@@ -46,14 +45,10 @@ class CompletionFeature(Feature):
 
     def __init__(self, ctx: ServerContext) -> None:
         self.ctx = ctx
-        self.completer = InlineCompleter(lambda: ctx.settings.completion, self._backend)
+        self.completer = InlineCompleter(lambda: ctx.settings.completion, ctx.backend)
         self.client_has_inline = False
         self._settings = (ctx.settings.completion, ctx.settings.llm)
         self._reported: str | None = None
-
-    def _backend(self) -> Backend:
-        assert self.ctx.model is not None, "the model feature registers before completion"
-        return self.ctx.model.get()
 
     def on_initialize(self, params: types.InitializeParams) -> None:
         text_document = params.capabilities.text_document

@@ -27,6 +27,7 @@ from codeassist_lsp.features.log import ClientLogHandler
 from codeassist_lsp.index.embedder import Embedder
 from codeassist_lsp.index.workspace import WorkspaceIndex
 from codeassist_lsp.llm.backend import Backend
+from codeassist_lsp.llm.errors import ModelUnavailable
 
 if TYPE_CHECKING:
     from codeassist_lsp.features.model import ModelHolder
@@ -87,6 +88,13 @@ class ServerContext:
                         self.settings.index.embed_max_tokens,
                     )
             return self._embedder
+
+    def backend(self) -> Backend:
+        """The server's model backend (`features/model.py`); `ModelUnavailable` says why
+        there is none."""
+        if self.model is None:
+            raise ModelUnavailable("this server has no model feature")
+        return self.model.get()
 
     def locate(self, uri: str) -> tuple[WorkspaceIndex, str] | None:
         """The open index whose folder holds `uri`, and the workspace-relative path."""

@@ -2,7 +2,8 @@
 
 The index speaks workspace-relative POSIX paths and 1-based inclusive lines; LSP speaks
 URIs and 0-based positions with exclusive ends. Search results, symbols and hover convert
-here, so they agree on the edges.
+here, so they agree on the edges. Custom requests' params (a dict, or pygls's object for a
+method it does not know) are read here too.
 """
 
 from __future__ import annotations
@@ -65,3 +66,13 @@ def hit_to_lsp(hit: SearchHit, root: Path) -> dict[str, Any]:
     item["uri"] = path_to_uri(root, c.path)
     item["range"] = range_json(lines_range(c.start_line, c.end_line))
     return item
+
+
+def param(params: Any, *names: str) -> Any:
+    """A nested field of request params, whether they came as a dict or an object."""
+    value = params
+    for name in names:
+        if value is None:
+            return None
+        value = value.get(name) if isinstance(value, dict) else getattr(value, name, None)
+    return value

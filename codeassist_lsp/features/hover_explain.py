@@ -90,9 +90,7 @@ class HoverExplainer(Feature):
 
     async def _make(self, key: str, subject: Subject) -> str:
         try:
-            if self.ctx.model is None:
-                return ""
-            backend = self.ctx.model.get()
+            backend = self.ctx.backend()
             messages = hover_messages(subject.language, subject.path, subject.code)
             text = " ".join((await collect(backend.chat(messages, OPTIONS))).split())
         except LLMError as exc:

@@ -14,7 +14,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 
 from codeassist_lsp.features.context import ServerContext
-from codeassist_lsp.features.convert import hit_to_lsp
+from codeassist_lsp.features.convert import hit_to_lsp, param
 from codeassist_lsp.rag.retriever import search_index
 
 log = logging.getLogger(__name__)
@@ -23,17 +23,11 @@ SEARCH = "codeassist/search"
 MAX_LIMIT = 100
 
 
-def _param(params: Any, name: str) -> Any:
-    if isinstance(params, dict):
-        return params.get(name)
-    return getattr(params, name, None)
-
-
 def register(server: LanguageServer, ctx: ServerContext) -> None:
     @server.feature(SEARCH)
     async def search(ls: LanguageServer, params: Any) -> list[dict[str, Any]]:
-        query = _param(params, "query")
-        limit = _param(params, "limit") or ctx.settings.search.limit
+        query = param(params, "query")
+        limit = param(params, "limit") or ctx.settings.search.limit
         if not isinstance(query, str) or not query.strip():
             raise JsonRpcInvalidParams("codeassist/search needs a non-empty 'query' string")
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:

@@ -23,7 +23,7 @@ def _explainer(backend: Any) -> HoverExplainer:
             raise backend
         return backend
 
-    ctx = SimpleNamespace(model=SimpleNamespace(get=get))
+    ctx = SimpleNamespace(backend=get)
     return HoverExplainer(ctx)  # type: ignore[arg-type]
 
 
