@@ -477,7 +477,7 @@ class Indexer:
         """Make the keyword index hold exactly DuckDB's chunks (a deleted or emptied
         `tantivy/` folder otherwise degrades search silently); returns the chunks added."""
         with self.stores.lock:
-            expected = self.stores.meta.counts()["chunks"]
+            expected = self.stores.meta.chunk_count()
         if self.stores.text.count() == expected:
             return 0
         with self.stores.lock:

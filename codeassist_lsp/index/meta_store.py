@@ -423,6 +423,11 @@ class MetaStore:
             out.setdefault(path, []).append(Edge(source, target, kind))
         return out
 
+    def chunk_count(self) -> int:
+        """How many chunks there are (one cheap query; `counts` also counts distinct edges)."""
+        row = self.con.execute("SELECT count(*) FROM chunks").fetchone()
+        return int(row[0]) if row else 0
+
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
         for name, table in (
