@@ -414,13 +414,15 @@ class Indexer:
             )
         if fresh:
             self.stores.text.write([(c.chunk_id, c.path, c.header(), c.text) for c in fresh])
+        new_chunks = [c for _, pf in batch.parsed for c in pf.chunks]
         # One section: a graph saving its edges sees these facts and their pending change
-        # together, so it never records edges as current that miss this batch.
+        # together, so it never records edges as current that miss this batch; and status,
+        # which counts files under this lock, never counts files whose chunks search lacks.
         with self.stores.lock:
             meta.replace_files(batch.parsed, batch.removed)
             meta.touch_files(batch.touched)
             self.graphs.committed(paths)
-        new_chunks = [c for _, pf in batch.parsed for c in pf.chunks]
+            self.views.committed(batch.old_ids, new_chunks)
         new_ids = {c.chunk_id for c in new_chunks}
         stale = sorted(batch.old_ids - new_ids)
         missing = self._missing_vectors()
@@ -429,7 +431,6 @@ class Indexer:
         if batch.vectors is None:
             missing.update(batch.embed_texts)
         self.views.vectors_missing(len(missing))
-        self.views.committed(batch.old_ids, new_chunks)
         self.stores.vectors.delete_ids(stale)
         self.stores.text.write([], stale)
         with self.stores.lock:

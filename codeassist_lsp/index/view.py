@@ -202,10 +202,13 @@ class ViewKeeper:
     def current(self) -> IndexView:
         """The newest published view (loading the chunk map the first time)."""
         with self._lock:
+            if self._view is not None:
+                return self._view
+        # the writer holds the stores' lock while it calls `committed`: take it first too
+        with self.stores.lock, self._lock:
             if self._view is None:
                 if self._chunks is None:
-                    with self.stores.lock:
-                        self._chunks = self.stores.meta.chunks_by_id()
+                    self._chunks = self.stores.meta.chunks_by_id()
                 self._view = self._publish()
             return self._view
 

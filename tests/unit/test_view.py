@@ -160,3 +160,25 @@ def test_a_commit_publishes_a_new_view_and_leaves_the_old_one_as_it_was(
     with pytest.raises(TypeError):
         after.chunks["x"] = after.chunks[next(iter(after.chunks))]  # type: ignore[index]
     index.close()
+
+
+def test_files_that_status_counts_are_already_in_the_published_view(
+    index: WorkspaceIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Status counts files in DuckDB; a search sent when it says "64 files" must find them."""
+    index.view()
+    seen: list[tuple[int, set[str]]] = []
+    missing_vectors = index.indexer._missing_vectors
+
+    def right_after_the_commit() -> dict[str, str | None]:
+        # what a reader on another thread sees once the writer lets go of the stores' lock
+        files = index.status()["files"]
+        seen.append((files, {c.path for c in index.view().chunks.values()}))
+        return missing_vectors()
+
+    monkeypatch.setattr(index.indexer, "_missing_vectors", right_after_the_commit)
+    (index.root / "extra.py").write_text("def extra():\n    clean()\n")
+    index.indexer.update_paths(["extra.py"])
+    (files, paths), *_ = seen
+    assert files == len(paths) and "extra.py" in paths
+    index.close()

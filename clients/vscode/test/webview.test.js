@@ -61,7 +61,16 @@ async function openPanel(browser, theme) {
     }
   }, theme);
   await page.goto(pathToFileURL(file).href);
-  const send = (message) => page.evaluate((m) => window.postMessage(m, '*'), message);
+  // window.postMessage is delivered later: wait until the page's own handler (added first) has run.
+  const send = (message) =>
+    page.evaluate(
+      (m) =>
+        new Promise((done) => {
+          window.addEventListener('message', () => setTimeout(done, 0), { once: true });
+          window.postMessage(m, '*');
+        }),
+      message,
+    );
   const posted = () => page.evaluate(() => window.__posted);
   return { page, send, posted, errors, close: () => context.close().then(() => fs.rmSync(dir, { recursive: true })) };
 }
