@@ -13,7 +13,14 @@ the query cannot say which one is meant. A third table asks for the users of suc
 definition ("where is parse_args() called", "where is Router used"); any chunk holding a
 caller or user the code graph knows is a hit.
 
+With `--describe`, each workspace is then described by the local model (`codeassist index
+--describe`: a sentence or two per function and class, in the keyword index) and its
+plain-English questions are asked again, in a table of their own with the description
+cost. Descriptions are cached by content in the bench cache per model, so only the first
+run pays for them.
+
     python bench/retrieval_eval.py [--only NAME] [--no-thirdparty] [--embedder minilm]
+        [--describe] [--model TIER] [--threads N]
 """
 
 from __future__ import annotations
@@ -246,12 +253,51 @@ class Table:
         print(f"{'overall':<22} {self.totals['hybrid'][2]:>4}  " + "  ".join(cells))
 
 
+def describe_workspace(index: WorkspaceIndex, model: str, threads: int | None) -> str:
+    """Add cached descriptions, have the model write the missing ones; returns the cost."""
+    import asyncio
+
+    from codeassist_lsp.config import default_data_dir
+    from codeassist_lsp.describe.job import describe_pending
+    from codeassist_lsp.index import descriptions
+    from codeassist_lsp.llm.backend import create_backend
+    from codeassist_lsp.llm.settings import LLMSettings
+
+    cache = CACHE / "descriptions" / f"{model}.json"
+    known: dict[str, str] = json.loads(cache.read_text()) if cache.exists() else {}
+    todo = descriptions.pending(index.stores)
+    descriptions.add(
+        index.stores, {c.chunk_id: known[c.content_key] for c in todo if c.content_key in known}
+    )
+    llm = LLMSettings(model=model, threads=threads or 0)
+
+    async def run() -> tuple[int, float]:
+        backend = create_backend(llm, default_data_dir())
+        try:
+            stats = await describe_pending(index.stores, backend)
+        finally:
+            await backend.close()
+        return stats.described + stats.failed, stats.seconds
+
+    count, seconds = asyncio.run(run())
+    with index.stores.lock:
+        known.update(index.stores.meta.descriptions())
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text(json.dumps(known, indent=0, sort_keys=True))
+    done, wanted = descriptions.counts(index.stores)
+    rate = f"{count / seconds:.2f} chunks/s" if seconds else "all cached"
+    return f"   ({done} of {wanted} described; {count} now in {seconds:.0f}s, {rate})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--only")
     parser.add_argument("--no-thirdparty", action="store_true")
     parser.add_argument("--embedder", default="minilm")
     parser.add_argument("--show-misses", action="store_true")
+    parser.add_argument("--describe", action="store_true")
+    parser.add_argument("--model", default="qwen2.5-coder-0.5b")
+    parser.add_argument("--threads", type=int)
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="codeassist-eval-"))
     settings = Settings(data_dir=data_dir)
@@ -259,6 +305,7 @@ def main() -> None:
     questions = Table("plain-English questions (fixtures/eval, bench/thirdparty)")
     identifiers = Table(f"identifier queries (up to {IDENTIFIER_QUERIES} definitions each)")
     users = Table(f"'where is X called/used' (up to {IDENTIFIER_QUERIES} definitions each)")
+    described = Table(f"plain-English questions with descriptions by {args.model}")
     try:
         for suite in load_suites(args.only, not args.no_thirdparty):
             index = WorkspaceIndex(suite.root, settings, embedder)
@@ -272,10 +319,15 @@ def main() -> None:
             named = identifier_questions(index)
             identifiers.add(index, suite.name, named, "", args.show_misses)
             users.add(index, suite.name, user_questions(index), "", args.show_misses)
+            if args.describe:
+                cost = describe_workspace(index, args.model, args.threads)
+                described.add(index, suite.name, suite.questions, cost, args.show_misses)
             index.close()
         questions.print()
         identifiers.print()
         users.print()
+        if args.describe:
+            described.print()
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
 

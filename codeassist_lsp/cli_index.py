@@ -93,13 +93,48 @@ def _run_index(index: WorkspaceIndex, quiet: bool = False) -> IndexStats:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    index = open_index(args.path, _settings())
+    settings = _settings()
+    index = open_index(args.path, settings)
     try:
         stats = _run_index(index)
+        print(f"indexed {index.root}: {stats.summary()}")
+        if args.describe:
+            _describe(index, settings, args.describe_limit)
     finally:
         index.close()
-    print(f"indexed {index.root}: {stats.summary()}")
     return 0
+
+
+def _describe(index: WorkspaceIndex, settings: Settings, limit: int | None) -> None:
+    """Write the missing descriptions with the configured model (Ctrl-C keeps what is done)."""
+    import asyncio
+
+    from codeassist_lsp.describe.job import describe_pending
+    from codeassist_lsp.index import descriptions
+    from codeassist_lsp.llm.backend import create_backend
+
+    async def run() -> None:
+        backend = create_backend(settings.llm, settings.data_dir)
+        bar = ProgressBar()
+        try:
+            await backend.load()
+            stats = await describe_pending(
+                index.stores,
+                backend,
+                limit=limit,
+                progress=lambda done, total: bar(done, total, "describing"),
+            )
+        finally:
+            bar.close()
+            await backend.close()
+        done, wanted = descriptions.counts(index.stores)
+        rate = stats.described / stats.seconds if stats.seconds else 0.0
+        print(
+            f"described {stats.described} chunks ({stats.failed} without a usable answer)"
+            f" in {stats.seconds:.1f}s, {rate:.2f} chunks/s; {done} of {wanted} done"
+        )
+
+    asyncio.run(run())
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -184,6 +219,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add index, search, status and serve to the `codeassist` parser."""
     p = sub.add_parser("index", help="index (or refresh) a workspace")
     p.add_argument("path", nargs="?", default=".")
+    p.add_argument(
+        "--describe",
+        action="store_true",
+        help="then describe functions and classes in plain English with the model (slow:"
+        " ~2 s each on a 2-core CPU; resumable), so that questions in your words find them",
+    )
+    p.add_argument("--describe-limit", type=_positive, help="describe at most this many")
     p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("search", help="hybrid search of a workspace")

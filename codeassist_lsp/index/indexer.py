@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from codeassist_lsp.config import IndexSettings
+from codeassist_lsp.index.descriptions import keyword_docs
 from codeassist_lsp.index.embed_text import embedding_text
 from codeassist_lsp.index.embedder import Embedder
 from codeassist_lsp.index.files import (
@@ -413,7 +414,7 @@ class Indexer:
                 [c.chunk_id for c in fresh], [c.path for c in fresh], batch.vectors
             )
         if fresh:
-            self.stores.text.write([(c.chunk_id, c.path, c.header(), c.text) for c in fresh])
+            self.stores.text.write(keyword_docs(self.stores, fresh))
         new_chunks = [c for _, pf in batch.parsed for c in pf.chunks]
         # One section: a graph saving its edges sees these facts and their pending change
         # together, so it never records edges as current that miss this batch; and status,
@@ -487,10 +488,7 @@ class Indexer:
         missing = sorted(known - present)
         with self.stores.lock:
             chunks = self.stores.meta.chunks_by_id(missing)
-        self.stores.text.write(
-            [(c.chunk_id, c.path, c.header(), c.text) for c in chunks.values()],
-            sorted(present - known),
-        )
+        self.stores.text.write(keyword_docs(self.stores, chunks.values()), sorted(present - known))
         if missing:
             notice = f"the keyword index was missing {len(missing)} of {len(known)} chunks: added"
             log.warning("%s", notice)

@@ -51,6 +51,7 @@ CREATE TABLE IF NOT EXISTS imports (
 CREATE TABLE IF NOT EXISTS refs (
     path VARCHAR, kind VARCHAR, name VARCHAR, target VARCHAR, source VARCHAR, line INTEGER);
 CREATE TABLE IF NOT EXISTS edges ({_EDGE_COLUMNS});
+CREATE TABLE IF NOT EXISTS descriptions (key VARCHAR PRIMARY KEY, text VARCHAR);
 """
 
 _PER_FILE_TABLES = ("chunks", "symbols", "imports", "refs")
@@ -327,6 +328,33 @@ class MetaStore:
             ("refs", refs),
         ):
             _append(self.con, table, rows)
+
+    def descriptions(self, keys: Sequence[str] | None = None) -> dict[str, str]:
+        """Plain-English descriptions by chunk content key (all of them, or of `keys`)."""
+        sql = "SELECT key, text FROM descriptions"
+        if keys is None:
+            rows = self.con.execute(sql).fetchall()
+        else:
+            if not keys:
+                return {}
+            rows = self.con.execute(sql + " WHERE list_contains(?, key)", [list(keys)]).fetchall()
+        return {r[0]: r[1] for r in rows}
+
+    def save_descriptions(self, described: Mapping[str, str]) -> None:
+        """Store descriptions by content key; they outlive their chunks (an edit undone, a
+        file moved back), and are few and small."""
+        if described:
+            self.con.executemany(
+                "INSERT OR REPLACE INTO descriptions VALUES (?, ?)", list(described.items())
+            )
+
+    def target_counts(self) -> dict[str, int]:
+        """How many edges point at each node: how much the rest of the code leans on it."""
+        rows = self.con.execute(
+            "SELECT target, count(*) FROM (SELECT DISTINCT source, target, kind FROM edges)"
+            " GROUP BY target"
+        ).fetchall()
+        return {r[0]: int(r[1]) for r in rows}
 
     def chunks_by_id(self, ids: Sequence[str] | None = None) -> dict[str, Chunk]:
         sql = (

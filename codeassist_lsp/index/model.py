@@ -62,6 +62,11 @@ class Chunk:
         key = f"{self.path}\0{self.start_line}\0{self.end_line}\0{self.text}"
         return hashlib.sha1(key.encode("utf-8", "replace")).hexdigest()[:20]
 
+    @property
+    def content_key(self) -> str:
+        """The text's own hash: a description of it holds wherever the text moves."""
+        return hashlib.sha1(self.text.encode("utf-8", "replace")).hexdigest()[:20]
+
     def header(self) -> str:
         """A short description placed before the text so plain-English questions find it."""
         parts = [self.path]

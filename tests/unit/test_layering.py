@@ -2,7 +2,8 @@
 
 index/ is the bottom: it imports none of rag/, chat/, features/ or llm/. rag/ reads the
 index and nothing above it; chat/ uses rag/ and llm/ but knows nothing of the
-protocol. Imports inside functions count too.
+protocol; describe/ writes into the index with llm/ and needs nothing else. Imports
+inside functions count too.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ FORBIDDEN = {
     "index": ("rag", "chat", "features", "llm", "server", "cli"),
     "rag": ("chat", "features", "llm", "server", "cli"),
     "chat": ("features", "server", "cli"),
+    "describe": ("rag", "chat", "features", "server", "cli"),
 }
 
 

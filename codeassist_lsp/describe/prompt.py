@@ -1,0 +1,52 @@
+"""The prompt that asks the model what a piece of code is for, and the reply's clean-up.
+
+The question is the one a user would ask before knowing the names: what does it do and
+when would I need it. Names are left out on purpose: the keyword index has them already,
+the description is there for the words people use instead.
+"""
+
+from __future__ import annotations
+
+import re
+
+from codeassist_lsp.index.model import Chunk
+from codeassist_lsp.llm.types import Message
+
+MAX_LINES = 40
+MAX_CHARS = 2400
+MAX_DESCRIPTION = 320
+
+SYSTEM = "You describe code in plain English for a search index."
+ASK = (
+    "In one or two short sentences, say what this code does and when someone would need "
+    "it. Use everyday words, not the names in the code. No preamble."
+)
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_MARKUP = re.compile(r"[`*_#>]+")
+_PREAMBLE = re.compile(r"^((sure|okay|ok)[,!.]?\s*|here is[^:]*:\s*)+", re.IGNORECASE)
+
+
+def describe_messages(chunk: Chunk) -> list[Message]:
+    """The chat messages asking for one chunk's description (head of a long chunk only)."""
+    lines = chunk.text.splitlines()[:MAX_LINES]
+    code = "\n".join(lines)[:MAX_CHARS]
+    return [
+        Message("system", SYSTEM),
+        Message("user", f"```{chunk.language}\n{code}\n```\n{ASK}"),
+    ]
+
+
+def clean_description(reply: str) -> str | None:
+    """The first two sentences of the reply as plain words; None when nothing usable came
+    back (empty, code, or a refusal too short to say anything)."""
+    text = reply.strip()
+    if not text or text.startswith("```"):
+        return None
+    text = _MARKUP.sub("", " ".join(text.split()))
+    text = _PREAMBLE.sub("", text).strip()
+    sentences = _SENTENCE_END.split(text)
+    text = " ".join(sentences[:2]).strip()[:MAX_DESCRIPTION]
+    if len(text.split()) < 4:
+        return None
+    return text[0].upper() + text[1:]
