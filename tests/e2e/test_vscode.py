@@ -64,7 +64,11 @@ def screenshots(tmp_path: Path) -> Path:
 
 
 def test_extension_logic_with_a_stub_vscode(vsix: Path) -> None:
-    _node(["test/logic.test.js", "test/chat.test.js"], dict(os.environ), timeout=120)
+    _node(
+        ["test/logic.test.js", "test/chat.test.js", "test/switchModel.test.js"],
+        dict(os.environ),
+        timeout=120,
+    )
 
 
 def test_chat_panel_in_chromium(vsix: Path, screenshots: Path) -> None:

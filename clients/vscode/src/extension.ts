@@ -1,6 +1,5 @@
 /** Activation: wires the server client, status bar, chat panel, code actions and commands. */
 
-import { execFile } from 'child_process';
 import * as vscode from 'vscode';
 import { ProgressType } from 'vscode-languageclient/node';
 import type { LanguageClient } from 'vscode-languageclient/node';
@@ -16,11 +15,10 @@ import {
 } from './codeActions';
 import { isModelProblem } from './executable';
 import { inlineCompletionMiddleware } from './inlineCompletion';
-import { modelChoices } from './models';
 import { Proposals } from './proposal';
 import { ServerClient } from './serverClient';
-import { SECTION, serverCommand } from './settings';
 import { StatusBar } from './statusBar';
+import { switchModel } from './switchModel';
 import type { ServerStatus } from './statusView';
 
 const EXPLAIN_PROMPT = 'Explain what this code does.';
@@ -215,34 +213,6 @@ async function searchWorkspace(client: LanguageClient): Promise<void> {
   await vscode.window.showTextDocument(vscode.Uri.parse(picked.hit.uri), {
     selection: new vscode.Range(start.line, start.character, end.line, end.character),
   });
-}
-
-function listModels(): Promise<string> {
-  const config = vscode.workspace.getConfiguration(SECTION);
-  const { command } = serverCommand(config.get('server.path'), []);
-  return new Promise((resolve) => {
-    execFile(command, ['models', 'list', '--json'], { timeout: 20000 }, (error, stdout) => resolve(error ? '' : stdout));
-  });
-}
-
-async function switchModel(): Promise<void> {
-  const config = vscode.workspace.getConfiguration(SECTION);
-  const current = config.get<string>('llm.model') ?? '';
-  const choices = modelChoices(await listModels(), current);
-  let model: string | undefined;
-  if (choices.length) {
-    const picked = await vscode.window.showQuickPick(
-      [...choices, { label: 'Other…', description: 'a pulled model’s name or a GGUF path', detail: '', installed: true }],
-      { title: 'CodeAssist: Switch Model' },
-    );
-    if (!picked) return;
-    model = picked.label === 'Other…' ? undefined : picked.label;
-    if (picked.label !== 'Other…' && !picked.installed) {
-      void vscode.window.showWarningMessage(`CodeAssist: ${picked.label} is not installed: ${picked.detail.split(' · ').pop()}`);
-    }
-  }
-  model ??= await vscode.window.showInputBox({ title: 'CodeAssist: model name or GGUF path', value: current });
-  if (model) await config.update('llm.model', model, vscode.ConfigurationTarget.Global);
 }
 
 async function statusMenu(status: StatusBar, output: vscode.LogOutputChannel): Promise<void> {

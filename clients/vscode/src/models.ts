@@ -5,6 +5,12 @@ export interface ModelChoice {
   description: string;
   detail: string;
   installed: boolean;
+  /** Shell commands that install it, from the CLI (which knows the packages); empty when none are needed or known. */
+  install: string[];
+}
+
+function commands(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((c): c is string => typeof c === 'string') : [];
 }
 
 export function modelChoices(json: string, current: string): ModelChoice[] {
@@ -26,10 +32,9 @@ export function modelChoices(json: string, current: string): ModelChoice[] {
       return {
         label: String(m.name),
         description: tags,
-        detail: `${String(m.title ?? '')} · ${String(m.size_mb ?? '?')} MB, ${String(m.ram_gb ?? '?')} GB RAM${
-          installed ? '' : ` · install: codeassist models install ${String(m.name)}`
-        }`,
+        detail: `${String(m.title ?? '')} · ${String(m.size_mb ?? '?')} MB, ${String(m.ram_gb ?? '?')} GB RAM`,
         installed,
+        install: installed ? [] : commands(m.install),
       };
     });
 }

@@ -125,13 +125,15 @@ test('models from `codeassist models list --json` become quick pick entries', ()
   const json = JSON.stringify({
     models: [
       { name: 'a', role: 'default', installed: 'yes', title: 'A', size_mb: 1, ram_gb: 1 },
-      { name: 'b', role: 'quality', installed: 'no', title: 'B', size_mb: 2, ram_gb: 2 },
+      { name: 'b', role: 'quality', installed: 'no', title: 'B', size_mb: 2, ram_gb: 2, install: ['pip install b-part', 'codeassist models install b'] },
+      { name: 'c', role: 'pulled', installed: 'no', title: 'C', size_mb: 0, ram_gb: 1 },
     ],
   });
   const choices = modelChoices(json, 'a');
-  assert.deepStrictEqual(choices.map((c) => [c.label, c.installed]), [['a', true], ['b', false]]);
+  assert.deepStrictEqual(choices.map((c) => [c.label, c.installed]), [['a', true], ['b', false], ['c', false]]);
   assert.match(choices[0].description, /current/);
-  assert.match(choices[1].detail, /codeassist models install b/);
+  assert.match(choices[1].description, /not installed/);
+  assert.deepStrictEqual(choices.map((c) => c.install), [[], ['pip install b-part', 'codeassist models install b'], []]);
   assert.deepStrictEqual(modelChoices('not json', 'a'), []);
 });
 

@@ -1,6 +1,7 @@
---- The chat buffer: :CodeAssistChat, :CodeAssistNew, :CodeAssistHistory,
---- :CodeAssistSearchHistory. Sources show as soon as the server sends them
---- (`codeassist/chatDelta` {citations}), then the answer streams in ({delta}).
+--- The chat buffer: :CodeAssistChat, :CodeAssistNew, and showing a stored conversation
+--- (history.lua picks it). Sources show as soon as the server sends them
+--- (`codeassist/chatDelta` {citations}), then the answer streams in ({delta}); + and -
+--- on an answer send the user's rating (`codeassist/feedback`).
 local client = require("codeassist.client")
 local config = require("codeassist.config")
 local render = require("codeassist.render")
@@ -137,6 +138,7 @@ function M.ask(session, c, method, params)
       turn.state, turn.error = "error", result.error
     elseif type(result) == "table" then
       session.conversation_id = result.conversationId or session.conversation_id
+      turn.message_id = result.messageId
       local answer = result.answer or result.markdown -- a chat answer, or Explain's
       turn.answer = type(answer) == "string" and answer or turn.answer
       -- the answer's [n] marks number the sources it was given, so those stay listed
@@ -177,6 +179,17 @@ function M.cancel(session)
   M.draw(session, request.index)
 end
 
+--- The turn of `session` drawn at 0-based `row`, and its index.
+---@return table|nil turn
+---@return integer|nil index
+local function turn_at(session, row)
+  for i = #session.turn_rows, 1, -1 do
+    if session.turn_rows[i] <= row then
+      return session.turns[i], i
+    end
+  end
+end
+
 local function jump(session)
   local row = vim.api.nvim_win_get_cursor(0)[1] - 1
   local col = vim.api.nvim_win_get_cursor(0)[2]
@@ -186,13 +199,7 @@ local function jump(session)
     target = { path = vim.uri_to_fname(citation.uri), line = citation.range.start.line + 1 }
   else
     local line = vim.api.nvim_buf_get_lines(session.buf, row, row + 1, false)[1] or ""
-    local turn = session.turns[#session.turns]
-    for i = #session.turn_rows, 1, -1 do
-      if session.turn_rows[i] <= row then
-        turn = session.turns[i]
-        break
-      end
-    end
+    local turn = turn_at(session, row) or session.turns[#session.turns]
     target = render.location_at(line, col, turn and turn.citations, session.root)
     if target and session.root and not vim.startswith(target.path, "/") then
       target.path = vim.fs.joinpath(session.root, target.path)
@@ -210,6 +217,34 @@ local function jump(session)
   vim.cmd.edit(vim.fn.fnameescape(target.path))
   local last = vim.api.nvim_buf_line_count(0)
   vim.api.nvim_win_set_cursor(0, { math.min(target.line, last), 0 })
+end
+
+--- Rate the answer of the turn under the cursor: `value` 1 (helpful) or -1 (not); the
+--- same rating again takes it back (0), as the VS Code panel's thumbs do.
+---@param session table
+---@param value integer
+function M.rate(session, value)
+  local turn, index = turn_at(session, vim.api.nvim_win_get_cursor(0)[1] - 1)
+  if not turn or not turn.message_id then
+    vim.notify("codeassist: no finished answer here to rate", vim.log.levels.INFO)
+    return
+  end
+  local c = client.require(session.source_buf)
+  if not c then
+    return
+  end
+  local rating = turn.feedback == value and 0 or value
+  client.request(c, "codeassist/feedback", { messageId = turn.message_id, value = rating }, function()
+    turn.feedback = rating
+    -- drawing a turn rewrites the buffer to its end: the turns below move, so they are
+    -- placed and drawn again
+    for i = index + 1, #session.turns do
+      session.turn_rows[i] = nil
+    end
+    for i = index, #session.turns do
+      M.draw(session, i)
+    end
+  end, "feedback")
 end
 
 local function open_window(buf)
@@ -261,6 +296,12 @@ local function map_keys(session)
   map("<C-c>", function()
     M.cancel(session)
   end, "stop the answer")
+  map("+", function()
+    M.rate(session, 1)
+  end, "rate the answer under the cursor helpful")
+  map("-", function()
+    M.rate(session, -1)
+  end, "rate the answer under the cursor not helpful")
   for _, key in ipairs({ "i", "a", "o" }) do
     map(key, function()
       prompt(session)
@@ -344,6 +385,17 @@ function M.new()
   open_window(session.buf)
 end
 
+--- Empty the chat buffer if it shows conversation `id` (deleted: a follow-up could not
+--- continue it); the chat window is left as it is.
+---@param id string
+function M.forget(id)
+  if chat and vim.api.nvim_buf_is_valid(chat.buf) and chat.conversation_id == id then
+    M.cancel(chat)
+    reset(chat)
+    chat.conversation_id = nil
+  end
+end
+
 --- Show a stored conversation {id, title, messages} in the chat buffer and continue it.
 ---@param conversation table
 function M.show(conversation)
@@ -357,65 +409,6 @@ function M.show(conversation)
   for index in ipairs(session.turns) do
     M.draw(session, index)
   end
-end
-
-local function load(id)
-  local c = client.require()
-  if c then
-    client.request(c, "codeassist/conversation", { conversationId = id }, M.show, "conversation")
-  end
-end
-
---- :CodeAssistHistory — pick a past conversation with vim.ui.select and reopen it.
-function M.history()
-  local c = client.require()
-  if not c then
-    return
-  end
-  client.request(c, "codeassist/conversations", {}, function(list)
-    if type(list) ~= "table" or #list == 0 then
-      vim.notify("codeassist: no conversations yet", vim.log.levels.INFO)
-      return
-    end
-    vim.ui.select(list, {
-      prompt = "CodeAssist conversations",
-      format_item = function(item)
-        local updated = tonumber(item.updated)
-        return ("%s  (%s)"):format(item.title or item.id, updated and os.date("%Y-%m-%d %H:%M", updated) or "")
-      end,
-    }, function(choice)
-      if choice then
-        load(choice.id)
-      end
-    end)
-  end, "history")
-end
-
---- :CodeAssistSearchHistory {text} — past conversations mentioning `text`.
----@param query string
-function M.search_history(query)
-  local c = client.require()
-  if not c then
-    return
-  end
-  client.request(c, "codeassist/searchConversations", { query = query }, function(hits)
-    if type(hits) ~= "table" or #hits == 0 then
-      vim.notify("codeassist: no conversation matches " .. query, vim.log.levels.INFO)
-      return
-    end
-    vim.ui.select(hits, {
-      prompt = "CodeAssist conversations matching " .. query,
-      format_item = function(hit)
-        local message = hit.content or (type(hit.message) == "table" and hit.message.content) or ""
-        local title = hit.title or hit.conversationId or hit.id
-        return (("%s: %s"):format(title, message):gsub("%s+", " ")):sub(1, 120)
-      end,
-    }, function(choice)
-      if choice then
-        load(choice.conversationId or choice.id)
-      end
-    end)
-  end, "search history")
 end
 
 --- A session shown in a float for one answer that is not part of the chat (Explain).

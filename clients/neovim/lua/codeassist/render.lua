@@ -31,7 +31,8 @@ local function text_lines(text)
 end
 
 --- The lines of one turn, and which of them (0-based offsets) hold which citation.
---- A turn is {question, citations, answer, state, error?, usage?, notices?, ungrounded?};
+--- A turn is {question, citations, answer, state, error?, usage?, notices?, ungrounded?,
+--- message_id?, feedback?} (message_id: the answer's, which + and - rate);
 --- state is one of "waiting", "streaming", "done", "cancelled", "error".
 ---@param turn table
 ---@param root string|nil
@@ -72,6 +73,9 @@ function M.turn(turn, root)
   elseif turn.state == "done" and turn.usage and turn.usage.totalMs then
     lines[#lines + 1] = ("(%.1f s)"):format(turn.usage.totalMs / 1000)
   end
+  if turn.feedback == 1 or turn.feedback == -1 then
+    lines[#lines + 1] = turn.feedback == 1 and "Rated: helpful" or "Rated: not helpful"
+  end
   lines[#lines + 1] = ""
   return lines, rows
 end
@@ -88,6 +92,8 @@ function M.turns_from_messages(messages)
       turns[#turns + 1] = current
     elseif current then
       current.answer = (current.answer ~= "" and current.answer .. "\n" or "") .. (message.content or "")
+      current.message_id = message.id
+      current.feedback = tonumber(message.feedback)
       if type(message.citations) == "table" and #message.citations > 0 then
         current.citations = message.citations
       end

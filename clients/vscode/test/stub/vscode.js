@@ -66,6 +66,7 @@ module.exports = {
   CodeAction,
   CodeActionKind,
   Uri,
+  ConfigurationTarget: { Global: 1, Workspace: 2, WorkspaceFolder: 3 },
   __state: state,
   workspace: {
     asRelativePath(uri) {

@@ -1,7 +1,7 @@
 -- The chat as a user meets it, with the real model on py-webclient: the sources show
 -- before the answer, the answer streams in, <CR> on a source opens it, a follow-up stays
--- in the conversation, <C-c> stops an answer, and past conversations can be reopened and
--- searched.
+-- in the conversation, <C-c> stops an answer, past conversations can be reopened and
+-- searched, + rates an answer and :CodeAssistDeleteConversation deletes one.
 local H = dofile(vim.fs.joinpath(vim.fs.dirname(debug.getinfo(1, "S").source:sub(2)), "harness.lua"))
 
 -- short answers keep the test short; the follow-up is stopped long before its end
@@ -34,6 +34,19 @@ end
 vim.cmd("CodeAssistChat where do we retry failed HTTP requests?")
 H.answers.first = watch()
 H.answers.conversation = chat.session().conversation_id
+
+-- + on the answer: the server stores the rating, which shows under it
+vim.api.nvim_set_current_win(vim.fn.win_findbuf(chat.session().buf)[1])
+for i, line in ipairs(chat_lines()) do
+  if line == "## CodeAssist" then
+    vim.api.nvim_win_set_cursor(0, { i + 1, 0 })
+    break
+  end
+end
+vim.api.nvim_feedkeys("+", "x", false)
+H.wait(20000, function()
+  return vim.tbl_contains(chat_lines(), "Rated: helpful")
+end, "the rating to show")
 
 -- <CR> on the first source
 local rows = chat_lines()
@@ -89,9 +102,34 @@ H.wait(20000, function()
   return #offered == 1 and #chat_lines() > 3
 end, "the conversation to come back")
 H.answers.history = { offered = offered[1], lines = chat_lines(), conversation = chat.session().conversation_id }
+vim.cmd("CodeAssistNew")
 vim.cmd("CodeAssistSearchHistory retry")
 H.wait(20000, function()
-  return #offered == 2
-end, "the history search")
+  return #offered == 2 and #chat_lines() > 3
+end, "the history search to reopen the conversation")
 H.answers.search_offered = offered[2]
+
+-- delete it: picked, confirmed, gone from the history and from the chat buffer
+vim.ui.select = function(items, _, on_choice)
+  if items[1] == "Delete" then
+    return on_choice("Delete")
+  end
+  for _, item in ipairs(items) do
+    if item.id == H.answers.conversation then
+      return on_choice(item)
+    end
+  end
+  on_choice(nil)
+end
+vim.cmd("CodeAssistDeleteConversation")
+H.wait(20000, function()
+  return chat.session().conversation_id == nil
+end, "the conversation to be deleted")
+local left = c:request_sync("codeassist/conversations", {}, 10000).result
+H.answers.after_delete = {
+  ids = vim.tbl_map(function(item)
+    return item.id
+  end, left),
+  lines = chat_lines(),
+}
 H.finish()
