@@ -259,11 +259,12 @@ def describe_workspace(index: WorkspaceIndex, model: str, threads: int | None) -
 
     from codeassist_lsp.config import default_data_dir
     from codeassist_lsp.describe.job import describe_pending
+    from codeassist_lsp.describe.prompt import PROMPT_VERSION
     from codeassist_lsp.index import descriptions
     from codeassist_lsp.llm.backend import create_backend
     from codeassist_lsp.llm.settings import LLMSettings
 
-    cache = CACHE / "descriptions" / f"{model}.json"
+    cache = CACHE / "descriptions" / f"{model}-v{PROMPT_VERSION}.json"
     known: dict[str, str] = json.loads(cache.read_text()) if cache.exists() else {}
     todo = descriptions.pending(index.stores)
     descriptions.add(

@@ -16,11 +16,14 @@ MAX_LINES = 40
 MAX_CHARS = 2400
 MAX_DESCRIPTION = 320
 
-SYSTEM = "You describe code in plain English for a search index."
+# Say nothing of what the description is for: a model told "for a search index" writes
+# about search indexes.
+SYSTEM = "You are a senior developer explaining code to a colleague."
 ASK = (
-    "In one or two short sentences, say what this code does and when someone would need "
-    "it. Use everyday words, not the names in the code. No preamble."
+    "What does this code do, and when would someone need it? Answer in one or two plain "
+    "sentences, in everyday words rather than the names in the code."
 )
+PROMPT_VERSION = 2  # caches of descriptions (the benches') are per model and version
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _MARKUP = re.compile(r"[`*_#>]+")
@@ -31,9 +34,10 @@ def describe_messages(chunk: Chunk) -> list[Message]:
     """The chat messages asking for one chunk's description (head of a long chunk only)."""
     lines = chunk.text.splitlines()[:MAX_LINES]
     code = "\n".join(lines)[:MAX_CHARS]
+    where = f"{chunk.path}, {chunk.symbol}" if chunk.symbol else chunk.path
     return [
         Message("system", SYSTEM),
-        Message("user", f"```{chunk.language}\n{code}\n```\n{ASK}"),
+        Message("user", f"From {where}:\n```{chunk.language}\n{code}\n```\n{ASK}"),
     ]
 
 

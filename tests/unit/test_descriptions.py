@@ -142,9 +142,9 @@ def test_the_prompt_shows_the_head_of_the_code_and_asks_in_plain_words() -> None
         "a.py", 1, 200, "function", "\n".join(f"x{i} = {i}" for i in range(200)), "python"
     )
     system, user = describe_messages(chunk)
-    assert system.role == "system" and user.content.startswith("```python\nx0 = 0\n")
+    assert system.role == "system" and user.content.startswith("From a.py:\n```python\nx0 = 0\n")
     assert "x39 = 39" in user.content and "x40 = 40" not in user.content
-    assert "not the names" in user.content
+    assert "rather than the names" in user.content
 
 
 @pytest.mark.parametrize(
