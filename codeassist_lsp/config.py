@@ -53,10 +53,12 @@ class SearchSettings:
 
 @dataclass
 class DiagnosticsSettings:
-    """Syntax errors of open documents, from tree-sitter (no model)."""
+    """Syntax errors of open documents, from tree-sitter; the model's review on save."""
 
     enabled: bool = True
     debounce_ms: int = 150  # quiet time after a keystroke before the document is checked
+    review_on_save: bool = False  # the model looks for bugs in functions changed since
+    review_max_functions: int = 3  # the last save (slow on a CPU: off by default)
 
 
 @dataclass

@@ -77,6 +77,7 @@ class Diagnostics(Feature):
         self.trees: dict[str, LiveTree] = {}
         self._pending: dict[str, asyncio.TimerHandle] = {}
         self._published: set[str] = set()
+        self._extra: dict[str, list[types.Diagnostic]] = {}  # other checkers' findings
 
     @property
     def _encoding(self) -> str:
@@ -104,6 +105,7 @@ class Diagnostics(Feature):
 
     def on_close(self, uri: str) -> None:
         self.trees.pop(uri, None)
+        self._extra.pop(uri, None)
         pending = self._pending.pop(uri, None)
         if pending is not None:
             pending.cancel()
@@ -128,6 +130,17 @@ class Diagnostics(Feature):
         loop = asyncio.get_running_loop()
         self._pending[uri] = loop.call_later(delay, self.check, uri)
 
+    def set_extra(self, uri: str, found: list[types.Diagnostic]) -> None:
+        """Publish another checker's findings (the model's review) beside the syntax
+        errors: LSP replaces all of a server's diagnostics for a document at once."""
+        if not found and uri not in self._extra:
+            return
+        if found:
+            self._extra[uri] = found
+        else:
+            self._extra.pop(uri, None)
+        self.check(uri)
+
     def check(self, uri: str) -> list[types.Diagnostic] | None:
         """Parse the document's latest text and publish its problems (None: not open)."""
         self._pending.pop(uri, None)
@@ -140,8 +153,9 @@ class Diagnostics(Feature):
         except Exception:  # a grammar bug must not take the document's events down
             log.exception("checking the syntax of %s failed", uri)
             return None
-        if found or uri in self._published:
-            self._publish(uri, found, doc.version)
+        shown = found + self._extra.get(uri, [])
+        if shown or uri in self._published:
+            self._publish(uri, shown, doc.version)
         return found
 
     def _publish(self, uri: str, found: list[types.Diagnostic], version: int | None) -> None:

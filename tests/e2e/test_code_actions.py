@@ -403,3 +403,53 @@ def plain_range(rng: types.Range) -> dict[str, Any]:
         "start": {"line": rng.start.line, "character": rng.start.character},
         "end": {"line": rng.end.line, "character": rng.end.character},
     }
+
+
+async def _review_findings(
+    client: LanguageClient, uri: str, timeout: float = 180
+) -> list[types.Diagnostic]:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        found = [d for d in client.diagnostics.get(uri, []) if d.code == "review"]
+        if found:
+            return found
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no review findings for {uri}: {_messages(client)}")
+
+
+@CLIENTS
+async def test_review_on_save_marks_the_edited_function_and_fix_offers_itself(
+    spec: str, tmp_path: Path, embedder_cache: Path
+) -> None:
+    options = {**OPTIONS, "diagnostics": {"reviewOnSave": True}}
+    correct = CALC.replace("n % 2 == 1", "n % 2 == 0")
+    async with _session(spec, tmp_path, embedder_cache, options) as (client, root, _):
+        uri = _open(client, root / "calc.py", correct)
+        identifier = types.VersionedTextDocumentIdentifier(uri=uri, version=2)
+        client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=identifier,
+                content_changes=[types.TextDocumentContentChangeWholeDocument(text=CALC)],
+            )
+        )
+        client.text_document_did_save(
+            types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+        )
+        [finding] = await _review_findings(client, uri)
+        assert finding.range.start.line == 1 and finding.source == "codeassist"
+        assert finding.severity == types.DiagnosticSeverity.Information
+        actions = await _actions(client, uri, finding.range, [finding])
+        assert "quickfix" in [a.kind for a in actions]
+        # the next edit withdraws what was said about the saved text
+        client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=3),
+                content_changes=[types.TextDocumentContentChangeWholeDocument(text=correct)],
+            )
+        )
+        for _ in range(100):
+            if not [d for d in client.diagnostics.get(uri, []) if d.code == "review"]:
+                break
+            await asyncio.sleep(0.05)
+        assert not [d for d in client.diagnostics.get(uri, []) if d.code == "review"]
