@@ -68,7 +68,7 @@ async def run(args: argparse.Namespace) -> None:
             options = rewrite_options(target.code, 768, True)
             fixed = await rewrite(backend, request, target, document, "python", options)
             times.append(time.perf_counter() - start)
-            findings = findings_of(fixed.changes)
+            findings = findings_of(fixed.changes, target)
             flagged += bool(findings)
             if args.show:
                 print(f"[{name}] {path}:{function.name} -> {findings or 'nothing'}")

@@ -60,14 +60,43 @@ def changed_functions(before: Sequence[Function], after: Sequence[Function]) -> 
     return [f for f in after if f.target.code not in known]
 
 
-def findings_of(changes: Sequence[TextChange]) -> list[Finding]:
-    """The fix's changes as findings on the lines they touch; none when the fix rewrites
-    more than `MAX_FINDINGS` places (that is a different function, not a bug report)."""
+def _words(line: str) -> str:
+    """A line without its comment and spacing: what the program sees of it."""
+    return "".join(line.split("#", 1)[0].split())
+
+
+_PROSE_STARTS = ("#", "//", "/*", "*", '"', "'")
+
+
+def _prose(line: str) -> bool:
+    """A comment or a docstring line: changing it fixes nothing."""
+    text = line.strip()
+    return not text or text.startswith(_PROSE_STARTS)
+
+
+def _cosmetic(old: Sequence[str], new: Sequence[str]) -> bool:
+    if [_words(x) for x in old if _words(x)] == [_words(x) for x in new if _words(x)]:
+        return True
+    return all(_prose(line) for line in [*old, *new])
+
+
+def findings_of(changes: Sequence[TextChange], target: Target) -> list[Finding]:
+    """The fix's changes as findings on the lines they touch. None when the fix rewrites
+    more than `MAX_FINDINGS` places (a different function, not a bug report); a change of
+    comments, docstrings or spacing, or of the signature line, is no finding."""
     if not changes or len(changes) > MAX_FINDINGS:
         return []
+    old_lines = split_keep_ends(target.code)
     found = []
     for change in changes:
-        lines = [line.strip() for line in change.text.splitlines() if line.strip()]
+        first, end = change.start[0], change.end[0]
+        if change.end[1]:  # ends inside a line: that line is changed too
+            end += 1
+        old = old_lines[first - target.first : end - target.first]
+        new = change.text.splitlines()
+        if first == target.first or _cosmetic(old, new):
+            continue
+        lines = [line.strip() for line in new if line.strip()]
         shown = lines[0][:MAX_SHOWN] if lines else ""
         if change.start == change.end:
             message = f"Likely bug: CodeAssist's fix adds `{shown}` here"
@@ -75,5 +104,5 @@ def findings_of(changes: Sequence[TextChange]) -> list[Finding]:
             message = f"Likely bug: CodeAssist's fix changes this to `{shown}`"
         else:
             message = "Likely bug: CodeAssist's fix removes this"
-        found.append(Finding(change.start[0], message))
+        found.append(Finding(first, message))
     return found

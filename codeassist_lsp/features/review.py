@@ -130,7 +130,7 @@ class Review(Feature):
                     target.code, settings.rewrite_max_tokens, settings.prompt_lookup
                 )
                 fixed = await rewrite(backend, request, target, doc.text, language, options)
-                findings += findings_of(fixed.changes)
+                findings += findings_of(fixed.changes, target)
         except (ModelUnavailable, BackendError) as exc:
             message = str(exc)
             if message != self._reported:  # once, not on every save
