@@ -294,7 +294,7 @@ def test_kill_9_after_committing_facts_leaves_no_stale_edges(ws: Path, settings:
     assert not index.stores.meta.edges_current()
     _graph_matches_stored_facts(index)  # the renamed function's edges are resolved again
     graph = index.view().graph
-    assert any("backoff_delay" in node for node in graph)
+    assert any("backoff_delay" in node for node in graph.nodes)
     index.close()
 
 
