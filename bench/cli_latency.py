@@ -107,7 +107,7 @@ def in_process(workspace: Path, query: str, rounds: int) -> dict[str, float]:
         times.append(time.perf_counter() - t0)
     index.close()
     return {
-        "import the index modules (numpy, duckdb, networkx, lance, ...)": imported - start,
+        "import the index modules (numpy, duckdb, pyarrow, lance, ...)": imported - start,
         "open (embedder: import onnxruntime, load the model; stores)": opened - imported,
         "first search": first - opened,
         "later search (median)": statistics.median(times),

@@ -158,7 +158,7 @@ def unique_definitions(index: WorkspaceIndex) -> list[tuple[str, str, dict]]:
         return []
     defs = [
         (node, data)
-        for node, data in graph.nodes(data=True)
+        for node, data in graph.nodes.items()
         if data.get("type") == "symbol"
         and data.get("kind") in DEFINITION_KINDS
         and not is_test_path(str(data.get("path")))
@@ -200,7 +200,7 @@ def user_questions(index: WorkspaceIndex) -> list[dict]:
             break
         users = {
             src
-            for src, _, kind in graph.in_edges(node, data="kind")
+            for src, _, kind in graph.in_edges(node)
             if kind in USER_EDGES and graph.nodes[src].get("type") == "symbol"
         }
         if not users:

@@ -8,8 +8,7 @@ import posixpath
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
-import networkx as nx
-
+from codeassist_lsp.index.digraph import Digraph
 from codeassist_lsp.index.graph_build import (
     file_edges,
     graph_from_edges,
@@ -95,7 +94,7 @@ class CodeGraph:
             found = self._mentions[path] = _mentions(self.files[path])
         return found
 
-    def _build(self) -> nx.MultiDiGraph:
+    def _build(self) -> Digraph:
         edges = (e for found in self.edges.values() for e in found)
         return graph_from_edges(edges, graph_nodes(self.files.values()))
 

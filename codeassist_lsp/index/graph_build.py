@@ -1,14 +1,13 @@
 """The code graph's nodes and edges: files and symbols joined by defines, contains,
 imports and the uses (calls, references, inherits) that `resolve` finds, assembled into
-a `networkx` multigraph.
+a `Digraph`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 
-import networkx as nx
-
+from codeassist_lsp.index.digraph import Digraph
 from codeassist_lsp.index.model import Edge, ParsedFile, Symbol, file_node, symbol_node
 from codeassist_lsp.index.resolve import Workspace
 
@@ -102,15 +101,16 @@ def _symbol_attributes(
 
 def graph_from_edges(
     edges: Iterable[Edge], nodes: Iterable[tuple[str, dict[str, object]]]
-) -> nx.MultiDiGraph:
-    """A graph from stored rows; one edge per (source, target, kind), keyed by kind."""
-    graph = nx.MultiDiGraph()
-    graph.add_nodes_from(nodes)
+) -> Digraph:
+    """A graph from stored rows; one edge per (source, target, kind)."""
+    graph = Digraph()
+    for node, attrs in nodes:
+        graph.add_node(node, **attrs)
     for edge in edges:
-        graph.add_edge(edge.source, edge.target, key=edge.kind, kind=edge.kind)
+        graph.add_edge(edge.source, edge.target, edge.kind)
     return graph
 
 
-def build_graph(files: Sequence[ParsedFile]) -> nx.MultiDiGraph:
+def build_graph(files: Sequence[ParsedFile]) -> Digraph:
     """Resolve and assemble the whole graph in one go."""
     return graph_from_edges(resolve_edges(files), graph_nodes(files))

@@ -13,9 +13,8 @@ import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-import networkx as nx
-
 from codeassist_lsp.index.code_graph import CodeGraph
+from codeassist_lsp.index.digraph import Digraph
 from codeassist_lsp.index.model import ParsedFile
 from codeassist_lsp.index.storage import WorkspaceStores, refused_write
 
@@ -30,7 +29,7 @@ class GraphState:
     each update, and `files` is a copy.
     """
 
-    graph: nx.MultiDiGraph
+    graph: Digraph
     files: Mapping[str, ParsedFile]
 
 

@@ -1,4 +1,8 @@
-"""Which language a file is in, and cached tree-sitter parsers and queries for it."""
+"""Which language a file is in, and cached tree-sitter parsers and queries for it.
+
+tree-sitter and its language pack are imported with the first parser or query: a search
+of an indexed workspace asks only which language a path is in.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,10 @@ import threading
 from functools import cache
 from importlib import resources
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
-from tree_sitter import Language, Parser, Query
-from tree_sitter_language_pack import get_language
+if TYPE_CHECKING:
+    from tree_sitter import Language, Parser, Query
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +103,8 @@ def language_for_path(path: str) -> str | None:
 
 @cache
 def _language(language: str) -> Language:
+    from tree_sitter_language_pack import get_language
+
     return get_language(language)  # type: ignore[arg-type]
 
 
@@ -114,7 +121,9 @@ def get_parser(language: str) -> Parser:
         parsers = _local.parsers = {}
     parser = parsers.get(language)
     if parser is None:
-        parser = parsers[language] = Parser(_language(language))
+        import tree_sitter
+
+        parser = parsers[language] = tree_sitter.Parser(_language(language))
     return parser
 
 
@@ -141,4 +150,6 @@ def get_query(language: str) -> Query | None:
         return None
     folder = resources.files(__package__) / "queries"
     source = "\n".join((folder / f"{part}.scm").read_text(encoding="utf-8") for part in parts)
-    return Query(_language(language), source)
+    import tree_sitter
+
+    return tree_sitter.Query(_language(language), source)

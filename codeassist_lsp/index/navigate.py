@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-import networkx as nx
-
+from codeassist_lsp.index.digraph import Digraph
 from codeassist_lsp.index.model import Reference, Symbol, file_node, node_path, symbol_node
 
 _WORD = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
@@ -55,7 +54,7 @@ def definitions(
     from_path: str,
     line: int,
     symbols: Sequence[tuple[str, Symbol]],
-    graph: nx.MultiDiGraph,
+    graph: Digraph,
 ) -> list[tuple[str, Symbol]]:
     """Where `name` (used at `from_path`:`line`) is defined, best guess first.
 
@@ -72,7 +71,7 @@ def definitions(
     targets: set[str] = set()
     for src in sources:
         if src in graph:
-            targets.update(dst for _, dst in graph.out_edges(src))
+            targets.update(dst for _, dst, _ in graph.out_edges(src))
     resolved = [(p, s) for p, s in named if symbol_node(p, s.qualname) in targets]
     if resolved:
         return resolved
@@ -83,7 +82,7 @@ def definitions(
     if file_node(from_path) in graph:
         imported = {
             node_path(dst)
-            for _, dst, kind in graph.out_edges(file_node(from_path), data="kind")
+            for _, dst, kind in graph.out_edges(file_node(from_path))
             if kind == "imports"
         }
     in_imports = [(p, s) for p, s in named if p in imported]
@@ -94,7 +93,7 @@ def references(
     target: tuple[str, Symbol],
     refs: Sequence[tuple[str, Reference]],
     symbols: Sequence[tuple[str, Symbol]],
-    graph: nx.MultiDiGraph,
+    graph: Digraph,
 ) -> list[tuple[str, Reference]]:
     """Uses of the symbol `target`: references by name that resolve to it.
 
@@ -105,7 +104,7 @@ def references(
     path, sym = target
     node = symbol_node(path, sym.qualname)
     unique = len({symbol_node(p, s.qualname) for p, s in symbols if s.name == sym.name}) == 1
-    callers = {src for src, _ in graph.in_edges(node)} if node in graph else set()
+    callers = {src for src, _, _ in graph.in_edges(node)}
     out = []
     for ref_path, ref in refs:
         src = symbol_node(ref_path, ref.source) if ref.source else file_node(ref_path)

@@ -14,8 +14,6 @@ import logging
 
 from codeassist_lsp.index.languages import CODE_LANGUAGES, language_for_path
 from codeassist_lsp.index.model import ParsedFile
-from codeassist_lsp.index.parse_code import parse_code
-from codeassist_lsp.index.parse_documents import parse_markdown, parse_notebook, parse_text
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +24,11 @@ PARSER_VERSION = 2
 
 def parse_source(path: str, text: str) -> ParsedFile:
     """Everything the index learns from one file; never raises."""
+    # imported here, not above: opening an index reads PARSER_VERSION, and a search of an
+    # indexed workspace parses nothing (tree-sitter and the chunker load with the first file)
+    from codeassist_lsp.index.parse_code import parse_code
+    from codeassist_lsp.index.parse_documents import parse_markdown, parse_notebook, parse_text
+
     language = language_for_path(path) or "text"
     try:
         if language in CODE_LANGUAGES:

@@ -21,8 +21,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-import networkx as nx
-
+from codeassist_lsp.index.digraph import Digraph
 from codeassist_lsp.index.files import read_text
 from codeassist_lsp.index.graph_keeper import GraphKeeper, GraphState
 from codeassist_lsp.index.model import Chunk, Reference, Symbol, file_node, symbol_node
@@ -61,11 +60,11 @@ class IndexView:
 
     def _graph_state(self) -> GraphState:
         if self.graphs is None:
-            return GraphState(nx.MultiDiGraph(), {})
+            return GraphState(Digraph(), {})
         return self.derived("graph_state", self.graphs)
 
     @property
-    def graph(self) -> nx.MultiDiGraph:
+    def graph(self) -> Digraph:
         """The resolved code graph (never changed in place)."""
         return self._graph_state().graph
 
@@ -118,9 +117,7 @@ class IndexView:
         if node not in graph:
             return []
         wanted = set(kinds)
-        edges = (
-            graph.in_edges(node, data="kind") if incoming else graph.out_edges(node, data="kind")
-        )
+        edges = graph.in_edges(node) if incoming else graph.out_edges(node)
         return sorted({(u if incoming else v) for u, v, k in edges if k in wanted})
 
     def callers(self, node: str) -> list[str]:

@@ -15,9 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import networkx as nx
-
 from codeassist_lsp.config import SearchSettings
+from codeassist_lsp.index.digraph import Digraph
 from codeassist_lsp.index.model import Chunk
 from codeassist_lsp.index.tokens import names_in, valid_text
 from codeassist_lsp.index.view import IndexView
@@ -89,7 +88,7 @@ class SymbolLookup:
     by_qualname: dict[str, list[str]]  # qualified name ("Class.method") -> the same
 
     @classmethod
-    def build(cls, chunks: Mapping[str, Chunk], graph: nx.MultiDiGraph) -> SymbolLookup:
+    def build(cls, chunks: Mapping[str, Chunk], graph: Digraph) -> SymbolLookup:
         spans: dict[str, list[tuple[int, int, str]]] = {}
         for cid, c in chunks.items():
             spans.setdefault(c.path, []).append((c.end_line - c.start_line, c.start_line, cid))
@@ -99,7 +98,7 @@ class SymbolLookup:
         nodes_in: dict[str, list[str]] = {}
         by_name: dict[str, list[str]] = {}
         by_qualname: dict[str, list[str]] = {}
-        for node, data in graph.nodes(data=True):
+        for node, data in graph.nodes.items():
             if data.get("type") != "symbol":
                 continue
             in_file = spans.get(str(data.get("path")), [])

@@ -24,6 +24,7 @@ HEAVY = (
     "tantivy",
     "tree_sitter",
     "tree_sitter_language_pack",
+    "pathspec",
     "torch",
     "sentence_transformers",
     "transformers",
@@ -69,3 +70,11 @@ def test_help_imports_no_heavy_library() -> None:
         "        pass\n"
     )
     assert _imported_after(code) == []
+
+
+def test_the_modules_of_a_search_import_no_parser_walker_or_graph_library() -> None:
+    """A search of an indexed workspace parses nothing and walks no folder, and its graph is
+    our own `Digraph`: tree-sitter, pathspec and networkx are not imported for it."""
+    code = "import codeassist_lsp.index.workspace, codeassist_lsp.rag.retriever"
+    imported = set(_imported_after(code))
+    assert not imported & {"networkx", "tree_sitter", "tree_sitter_language_pack", "pathspec"}

@@ -391,7 +391,7 @@ def test_graph_from_stored_edges_matches_build_graph() -> None:
     stored = [Edge(e.source, e.target, e.kind) for e in edges]
     rebuilt = graph_from_edges(stored + stored, graph_nodes(files))
     built = build_graph(files)
-    assert sorted(rebuilt.edges(keys=True)) == sorted(built.edges(keys=True))
+    assert sorted(rebuilt.edges()) == sorted(built.edges())
     assert rebuilt.number_of_nodes() == built.number_of_nodes()
 
 
@@ -474,8 +474,8 @@ def test_overloads_and_setters_are_one_node_with_every_range() -> None:
     save = _sym("Repo.java", "Repo.save")
     size = _sym("box.py", "Box.size")
     # Two definitions of one name are not an ambiguous name: calls still resolve.
-    assert (_sym("web/app.ts", "track"), gtag, "calls") in set(graph.edges(keys=True))
-    assert (_sym("Service.java", "Service.run"), save, "calls") in set(graph.edges(keys=True))
+    assert (_sym("web/app.ts", "track"), gtag, "calls") in set(graph.edges())
+    assert (_sym("Service.java", "Service.run"), save, "calls") in set(graph.edges())
     assert graph.nodes[gtag]["ranges"] == [(1, 1), (2, 2)]
     assert graph.nodes[size]["ranges"] == [(2, 4), (6, 8)]
     assert (graph.nodes[size]["start_line"], graph.nodes[size]["end_line"]) == (2, 4)

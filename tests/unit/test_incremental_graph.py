@@ -7,10 +7,10 @@ import random
 import textwrap
 from pathlib import Path
 
-import networkx as nx
 import pytest
 
 from codeassist_lsp.index.code_graph import CodeGraph
+from codeassist_lsp.index.digraph import Digraph
 from codeassist_lsp.index.graph_build import build_graph, resolve_file_edges
 from codeassist_lsp.index.model import ParsedFile, Symbol, symbol_node
 from codeassist_lsp.index.parse import parse_source
@@ -65,9 +65,9 @@ def _parse(files: dict[str, str]) -> dict[str, ParsedFile]:
     return {p: parse_source(p, textwrap.dedent(t).lstrip("\n")) for p, t in files.items()}
 
 
-def _same_graph(a: nx.MultiDiGraph, b: nx.MultiDiGraph) -> None:
-    assert dict(a.nodes(data=True)) == dict(b.nodes(data=True))
-    assert set(a.edges(keys=True)) == set(b.edges(keys=True))
+def _same_graph(a: Digraph, b: Digraph) -> None:
+    assert dict(a.nodes) == dict(b.nodes)
+    assert set(a.edges()) == set(b.edges())
 
 
 def _update(
@@ -216,7 +216,7 @@ def test_unchanged_and_unknown_paths_are_no_work() -> None:
 
 
 def file_nodes(state: CodeGraph) -> set[str]:
-    return {n for n, d in state.graph.nodes(data=True) if d.get("type") == "file"}
+    return {n for n, d in state.graph.nodes.items() if d.get("type") == "file"}
 
 
 def _mutations(f: ParsedFile, names: list[str], rng: random.Random) -> list[ParsedFile]:

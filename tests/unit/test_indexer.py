@@ -236,8 +236,8 @@ def _graph_matches_stored_facts(index: WorkspaceIndex) -> None:
     graph = index.view().graph
     facts = index.stores.meta.facts()
     full = build_graph(facts)
-    assert dict(graph.nodes(data=True)) == dict(full.nodes(data=True))
-    assert set(graph.edges(keys=True)) == set(full.edges(keys=True))
+    assert dict(graph.nodes) == dict(full.nodes)
+    assert set(graph.edges()) == set(full.edges())
     stored = {p: set(e) for p, e in index.stores.meta.edges_by_path().items()}
     assert stored == {p: set(e) for p, e in resolve_file_edges(facts).items() if e}
     assert index.stores.meta.edges_current()
@@ -294,7 +294,7 @@ def test_kill_9_after_committing_facts_leaves_no_stale_edges(ws: Path, settings:
     assert not index.stores.meta.edges_current()
     _graph_matches_stored_facts(index)  # the renamed function's edges are resolved again
     graph = index.view().graph
-    assert any("backoff_delay" in node for node in graph)
+    assert any("backoff_delay" in node for node in graph.nodes)
     index.close()
 
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import networkx as nx
-
 from codeassist_lsp.index import navigate
+from codeassist_lsp.index.digraph import Digraph
 from codeassist_lsp.index.model import Reference, Symbol
 
 
@@ -15,8 +14,8 @@ def test_overloads_of_one_name_count_as_one_definition() -> None:
     use = Reference("calls", "gtag", "gtag", None, 3)
     refs = [("web/app.ts", use)]
     # No graph edge: a name defined once (twice over, as overloads) still finds its uses.
-    assert navigate.references(symbols[1], refs, symbols, nx.MultiDiGraph()) == refs
-    found = navigate.definitions("gtag", "web/app.ts", 3, symbols, nx.MultiDiGraph())
+    assert navigate.references(symbols[1], refs, symbols, Digraph()) == refs
+    found = navigate.definitions("gtag", "web/app.ts", 3, symbols, Digraph())
     assert found == symbols  # every overload is a definition
 
 
@@ -26,4 +25,4 @@ def test_a_name_defined_in_two_places_needs_the_graph() -> None:
         ("b.py", Symbol("run", "run", "function", 1, 2)),
     ]
     refs = [("c.py", Reference("calls", "run", "run", None, 3))]
-    assert navigate.references(symbols[0], refs, symbols, nx.MultiDiGraph()) == []
+    assert navigate.references(symbols[0], refs, symbols, Digraph()) == []

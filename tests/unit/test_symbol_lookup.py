@@ -2,8 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import networkx as nx
-
+from codeassist_lsp.index.digraph import Digraph
 from codeassist_lsp.index.graph_keeper import GraphState
 from codeassist_lsp.index.model import Chunk, symbol_node
 from codeassist_lsp.index.view import IndexView
@@ -11,7 +10,7 @@ from codeassist_lsp.rag.fusion import Fused
 from codeassist_lsp.rag.retriever import SymbolLookup, expand_with_graph
 
 
-def _view(chunks: dict[str, Chunk], graph: nx.MultiDiGraph) -> IndexView:
+def _view(chunks: dict[str, Chunk], graph: Digraph) -> IndexView:
     return IndexView(Path("."), 0, chunks, graphs=lambda: GraphState(graph, {}))
 
 
@@ -21,14 +20,14 @@ def _chunk(path: str, start: int, end: int, symbol: str | None) -> Chunk:
     )
 
 
-def _graph() -> nx.MultiDiGraph:
-    g = nx.MultiDiGraph()
+def _graph() -> Digraph:
+    g = Digraph()
     for path, name, line in [("a.py", "parse", 3), ("a.py", "helper", 12), ("b.py", "main", 1)]:
         g.add_node(
             symbol_node(path, name),
             type="symbol", path=path, name=name, qualname=name, start_line=line,
         )  # fmt: skip
-    g.add_edge(symbol_node("b.py", "main"), symbol_node("a.py", "helper"), kind="calls")
+    g.add_edge(symbol_node("b.py", "main"), symbol_node("a.py", "helper"), "calls")
     return g
 
 
@@ -46,7 +45,7 @@ def test_symbols_are_placed_by_line_even_in_merged_chunks() -> None:
 
 
 def test_a_symbol_defined_twice_is_placed_in_each_chunk_holding_a_definition() -> None:
-    graph = nx.MultiDiGraph()
+    graph = Digraph()
     graph.add_node(
         symbol_node("a.py", "Box.size"),
         type="symbol", path="a.py", name="size", qualname="Box.size", start_line=3,
@@ -93,7 +92,7 @@ def test_a_qualified_name_beats_other_definitions_of_the_same_bare_name() -> Non
 
 
 def test_a_name_with_many_definitions_is_not_lifted() -> None:
-    graph = nx.MultiDiGraph()
+    graph = Digraph()
     chunks = {f"c{i}": _chunk(f"m{i}.py", 1, 9, "Thing.__init__") for i in range(8)}
     for i in range(8):
         graph.add_node(
