@@ -162,7 +162,7 @@ def expand_with_graph(fused: list[Fused], query: str, view: IndexView) -> list[F
         for node in symbols.nodes_in.get(hit.key, ()):
             users, used = _neighbours(view, node)
             linked |= users | used
-        for other in linked:
+        for other in sorted(linked):  # sorted: `bump` adds up, so order counts
             for cid in symbols.chunks_of.get(other, ()):
                 if cid != hit.key:
                     bump(cid, hit.score * GRAPH_DECAY)
@@ -175,11 +175,11 @@ def expand_with_graph(fused: list[Fused], query: str, view: IndexView) -> list[F
         item.score = max(item.score, score)
 
     asks_for_users = bool(USAGE_QUESTION.search(query))
-    for name in set(names_in(query)):
+    for name in sorted(set(names_in(query))):
         nodes, boost = symbols.definitions(name)
         for node in nodes:
             users, used = _neighbours(view, node)
-            for other in users | used:
+            for other in sorted(users | used):
                 for cid in symbols.chunks_of.get(other, ()):
                     if asks_for_users and other in users:
                         lift(cid, best * (boost + USAGE_BOOST))
