@@ -61,7 +61,7 @@ def user_turn(question: str, sources: Sequence[Source], facts: str = "") -> str:
         return question
     return (
         f"Sources from the user's code:\n{render_sources(sources, facts)}\n"
-        f"Question: {question}\n(Answer briefly and cite the sources you use as [1], [2].)"
+        f"Question: {question}"
     )
 
 
