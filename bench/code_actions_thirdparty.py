@@ -5,9 +5,13 @@ capabilities, the real embedder and the default model.
 Times the listing over the LSP connection (p50 / p95 of `--lists` requests), then resolves
 Fix and Improve on a few of idna's own functions (cursor inside them: the function is the
 target), checks that each edit leaves `core.py` parsing, prints the diff, and runs
-Explain through `codeassist.explain`. Figures only, no asserts.
+Explain through `codeassist.explain`. Then, with `hover.explain` on, hovers over calls of
+up to 8 of core.py's functions until each shows its model explanation, and times
+`--hovers` rounds of hovers with the explanations cached (p50 / p95). Last, with
+`diagnostics.reviewOnSave` on, makes an off-by-one in `valid_label_length`, saves, and
+times the review's findings. Figures only, no asserts.
 
-    python3 bench/code_actions_thirdparty.py [--lists 50]
+    python3 bench/code_actions_thirdparty.py [--lists 50] [--hovers 10]
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import asyncio
 import difflib
 import importlib.util
 import os
+import re
 import shutil
 import statistics
 import sys
@@ -50,6 +55,74 @@ def line_of(text: str, name: str) -> int:
     return next(n for n, line in enumerate(text.split("\n")) if line.startswith(f"def {name}("))
 
 
+def hover_spots(text: str, limit: int = 8) -> list[types.Position]:
+    """The first call of each function core.py defines, up to `limit` of them."""
+    spots = []
+    lines = text.split("\n")
+    for name in re.findall(r"^def (\w+)\(", text, re.MULTILINE):
+        for n, line in enumerate(lines):
+            column = line.find(f"{name}(")
+            if column >= 0 and not line.lstrip().startswith("def "):
+                spots.append(types.Position(n, column + 1))
+                break
+        if len(spots) == limit:
+            break
+    return spots
+
+
+async def hover_text(client: LanguageClient, uri: str, at: types.Position) -> str:
+    hover = await client.text_document_hover_async(
+        types.HoverParams(types.TextDocumentIdentifier(uri=uri), at)
+    )
+    contents = getattr(hover, "contents", None)
+    return str(getattr(contents, "value", contents or ""))
+
+
+async def cached_hovers(
+    client: LanguageClient, uri: str, text: str, rounds: int
+) -> tuple[int, list[float]]:
+    """Hover until each spot shows its explanation, then time `rounds` rounds of hovers."""
+    spots = hover_spots(text)
+    facts = [await hover_text(client, uri, at) for at in spots]
+    explained = []
+    for at, first in zip(spots, facts, strict=True):
+        for _ in range(180):
+            if (await hover_text(client, uri, at)) != first:
+                explained.append(at)
+                break
+            await asyncio.sleep(0.5)
+    times = []
+    for _ in range(rounds):
+        for at in explained:
+            start = time.perf_counter()
+            await hover_text(client, uri, at)
+            times.append((time.perf_counter() - start) * 1000)
+    return len(explained), sorted(times)
+
+
+async def review_after_save(
+    client: LanguageClient, uri: str, text: str
+) -> tuple[float, list[types.Diagnostic]]:
+    """An off-by-one in `valid_label_length`, saved: the time to the review's findings."""
+    buggy = text.replace("return len(label) <= 63", "return len(label) < 63")
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=buggy)],
+        )
+    )
+    start = time.perf_counter()
+    client.text_document_did_save(
+        types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+    while time.perf_counter() - start < 300:
+        found = [d for d in client.diagnostics.get(uri, []) if d.code == "review"]
+        if found:
+            return time.perf_counter() - start, found
+        await asyncio.sleep(0.2)
+    return time.perf_counter() - start, []
+
+
 def apply(text: str, edits: list[types.TextEdit]) -> str:
     lines = text.split("\n")
     offsets = [0]
@@ -77,6 +150,7 @@ def edits_of(edit: types.WorkspaceEdit | None) -> list[types.TextEdit]:
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--lists", type=int, default=50)
+    parser.add_argument("--hovers", type=int, default=10)
     args = parser.parse_args()
     run = Path(tempfile.mkdtemp(prefix="codeassist-ca-3p-"))
     root = run / "idna"
@@ -106,6 +180,10 @@ async def main() -> None:
                 capabilities=client_capabilities("visual-studio-code"),
                 workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="idna")],
                 root_uri=root.as_uri(),
+                initialization_options={
+                    "hover": {"explain": True},
+                    "diagnostics": {"reviewOnSave": True},
+                },
             )
         )
         core = root / "core.py"
@@ -158,6 +236,8 @@ async def main() -> None:
             types.ExecuteCommandParams(command="codeassist.explain", arguments=[argument])
         )
         explain_took = time.perf_counter() - start
+        explained, hovers = await cached_hovers(client, uri, text, args.hovers)
+        review_took, findings = await review_after_save(client, uri, text)
         await asyncio.wait_for(client.shutdown_session(), 120)
     finally:
         await client.stop()
@@ -173,6 +253,15 @@ async def main() -> None:
         )
     markdown = getattr(explained, "markdown", None) or str(explained)
     print(f"\nexplain `{EXPLAIN}` in {explain_took:.1f} s: {markdown}")
+    if hovers:
+        p95 = hovers[min(len(hovers) - 1, int(0.95 * len(hovers)))]
+        print(
+            f"\nhover with a cached explanation ({explained} definitions, {len(hovers)} hovers"
+            f" over LSP): p50 {statistics.median(hovers):.1f} ms, p95 {p95:.1f} ms"
+        )
+    print(f"\nreview after saving an off-by-one in `valid_label_length`: {review_took:.1f} s")
+    for d in findings:
+        print(f"  line {d.range.start.line + 1}: {d.message}")
 
 
 if __name__ == "__main__":
