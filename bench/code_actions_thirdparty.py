@@ -8,8 +8,8 @@ target), checks that each edit leaves `core.py` parsing, prints the diff, and ru
 Explain through `codeassist.explain`. Then, with `hover.explain` on, hovers over calls of
 up to 8 of core.py's functions until each shows its model explanation, and times
 `--hovers` rounds of hovers with the explanations cached (p50 / p95). Last, with
-`diagnostics.reviewOnSave` on, makes an off-by-one in `valid_label_length`, saves, and
-times the review's findings. Figures only, no asserts.
+`diagnostics.reviewOnSave` on, saves `valid_label_length` with an off-by-one, then with an
+inverted comparison, and times each review and prints its findings. Figures only, no asserts.
 
     python3 bench/code_actions_thirdparty.py [--lists 50] [--hovers 10]
 """
@@ -100,27 +100,31 @@ async def cached_hovers(
     return len(explained), sorted(times)
 
 
+BUGS = (("an off-by-one", "<= 63", "< 63"), ("an inverted comparison", "<= 63", "> 63"))
+
+
 async def review_after_save(
-    client: LanguageClient, uri: str, text: str
+    client: LanguageClient, uri: str, text: str, version: int, bug: str
 ) -> tuple[float, list[types.Diagnostic]]:
-    """An off-by-one in `valid_label_length`, saved: the time to the review's findings."""
-    buggy = text.replace("return len(label) <= 63", "return len(label) < 63")
+    """`valid_label_length` with `bug` saved: the time until the review has finished
+    (the server logs each review) and its findings."""
     client.text_document_did_change(
         types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
-            content_changes=[types.TextDocumentContentChangeWholeDocument(text=buggy)],
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=bug)],
         )
     )
+    logged = len(client.log_messages)
     start = time.perf_counter()
     client.text_document_did_save(
         types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
     )
     while time.perf_counter() - start < 300:
-        found = [d for d in client.diagnostics.get(uri, []) if d.code == "review"]
-        if found:
-            return time.perf_counter() - start, found
+        if any(m.message.startswith("review of") for m in client.log_messages[logged:]):
+            break
         await asyncio.sleep(0.2)
-    return time.perf_counter() - start, []
+    took = time.perf_counter() - start
+    return took, [d for d in client.diagnostics.get(uri, []) if d.code == "review"]
 
 
 def apply(text: str, edits: list[types.TextEdit]) -> str:
@@ -237,7 +241,10 @@ async def main() -> None:
         )
         explain_took = time.perf_counter() - start
         explained, hovers = await cached_hovers(client, uri, text, args.hovers)
-        review_took, findings = await review_after_save(client, uri, text)
+        reviews = []
+        for version, (what, right, wrong) in enumerate(BUGS, start=2):
+            bug = text.replace(f"return len(label) {right}", f"return len(label) {wrong}")
+            reviews.append((what, *await review_after_save(client, uri, text, version, bug)))
         await asyncio.wait_for(client.shutdown_session(), 120)
     finally:
         await client.stop()
@@ -259,9 +266,10 @@ async def main() -> None:
             f"\nhover with a cached explanation ({explained} definitions, {len(hovers)} hovers"
             f" over LSP): p50 {statistics.median(hovers):.1f} ms, p95 {p95:.1f} ms"
         )
-    print(f"\nreview after saving an off-by-one in `valid_label_length`: {review_took:.1f} s")
-    for d in findings:
-        print(f"  line {d.range.start.line + 1}: {d.message}")
+    for what, took, findings in reviews:
+        print(f"\nreview after saving {what} in `valid_label_length`: {took:.1f} s")
+        for d in findings:
+            print(f"  line {d.range.start.line + 1}: {d.message}")
 
 
 if __name__ == "__main__":
