@@ -59,10 +59,7 @@ def user_turn(question: str, sources: Sequence[Source], facts: str = "") -> str:
     """This turn's message: sources first, the question last."""
     if not sources:
         return question
-    return (
-        f"Sources from the user's code:\n{render_sources(sources, facts)}\n"
-        f"Question: {question}"
-    )
+    return f"Sources from the user's code:\n{render_sources(sources, facts)}\nQuestion: {question}"
 
 
 def earlier_turns(history: Sequence[ChatMessage]) -> list[Message]:

@@ -24,6 +24,7 @@ from codeassist_lsp.completion.postprocess import (
     multiline_allowed,
     prompt_line,
 )
+from codeassist_lsp.completion.syntax_check import breaks_syntax, code_language
 from codeassist_lsp.completion.window import CursorWindow
 from codeassist_lsp.config import CompletionSettings
 from codeassist_lsp.llm.backend import Backend
@@ -122,6 +123,14 @@ class InlineCompleter:
             if self._running is task:
                 self._running = None
         suggestion = _shown(raw, window, settings, from_cache=False)
+        language = code_language(place.path)
+        if suggestion is not None and language is not None:
+            broken = await asyncio.to_thread(
+                breaks_syntax, window, suggestion.text, suggestion.replaces_line_suffix, language
+            )
+            if broken:
+                log.debug("dropped a suggestion that adds syntax errors: %r", suggestion.text)
+                suggestion = None
         self._cache.put(place.path, window, suggestion.text if suggestion else "")
         return suggestion
 

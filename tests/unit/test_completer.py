@@ -52,7 +52,9 @@ async def test_typing_through_a_suggestion_is_served_from_the_cache() -> None:
 
 
 async def test_a_newer_request_stops_the_running_one_and_only_it_answers() -> None:
-    fake = FakeBackend("getcwd a b c d e f g h i j k l m n o", delay=0.05)
+    # valid Python before `cwd())` at the second cursor: a suggestion that does not parse
+    # would be dropped
+    fake = FakeBackend("os.getcwd() if a and b and c and d and e else os.", delay=0.05)
     assist = completer(fake)
     place = Place("app.py")
     first = asyncio.create_task(assist.suggest(window(), place, False))
