@@ -8,6 +8,7 @@ instead. Without a question, an interactive session (`/new`, `/history`, `/searc
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -119,7 +120,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
     path, question = split_args(args.words)
     settings = _settings()
     index = open_index(path, settings)
-    backend = create_backend(settings.llm, settings.data_dir)
+    llm = dataclasses.replace(settings.llm, model=settings.llm.model_for("chat"))
+    backend = create_backend(llm, settings.data_dir)
     try:
         if index.is_empty() or index.indexer.pending_vectors():
             stats = _run_index(index)

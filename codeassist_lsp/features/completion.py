@@ -45,7 +45,9 @@ class CompletionFeature(Feature):
 
     def __init__(self, ctx: ServerContext) -> None:
         self.ctx = ctx
-        self.completer = InlineCompleter(lambda: ctx.settings.completion, ctx.backend)
+        self.completer = InlineCompleter(
+            lambda: ctx.settings.completion, lambda: ctx.backend("completion")
+        )
         self.client_has_inline = False
         self._settings = (ctx.settings.completion, ctx.settings.llm)
         self._reported: str | None = None

@@ -28,6 +28,7 @@ from codeassist_lsp.index.embedder import Embedder
 from codeassist_lsp.index.workspace import WorkspaceIndex
 from codeassist_lsp.llm.backend import Backend
 from codeassist_lsp.llm.errors import ModelUnavailable
+from codeassist_lsp.llm.settings import Purpose
 
 if TYPE_CHECKING:
     from codeassist_lsp.features.model import ModelHolder
@@ -89,12 +90,12 @@ class ServerContext:
                     )
             return self._embedder
 
-    def backend(self) -> Backend:
-        """The server's model backend (`features/model.py`); `ModelUnavailable` says why
-        there is none."""
+    def backend(self, purpose: Purpose = "chat") -> Backend:
+        """The server's model backend for `purpose` (`features/model.py`);
+        `ModelUnavailable` says why there is none."""
         if self.model is None:
             raise ModelUnavailable("this server has no model feature")
-        return self.model.get()
+        return self.model.get(purpose)
 
     def locate(self, uri: str) -> tuple[WorkspaceIndex, str] | None:
         """The open index whose folder holds `uri`, and the workspace-relative path."""

@@ -1,9 +1,11 @@
-"""The server's one model backend: made on first use, replaced when its settings change,
+"""The server's model backends: made on first use, replaced when their settings change,
 closed at shutdown.
 
-Chat, code actions and inline completion share it, so the weights are loaded once and each
-role keeps its own warm KV cache (see `llm/llama_backend.py`). Nothing is loaded until a
-feature asks: a server used only for search never pays for the model.
+Chat, code actions and inline completion share one backend, so the weights are loaded once
+and each role keeps its own warm KV cache (see `llm/llama_backend.py`); with
+`llm.chatModel` set, chat and the other model tasks get a backend of their own while
+inline completion keeps `llm.model`. Nothing is loaded until a feature asks: a server used
+only for search never pays for a model.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from codeassist_lsp.config import Settings
 from codeassist_lsp.features.context import BackendFactory, ServerContext
 from codeassist_lsp.features.feature import Feature
 from codeassist_lsp.llm.backend import Backend, create_backend
-from codeassist_lsp.llm.settings import LLMSettings
+from codeassist_lsp.llm.settings import LLMSettings, Purpose
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +31,7 @@ def default_backend(settings: Settings) -> Backend:
 
 
 class ModelHolder(Feature):
-    """Owns the backend; `get()` is what features call."""
+    """Owns the backends, one per model in use; `get()` is what features call."""
 
     name = "model"
 
@@ -37,40 +39,48 @@ class ModelHolder(Feature):
         self._ctx = ctx
         self._factory: BackendFactory = ctx.backend_factory or default_backend
         self._lock = threading.Lock()
-        self._backend: Backend | None = None
+        self._backends: dict[str, Backend] = {}
         self._made_for: LLMSettings | None = None
         self._retired: set[asyncio.Task[None]] = set()
 
-    def get(self) -> Backend:
-        """The backend for the current settings (raises `ModelUnavailable` with a message
-        the user can act on)."""
+    def get(self, purpose: Purpose = "chat") -> Backend:
+        """The backend for `purpose` under the current settings (raises `ModelUnavailable`
+        with a message the user can act on). Chat and completion share one backend unless
+        `llm.chatModel` names another model."""
+        settings = self._ctx.settings
+        model = settings.llm.model_for(purpose)
         with self._lock:
-            if self._backend is None:
-                self._made_for = dataclasses.replace(self._ctx.settings.llm)
-                self._backend = self._factory(self._ctx.settings)
-            return self._backend
+            backend = self._backends.get(model)
+            if backend is None:
+                self._made_for = dataclasses.replace(settings.llm)
+                llm = dataclasses.replace(settings.llm, model=model)
+                backend = self._factory(dataclasses.replace(settings, llm=llm))
+                self._backends[model] = backend
+            return backend
 
-    def active_name(self) -> str | None:
+    def loaded(self) -> list[str]:
+        """The models made so far (each loads on its first request)."""
         with self._lock:
-            return self._backend.info().name if self._backend is not None else None
+            return [backend.info().name for backend in self._backends.values()]
 
     def on_settings(self, settings: Settings) -> None:
         with self._lock:
-            if self._backend is None or self._made_for == settings.llm:
+            if not self._backends or self._made_for == settings.llm:
                 return
-            old, self._backend = self._backend, None
-        log.info(
-            "model settings changed: %s is closed, the next request loads %s",
-            old.info().name,
-            settings.llm.model,
-        )
-        self._close_later(old)
+            old, self._backends = list(self._backends.values()), {}
+        for backend in old:
+            log.info(
+                "model settings changed: %s is closed, the next request loads %s",
+                backend.info().name,
+                settings.llm.model_for("chat"),
+            )
+            self._close_later(backend)
 
     def on_shutdown(self) -> None:
         with self._lock:
-            old, self._backend = self._backend, None
-        if old is not None:
-            self._close_later(old)
+            old, self._backends = list(self._backends.values()), {}
+        for backend in old:
+            self._close_later(backend)
 
     def _close_later(self, backend: Backend) -> None:
         try:

@@ -27,13 +27,16 @@ def register(server: LanguageServer, ctx: ServerContext) -> None:
             info["indexing"] = root in ctx.indexing
             info["progress"] = ctx.progress.get(root)
             workspaces.append(info)
+        loaded = ctx.model.loaded() if ctx.model is not None else []
         return {
             "version": __version__,
             "workspaces": workspaces,
             "indexing": bool(ctx.indexing),
             "model": ctx.settings.llm.model,
+            "chatModel": ctx.settings.llm.model_for("chat"),
             "backend": ctx.settings.llm.backend,
-            "modelActive": ctx.model is not None and ctx.model.active_name() is not None,
+            "modelActive": bool(loaded),
+            "loadedModels": loaded,
             "embedder": ctx.settings.index.embedder,
             "dataDir": str(ctx.settings.data_dir),
             "memory": {"peakRssMb": round(peak_rss_mb(), 1)},

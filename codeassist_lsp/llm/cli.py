@@ -7,6 +7,7 @@ as one line on stderr with exit code 1, never as a traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import shlex
@@ -230,7 +231,8 @@ async def _ask(settings: Settings, question: str, options: GenerationOptions) ->
     from codeassist_lsp.llm.backend import create_backend
     from codeassist_lsp.llm.types import Message
 
-    backend = create_backend(settings.llm, settings.data_dir)
+    llm = dataclasses.replace(settings.llm, model=settings.llm.model_for("chat"))
+    backend = create_backend(llm, settings.data_dir)
     try:
         messages = [Message("system", ASK_SYSTEM), Message("user", question)]
         async with aclosing(backend.chat(messages, options)) as stream:

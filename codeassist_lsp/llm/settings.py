@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
+
+Purpose = Literal["chat", "completion"]
 
 
 @dataclass
 class LLMSettings:
     """Which backend and model to use, and how to run it.
 
-    `model` is a tier name (`codeassist models list`), a pulled model's name or a GGUF path.
+    `model` (and `chat_model`) is a tier name (`codeassist models list`), a pulled model's
+    name or a GGUF path.
     The chat context holds conversations; the smaller completion context serves inline
     completion and rewrites, so the two keep their own KV caches warm. With
     `backend = "openai"`, `openai_url` is the server's base URL (with or without `/v1`).
@@ -17,6 +21,9 @@ class LLMSettings:
 
     backend: str = "llama_cpp"
     model: str = "qwen2.5-coder-0.5b"
+    # chat, code actions, hover and review may use a larger model than inline completion,
+    # which must keep up with typing; "" means `model` for everything
+    chat_model: str = ""
     threads: int = 0  # 0: one per physical core
     context_size: int = 4096
     completion_context_size: int = 2048
@@ -26,3 +33,7 @@ class LLMSettings:
     openai_api_key: str = ""
     openai_fim: bool = False  # the remote model knows Qwen-style FIM tokens
     request_timeout: float = 120.0
+
+    def model_for(self, purpose: Purpose) -> str:
+        """The model that serves `purpose`."""
+        return self.chat_model if purpose == "chat" and self.chat_model else self.model

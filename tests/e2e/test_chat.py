@@ -297,3 +297,58 @@ async def test_two_chats_at_once_are_both_answered(vscode: LanguageClient) -> No
     )
     assert first["answer"] and second["answer"]
     assert first["conversationId"] != second["conversationId"]
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(server_command=[sys.executable, "-m", "codeassist_lsp", "serve"]),
+)
+async def split_models(lsp_client: LanguageClient, workspace: Path):
+    """A server with a model of its own for chat (the smoke tier, small and installed)."""
+
+    @lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def register_capability(params: types.RegistrationParams) -> None:
+        """VS Code accepts the server's file watcher registration."""
+
+    params = types.InitializeParams(
+        capabilities=client_capabilities("visual-studio-code"),
+        workspace_folders=[types.WorkspaceFolder(uri=workspace.as_uri(), name=workspace.name)],
+        initialization_options={
+            "chat": {"answerTokens": ANSWER_TOKENS},
+            "llm": {"chatModel": "smollm2-135m"},
+        },
+    )
+    await lsp_client.initialize_session(params)
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_a_chat_model_answers_chat_while_completion_keeps_the_model(
+    split_models: LanguageClient, workspace: Path
+) -> None:
+    client = split_models
+    await _wait_indexed(client)
+    status = await request(client, "codeassist/status", {})
+    assert status["loadedModels"] == [] and status["chatModel"] == "smollm2-135m"
+    result = await request(client, "codeassist/chat", {"message": "How is the backoff computed?"})
+    assert result["answer"].strip()
+    status = await request(client, "codeassist/status", {})
+    assert status["loadedModels"] == ["smollm2-135m"]
+    path = workspace / "webclient" / "retry.py"
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=path.as_uri(), language_id="python", version=1, text=path.read_text()
+            )
+        )
+    )
+    await client.text_document_inline_completion_async(
+        types.InlineCompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=path.as_uri()),
+            position=types.Position(line=0, character=0),
+            context=types.InlineCompletionContext(
+                trigger_kind=types.InlineCompletionTriggerKind.Invoked
+            ),
+        )
+    )
+    status = await request(client, "codeassist/status", {})
+    assert status["loadedModels"] == ["smollm2-135m", "qwen2.5-coder-0.5b"]

@@ -1,0 +1,52 @@
+"""One backend per model in use: chat and completion share it unless `llm.chatModel` names
+another model; a change of `llm.*` closes them. Backends are `FakeBackend`s (a fake model
+for unit tests)."""
+
+from __future__ import annotations
+
+import dataclasses
+from types import SimpleNamespace
+from typing import Any
+
+from codeassist_lsp.config import Settings
+from codeassist_lsp.features.model import ModelHolder
+from codeassist_lsp.llm.fake import FakeBackend
+
+
+def holder(settings: Settings) -> tuple[ModelHolder, list[str]]:
+    made: list[str] = []
+
+    def factory(given: Settings) -> FakeBackend:
+        made.append(given.llm.model)
+        return FakeBackend()
+
+    ctx: Any = SimpleNamespace(settings=settings, backend_factory=factory)
+    return ModelHolder(ctx), made
+
+
+def test_chat_and_completion_share_one_backend_by_default() -> None:
+    models, made = holder(Settings())
+    assert models.get("chat") is models.get("completion")
+    assert made == ["qwen2.5-coder-0.5b"]
+
+
+def test_a_chat_model_gets_its_own_backend_and_completion_keeps_the_model() -> None:
+    settings = Settings()
+    settings.llm = dataclasses.replace(settings.llm, chat_model="qwen2.5-coder-1.5b")
+    models, made = holder(settings)
+    chat, completion = models.get("chat"), models.get("completion")
+    assert chat is not completion and models.get() is chat
+    assert made == ["qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b"]
+
+
+def test_changed_model_settings_close_every_backend() -> None:
+    settings = Settings()
+    settings.llm = dataclasses.replace(settings.llm, chat_model="qwen2.5-coder-1.5b")
+    models, made = holder(settings)
+    first = models.get("chat"), models.get("completion")
+    changed = dataclasses.replace(settings, llm=dataclasses.replace(settings.llm, chat_model=""))
+    models._ctx.settings = changed  # what lifecycle does before it calls the hook
+    models.on_settings(changed)
+    shared = models.get("chat")
+    assert shared is models.get("completion") and shared not in first
+    assert made[-1] == "qwen2.5-coder-0.5b" and len(made) == 3
