@@ -13,6 +13,7 @@ and publishes a new view.
 
 from __future__ import annotations
 
+import logging
 import stat
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -23,9 +24,12 @@ from typing import Any, TypeVar
 
 from codeassist_lsp.index.digraph import Digraph
 from codeassist_lsp.index.files import read_text
+from codeassist_lsp.index.generated import generated_files
 from codeassist_lsp.index.graph_keeper import GraphKeeper, GraphState
 from codeassist_lsp.index.model import Chunk, Reference, Symbol, file_node, symbol_node
 from codeassist_lsp.index.storage import WorkspaceStores
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -153,6 +157,21 @@ class IndexView:
         """The chunks of one file, in line order."""
         by_path = self.derived("chunks_by_path", self._chunks_by_path)
         return list(by_path.get(path, ()))
+
+    def generated(self) -> Mapping[str, str]:
+        """Build output that mirrors a source file of the workspace, and why
+        (`index/generated.py`); retrieval ranks it below its source."""
+        return self.derived("generated", self._generated)
+
+    def _generated(self) -> dict[str, str]:
+        by_path = self.derived("chunks_by_path", self._chunks_by_path)
+        tails = {path: chunks[-1].text[-300:] for path, chunks in by_path.items() if chunks}
+        found = generated_files(by_path, tails)
+        if found:
+            shown = "; ".join(f"{path} ({why})" for path, why in list(found.items())[:5])
+            more = f" and {len(found) - 5} more" if len(found) > 5 else ""
+            log.info("%d generated files rank below their sources: %s%s", len(found), shown, more)
+        return found
 
     def _chunks_by_path(self) -> dict[str, list[Chunk]]:
         out: dict[str, list[Chunk]] = {}

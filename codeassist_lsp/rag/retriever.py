@@ -221,10 +221,11 @@ def _fuse(scored: dict[str, list[tuple[str, float]]], settings: SearchSettings) 
     return score_fusion(scored)
 
 
-def _apply_priors(fused: list[Fused], chunks: Mapping[str, Chunk], query: str) -> list[Fused]:
+def _apply_priors(fused: list[Fused], view: IndexView, query: str) -> list[Fused]:
+    generated = view.generated()
     for item in fused:
-        chunk = chunks[item.key]
-        item.score *= prior(chunk.path, chunk.kind, query)
+        chunk = view.chunks[item.key]
+        item.score *= prior(chunk.path, chunk.kind, query, chunk.path in generated)
     return sorted(fused, key=lambda f: (-f.score, f.key))
 
 
@@ -260,7 +261,7 @@ class Retriever:
         if "keyword" in modes:
             found = self.keyword.search(query, settings.keyword_k)
             scored["keyword"] = [(cid, score) for cid, score in found if cid in chunks]
-        fused = _apply_priors(_fuse(scored, settings), chunks, query)
+        fused = _apply_priors(_fuse(scored, settings), view, query)
         if "graph" in modes and settings.graph_expansion and fused:
             fused = expand_with_graph(fused, query, view)
         hits = [SearchHit(f.key, chunks[f.key], f.score, f.why) for f in fused if f.key in chunks]
