@@ -114,9 +114,9 @@ class Review(Feature):
         uri = doc.uri
         after = await asyncio.to_thread(functions_of, self._path(uri), doc.text)
         changed = changed_functions(self._saved.get(uri, []), after)
-        self._saved[uri] = after
         changed = changed[: self.ctx.settings.diagnostics.review_max_functions]
         if not changed:
+            self._saved[uri] = after
             return
         language = document_language(doc)
         settings = self.ctx.settings.code_actions
@@ -137,6 +137,9 @@ class Review(Feature):
                 self._reported = message
                 self.ctx.error(f"review on save: {message}")
             return
+        # only a review that ran to the end moves the baseline: one cancelled by an edit
+        # leaves its functions to the next save
+        self._saved[uri] = after
         current = self.ctx.documents.get(uri)
         if current is None or current.version != doc.version:
             return  # changed meanwhile: these findings are about text that is gone
