@@ -24,10 +24,16 @@ def error_count(language: str, text: str) -> int:
     return len(syntax_errors(root))
 
 
+MAX_CHECKED_CHARS = 300_000  # beyond this, two parses would cost as much as the model
+
+
 def breaks_syntax(
     window: CursorWindow, text: str, replaces_line_suffix: bool, language: str
 ) -> bool:
-    """Whether the document has more syntax errors with `text` at the cursor."""
+    """Whether the document has more syntax errors with `text` at the cursor (a document
+    too large to parse twice quickly is not checked)."""
+    if len(window.prefix) + len(window.suffix) > MAX_CHECKED_CHARS:
+        return False
     suffix = window.suffix
     if replaces_line_suffix:
         suffix = suffix[len(window.suffix.split("\n", 1)[0]) :]
