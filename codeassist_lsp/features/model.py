@@ -50,13 +50,23 @@ class ModelHolder(Feature):
         settings = self._ctx.settings
         model = settings.llm.model_for(purpose)
         with self._lock:
+            stale = self._retire_if_changed(settings.llm)
             backend = self._backends.get(model)
             if backend is None:
-                self._made_for = dataclasses.replace(settings.llm)
                 llm = dataclasses.replace(settings.llm, model=model)
                 backend = self._factory(dataclasses.replace(settings, llm=llm))
                 self._backends[model] = backend
-            return backend
+        for old in stale:  # settings changed before their hook ran: never keep two sets
+            self._close_later(old)
+        return backend
+
+    def _retire_if_changed(self, llm: LLMSettings) -> list[Backend]:
+        """Forget the backends made for other `llm.*` settings (call holding the lock)."""
+        if self._made_for == llm:
+            return []
+        self._made_for = dataclasses.replace(llm)
+        old, self._backends = list(self._backends.values()), {}
+        return old
 
     def loaded(self) -> list[str]:
         """The models made so far (each loads on its first request)."""
@@ -65,9 +75,7 @@ class ModelHolder(Feature):
 
     def on_settings(self, settings: Settings) -> None:
         with self._lock:
-            if not self._backends or self._made_for == settings.llm:
-                return
-            old, self._backends = list(self._backends.values()), {}
+            old = self._retire_if_changed(settings.llm)
         for backend in old:
             log.info(
                 "model settings changed: %s is closed, the next request loads %s",

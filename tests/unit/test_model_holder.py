@@ -50,3 +50,15 @@ def test_changed_model_settings_close_every_backend() -> None:
     shared = models.get("chat")
     assert shared is models.get("completion") and shared not in first
     assert made[-1] == "qwen2.5-coder-0.5b" and len(made) == 3
+
+
+def test_a_request_after_a_settings_change_does_not_wait_for_the_hook() -> None:
+    models, made = holder(Settings())
+    first = models.get("completion")
+    changed = Settings()
+    changed.llm = dataclasses.replace(changed.llm, threads=1)
+    models._ctx.settings = changed  # the hook has not run yet
+    second = models.get("completion")
+    assert second is not first and len(made) == 2
+    models.on_settings(changed)  # nothing left to close twice
+    assert models.get("completion") is second
