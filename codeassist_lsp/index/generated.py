@@ -18,8 +18,11 @@ from collections.abc import Iterable, Mapping
 from pathlib import PurePosixPath
 
 BUILD_DIRS = frozenset({"dist", "build", "out"})
-_COMPILED = {".js": (".ts", ".tsx", ".js", ".jsx"), ".mjs": (".ts", ".mts", ".js")}
-_COMPILED[".cjs"] = (".ts", ".cts", ".js")
+_COMPILED = {
+    ".js": (".ts", ".tsx", ".js", ".jsx"),
+    ".mjs": (".ts", ".mts", ".js"),
+    ".cjs": (".ts", ".cts", ".js"),
+}
 _SOURCE_MAP = "sourceMappingURL="
 
 
