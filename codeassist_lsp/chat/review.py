@@ -1,8 +1,8 @@
 """Review on save: which functions changed, and what the Fix task would change in them.
 
 Asked "is there a bug? reply OK if not", the 0.5B model answers OK to every buggy function
-of the Fix bench (`bench/review_eval.py`); asked to fix the function, it rewrites about
-half of them and leaves correct code alone. So a review is a Fix whose changed lines
+of the Fix bench (`bench/review_eval.py`); asked to fix the function, it changes 8 or 9
+of the 14 and leaves most correct code alone. So a review is a Fix whose changed lines
 become findings: "the fix would change this line to …".
 
 Only the functions whose text changed since the last save are reviewed: the model reads
