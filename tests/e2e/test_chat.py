@@ -76,11 +76,8 @@ async def client(
     await lsp_client.shutdown_session()
 
 
-@pytest_lsp.fixture(
-    config=ClientServerConfig(server_command=[sys.executable, "-m", "codeassist_lsp", "serve"]),
-)
-async def vscode(lsp_client: LanguageClient, workspace: Path):
-    """One client (VS Code's capabilities) for what does not depend on the editor."""
+async def _start_vscode(lsp_client: LanguageClient, workspace: Path, options: dict) -> None:
+    """Initialize a session with VS Code's capabilities and the given server settings."""
 
     @lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)
     def register_capability(params: types.RegistrationParams) -> None:
@@ -89,9 +86,17 @@ async def vscode(lsp_client: LanguageClient, workspace: Path):
     params = types.InitializeParams(
         capabilities=client_capabilities("visual-studio-code"),
         workspace_folders=[types.WorkspaceFolder(uri=workspace.as_uri(), name=workspace.name)],
-        initialization_options={"chat": {"answerTokens": ANSWER_TOKENS}},
+        initialization_options=options,
     )
     await lsp_client.initialize_session(params)
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(server_command=[sys.executable, "-m", "codeassist_lsp", "serve"]),
+)
+async def vscode(lsp_client: LanguageClient, workspace: Path):
+    """One client (VS Code's capabilities) for what does not depend on the editor."""
+    await _start_vscode(lsp_client, workspace, {"chat": {"answerTokens": ANSWER_TOKENS}})
     yield
     await lsp_client.shutdown_session()
 
@@ -258,17 +263,7 @@ async def test_bad_chat_requests_get_clear_errors(vscode: LanguageClient) -> Non
 )
 async def no_model(lsp_client: LanguageClient, workspace: Path, tmp_path: Path):
     """A server whose configured model file does not exist."""
-
-    @lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)
-    def register_capability(params: types.RegistrationParams) -> None:
-        """VS Code accepts the server's file watcher registration."""
-
-    params = types.InitializeParams(
-        capabilities=client_capabilities("visual-studio-code"),
-        workspace_folders=[types.WorkspaceFolder(uri=workspace.as_uri(), name=workspace.name)],
-        initialization_options={"llm": {"model": str(tmp_path / "missing.gguf")}},
-    )
-    await lsp_client.initialize_session(params)
+    await _start_vscode(lsp_client, workspace, {"llm": {"model": str(tmp_path / "missing.gguf")}})
     yield
     await lsp_client.shutdown_session()
 
@@ -303,21 +298,15 @@ async def test_two_chats_at_once_are_both_answered(vscode: LanguageClient) -> No
     config=ClientServerConfig(server_command=[sys.executable, "-m", "codeassist_lsp", "serve"]),
 )
 async def split_models(lsp_client: LanguageClient, workspace: Path):
-    """A server with a model of its own for chat (the smoke tier, small and installed)."""
-
-    @lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)
-    def register_capability(params: types.RegistrationParams) -> None:
-        """VS Code accepts the server's file watcher registration."""
-
-    params = types.InitializeParams(
-        capabilities=client_capabilities("visual-studio-code"),
-        workspace_folders=[types.WorkspaceFolder(uri=workspace.as_uri(), name=workspace.name)],
-        initialization_options={
+    """A server with a model of its own for chat (the smoke tier, which install.sh packages)."""
+    await _start_vscode(
+        lsp_client,
+        workspace,
+        {
             "chat": {"answerTokens": ANSWER_TOKENS},
             "llm": {"chatModel": "smollm2-135m"},
         },
     )
-    await lsp_client.initialize_session(params)
     yield
     await lsp_client.shutdown_session()
 
