@@ -9,6 +9,7 @@ they are sent. Prints requests answered, p50/p95/max latency per kind, error rep
 cancellations, and the server's RSS after the warm-up and at the end. Figures only.
 
     python3 bench/server_load.py [--package networkx] [--workers 4] [--seconds 60]
+                                 [--kinds search,edit,symbol,definition,hover,cancel]
 """
 
 from __future__ import annotations
@@ -101,14 +102,18 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-async def worker(conn: Connection, files: list[Path], until: float, out: dict[str, Any]) -> None:
+KINDS = {"search": 4, "edit": 2, "symbol": 1, "definition": 1, "hover": 1, "cancel": 1}
+
+
+async def worker(
+    conn: Connection, files: list[Path], until: float, out: dict[str, Any], kinds: list[str]
+) -> None:
     rng = random.Random(id(out) + len(out["latency"]))
     texts = {p: p.read_text(encoding="utf-8", errors="replace") for p in files}
     versions = defaultdict(int)
+    weights = [KINDS[k] for k in kinds]
     while time.monotonic() < until:
-        kind = rng.choices(
-            ["search", "edit", "symbol", "definition", "hover", "cancel"], [4, 2, 1, 1, 1, 1]
-        )[0]
+        kind = rng.choices(kinds, weights)[0]
         path = rng.choice(files)
         uri = path.as_uri()
         lines = texts[path].splitlines() or [""]
@@ -151,6 +156,14 @@ async def worker(conn: Connection, files: list[Path], until: float, out: dict[st
             out["errors"].append(f"{method}: {error.get('message')}")
         else:
             out["latency"][kind].append(took)
+
+
+async def sample_rss(pid: int, until: float, every: float, out: list[float]) -> None:
+    """RSS every `every` seconds until `until`: growth that levels off is a cache filling,
+    growth that keeps its slope is a leak."""
+    while time.monotonic() < until:
+        await asyncio.sleep(every)
+        out.append(rss_mb(pid))
 
 
 def pct(values: list[float], q: float) -> float:
@@ -201,7 +214,8 @@ async def run(args: argparse.Namespace) -> None:
             "latency": defaultdict(list), "errors": [], "cancelled": 0, "unanswered": 0, "edits": 0,
         }  # fmt: skip
         warm = time.monotonic() + args.warmup
-        await asyncio.gather(*(worker(conn, files, warm, out) for _ in range(args.workers)))
+        kinds = args.kinds.split(",")
+        await asyncio.gather(*(worker(conn, files, warm, out, kinds) for _ in range(args.workers)))
         rss_start = rss_mb(proc.pid)
         out = {
             "latency": defaultdict(list),
@@ -211,7 +225,11 @@ async def run(args: argparse.Namespace) -> None:
             "edits": 0,
         }
         until = time.monotonic() + args.seconds
-        await asyncio.gather(*(worker(conn, files, until, out) for _ in range(args.workers)))
+        samples: list[float] = []
+        await asyncio.gather(
+            sample_rss(proc.pid, until, args.seconds / 8, samples),
+            *(worker(conn, files, until, out, kinds) for _ in range(args.workers)),
+        )
         rss_end = rss_mb(proc.pid)
     finally:
         proc.kill()
@@ -230,6 +248,7 @@ async def run(args: argparse.Namespace) -> None:
         )
     growth = 100 * (rss_end - rss_start) / rss_start if rss_start else 0.0
     print(f"RSS after warm-up {rss_start:.0f} MB, at the end {rss_end:.0f} MB ({growth:+.1f}%)")
+    print("RSS every", f"{args.seconds / 8:.0f} s:", " ".join(f"{mb:.0f}" for mb in samples))
     for error in out["errors"][:10]:
         print("error:", error)
 
@@ -240,6 +259,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--warmup", type=float, default=15)
+    parser.add_argument("--kinds", default=",".join(KINDS), help="request kinds to send")
     asyncio.run(run(parser.parse_args()))
 
 

@@ -203,6 +203,9 @@ def cmd_prepare_embedder(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from codeassist_lsp.memory import limit_malloc_arenas
+
+    limit_malloc_arenas()  # first: before the server's native threads start
     from codeassist_lsp.protocol import exit_code
     from codeassist_lsp.server import create_server
     from codeassist_lsp.stdio import serve_stdio

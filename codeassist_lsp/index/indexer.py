@@ -51,6 +51,9 @@ log = logging.getLogger(__name__)
 
 BATCH_FILES = 64
 EMBED_SLICE = 256  # chunks embedded per `embed_pending` call of a server (~2.5 s here)
+# An edit writes the vector table twice (delete, add); compacting after ~32 edits takes
+# 0.1-0.2 s and keeps versions and fragments on disk from growing without end.
+LIVE_COMPACT_WRITES = 64
 
 Progress = Callable[[int, int, str], None]
 
@@ -303,7 +306,8 @@ class Indexer:
                 mtime, size = 0, 0
             items.append(WorkspaceFile(rel, abs_path, size, mtime))
         self._apply(items, removed, catalog, stats, texts)
-        self._finish(stats, stats.parsed > 0 or stats.removed > 0, compact=False, graph=False)
+        compact = self.stores.vectors.writes_since_compact >= LIVE_COMPACT_WRITES
+        self._finish(stats, stats.parsed > 0 or stats.removed > 0, compact=compact, graph=False)
         stats.seconds = time.perf_counter() - start
         return stats
 

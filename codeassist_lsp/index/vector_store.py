@@ -82,6 +82,7 @@ class VectorStore:
         self._ids: list[str] = []
         self._matrix = np.zeros((0, dim), dtype=np.float32)
         self._writes = 0  # bumped by every write; a load keeps the count it saw
+        self._writes_at_compact = 0
         self._loaded_at = -1
 
     def _dataset(self) -> LanceDataset:
@@ -151,6 +152,13 @@ class VectorStore:
         with self._lock, warnings.catch_warnings():
             warnings.simplefilter("ignore")
             table.optimize(cleanup_older_than=timedelta(0))
+        self._writes_at_compact = self._writes
+
+    @property
+    def writes_since_compact(self) -> int:
+        """Writes since the last compaction: each one left a version and a small fragment
+        on disk, which every later load reads."""
+        return self._writes - self._writes_at_compact
 
     def version_count(self) -> int:
         with self._lock:

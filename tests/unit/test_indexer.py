@@ -17,6 +17,7 @@ from codeassist_lsp.config import Settings
 from codeassist_lsp.index import code_graph
 from codeassist_lsp.index.embed_fake import FakeEmbedder
 from codeassist_lsp.index.graph_build import build_graph, resolve_file_edges
+from codeassist_lsp.index.indexer import LIVE_COMPACT_WRITES
 from codeassist_lsp.index.parse import PARSER_VERSION
 from codeassist_lsp.index.storage import IndexStorageError, workspace_dir
 from codeassist_lsp.index.workspace import WorkspaceIndex
@@ -121,6 +122,22 @@ def test_lance_versions_do_not_pile_up(ws: Path, settings: Settings) -> None:
         victim.write_text(victim.read_text() + f"\nVALUE_{i} = {i}\n")
         index.refresh()
     assert index.stores.vectors.version_count() <= 2
+    index.close()
+
+
+def test_lance_versions_stay_bounded_under_editor_edits(ws: Path, settings: Settings) -> None:
+    """Edits of open buffers write the vector table without a full refresh: every few dozen
+    of them compact it, or versions and fragments pile up on disk and slow every load."""
+    index = _open(ws, settings)
+    index.refresh()
+    target = sorted(ws.rglob("*.py"))[0].relative_to(ws).as_posix()
+    text = (ws / target).read_text()
+    last = 2 * LIVE_COMPACT_WRITES - 1
+    for i in range(last + 1):
+        text += f"\nVALUE_{i} = {i}\n"
+        index.indexer.update_paths([target], {target: text})
+    assert index.stores.vectors.version_count() <= LIVE_COMPACT_WRITES + 1
+    assert search_index(index, f"VALUE_{last}", limit=1)[0].chunk.path == target
     index.close()
 
 
