@@ -17,6 +17,8 @@ from pygls.lsp.client import LanguageClient
 
 from codeassist_lsp.config import default_data_dir
 
+LANGUAGE_IDS = {".py": "python", ".js": "javascript", ".ts": "typescript", ".go": "go"}
+
 
 def package_dir(module: str) -> Path:
     """The installed source folder of a package from PyPI (third-party code)."""
@@ -85,7 +87,8 @@ class Editor:
     def open(self, rel: str, text: str) -> str:
         uri = self.uri(rel)
         self.versions[uri] = 1
-        item = types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)
+        language = LANGUAGE_IDS.get(Path(rel).suffix, "plaintext")
+        item = types.TextDocumentItem(uri=uri, language_id=language, version=1, text=text)
         self.client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=item))
         return uri
 

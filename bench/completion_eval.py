@@ -1,20 +1,24 @@
 """Inline completion quality on hole-punched third-party code, with and without
 repository context, against the raw model with a plain FIM prompt, in one run.
 
-Holes are cut from a copy of a package installed from PyPI (default: `requests`): lines
-in function bodies, cut after their indentation and a few typed characters ("rest of
-line") or emptied ("whole line"). A hole is cross-file when its line uses a name that
-another file of the package defines at top level. Each hole is asked through the real
-server as an editor would (open the document with the hole, request inline completion
-at the cursor), once with `completion.contextTokens` = 0 and once with the default; then
-the same holes go to the model in-process with a plain prefix-suffix-middle prompt of
-the whole file (the backend's 1,024-token budget), its first line taken.
+Holes are cut from a copy of a package installed from PyPI (default: `requests`), or of
+any folder of Python or JavaScript (`--source`, e.g. the semver tarball that
+`retrieval_eval.py` caches): lines in function bodies, cut after their indentation and a
+few typed characters ("rest of line") or emptied ("whole line"). A hole is cross-file
+when its line uses a name that another file of the package defines at top level. Each
+hole is asked through the real server as an editor would (open the document with the
+hole, request inline completion at the cursor), once with `completion.contextTokens` = 0
+and once with the default; then the same holes go to the model in-process with a plain
+prefix-suffix-middle prompt of the whole file (the backend's 1,024-token budget), its
+first line taken.
 
 Scores: exact match of the line (whitespace at the ends ignored) and edit similarity
 (difflib ratio). Goal (issue 18): context >= 1.3x exact match on cross-file holes, never
 below the raw model. Figures only.
 
     PYTHONPATH=$PWD python3 bench/completion_eval.py [--package requests] [--holes 24]
+    PYTHONPATH=$PWD python3 bench/completion_eval.py \
+        --source ~/.cache/codeassist-bench/semver-7.6.3/package
 """
 
 from __future__ import annotations
@@ -40,8 +44,36 @@ from codeassist_lsp.llm.backend import create_backend
 from codeassist_lsp.llm.settings import LLMSettings
 from codeassist_lsp.llm.types import FimRequest, GenerationOptions
 
-_TOP = re.compile(r"^(?:def|class)\s+([A-Za-z_]\w*)", re.M)
-_NAME = re.compile(r"[A-Za-z_]\w*")
+_NAME = re.compile(r"[A-Za-z_$][\w$]*")
+
+
+@dataclass(frozen=True)
+class Language:
+    """What a body line and a top-level definition look like in one language."""
+
+    suffix: str
+    top: re.Pattern[str]  # a top-level definition; group 1 is its name
+    skip: tuple[str, ...]  # body lines starting with these are not holes
+    opens: str  # body lines ending with this open a block: not holes either
+    indent: str  # a body line starts with at least this
+
+
+LANGUAGES = {
+    "py": Language(
+        ".py",
+        re.compile(r"^(?:def|class)\s+([A-Za-z_]\w*)", re.M),
+        ("#", '"', "'", "def ", "class ", "@"),
+        ":",
+        "    ",
+    ),
+    "js": Language(
+        ".js",
+        re.compile(r"^(?:export\s+)?(?:function|class|const|let|var)\s+([A-Za-z_$][\w$]*)", re.M),
+        ("//", "/*", "*", "function ", "class ", "}"),
+        "{",
+        "  ",
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -56,11 +88,13 @@ class Hole:
 
 
 def make_holes(root: Path, count: int, rng: random.Random) -> list[Hole]:
+    language = max(LANGUAGES.values(), key=lambda lang: len(list(root.rglob(f"*{lang.suffix}"))))
     files = {
         p.relative_to(root).as_posix(): p.read_text(encoding="utf-8")
-        for p in sorted(root.rglob("*.py"))
+        for p in sorted(root.rglob(f"*{language.suffix}"))
+        if "node_modules" not in p.parts
     }
-    defined = {path: set(_TOP.findall(text)) for path, text in files.items()}
+    defined = {path: set(language.top.findall(text)) for path, text in files.items()}
     candidates: list[Hole] = []
     for path, text in files.items():
         elsewhere = set().union(*(names for p, names in defined.items() if p != path))
@@ -68,9 +102,9 @@ def make_holes(root: Path, count: int, rng: random.Random) -> list[Hole]:
         lines = text.split("\n")
         for n, line in enumerate(lines):
             body = line.strip()
-            if not line.startswith("    ") or not 15 <= len(body) <= 90:
+            if not line.startswith(language.indent) or not 15 <= len(body) <= 90:
                 continue
-            if body.startswith(("#", '"', "'", "def ", "class ", "@")) or body.endswith(":"):
+            if body.startswith(language.skip) or body.endswith(language.opens):
                 continue
             cross = bool(set(_NAME.findall(body)) & elsewhere)
             indent = len(line) - len(line.lstrip())
@@ -130,7 +164,7 @@ async def raw_fim(holes: list[Hole], threads: int) -> list[str]:
 
 
 async def run(args: argparse.Namespace) -> None:
-    source = package_dir(args.package)
+    source = Path(args.source).expanduser() if args.source else package_dir(args.package)
     holes = make_holes(source, args.holes, random.Random(args.seed))
     load_start = loadavg()
     results: dict[str, list[str]] = {}
@@ -149,7 +183,7 @@ async def run(args: argparse.Namespace) -> None:
         seconds[name] = time.perf_counter() - start
     load_end = loadavg()
     print(
-        f"\ncompletion_eval: {args.package}, {len(holes)} holes "
+        f"\ncompletion_eval: {source.name if args.source else args.package}, {len(holes)} holes "
         f"({sum(h.cross_file for h in holes)} cross-file), seed {args.seed}"
     )
     print(f"CPU: {cpu_name()}; code: {code_state()}")
@@ -187,6 +221,7 @@ async def run(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--package", default="requests")
+    parser.add_argument("--source", help="a folder of code instead of an installed package")
     parser.add_argument("--holes", type=int, default=24)
     parser.add_argument("--seed", type=int, default=18)
     parser.add_argument("--context-tokens", type=int, default=CompletionSettings().context_tokens)

@@ -18,11 +18,10 @@ from dataclasses import dataclass
 from codeassist_lsp.completion.budget import fit_window
 from codeassist_lsp.completion.cache import SuggestionCache
 from codeassist_lsp.completion.postprocess import (
-    after_prompt_line,
+    after_typed_indent,
     clean,
     cut_block,
     multiline_allowed,
-    prompt_line,
 )
 from codeassist_lsp.completion.syntax_check import breaks_syntax, code_language
 from codeassist_lsp.completion.window import CursorWindow
@@ -148,9 +147,8 @@ class InlineCompleter:
             fit_window, window, count, settings.prefix_tokens, settings.suffix_tokens
         )
         files = await context(count, settings.context_tokens)
-        line = prompt_line(window.middle)
         request = FimRequest(
-            prefix=parts.prefix + line.text,
+            prefix=parts.prefix + window.middle,
             suffix=parts.suffix,
             path=place.path,
             repo_name=place.repo_name,
@@ -169,7 +167,7 @@ class InlineCompleter:
                 text += piece
                 if multiline and cut_block(text, window, settings.max_lines).ended:
                     break
-        text = after_prompt_line(text, line)
+        text = after_typed_indent(text, window)
         log.debug(
             "fim %s:%d in %.0f ms, %d context files: %r",
             place.path,

@@ -7,7 +7,6 @@ next line; nothing that is only whitespace.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from codeassist_lsp.completion.window import CursorWindow
@@ -22,43 +21,12 @@ def multiline_allowed(window: CursorWindow) -> bool:
     return not typed.strip() or typed.endswith(BLOCK_OPENERS)
 
 
-_WORD_TAIL = re.compile(r"[A-Za-z0-9_$]+$")
-
-
-@dataclass(frozen=True)
-class PromptLine:
-    """How the typed part of the cursor's line ends the prompt, and how the model's
-    output is turned back into text that goes at the cursor."""
-
-    text: str  # what of the typed line the prompt ends with
-    indent: str  # typed indentation that replaces the model's ("": keep the model's)
-    fragment: str  # the typed start of a word, left out of the prompt
-
-
-def prompt_line(typed: str) -> PromptLine:
-    """Leave the word being typed, and a line's bare indentation, out of the prompt.
-
-    A prompt that ends inside a word splits it into odd tokens (`rai|se` made the model
-    write `n InvalidURL`), and one that ends in spaces makes it write more spaces; so the
-    prompt stops before both and the output must go on with what was typed. Every
-    keystroke within a word then sends the same prompt.
-    """
-    match = _WORD_TAIL.search(typed)
-    fragment = match.group(0) if match else ""
-    head = typed[: len(typed) - len(fragment)]
-    if not head.strip():
-        return PromptLine("", head, fragment)
-    return PromptLine(head, "", fragment)
-
-
-def after_prompt_line(text: str, line: PromptLine) -> str:
-    """The model's output as it goes at the cursor; "" when it does not go on with the
-    typed word."""
-    if line.indent:
-        text = text.lstrip(" \t")
-    if not line.fragment:
-        return text
-    return text[len(line.fragment) :] if text.startswith(line.fragment) else ""
+def after_typed_indent(text: str, window: CursorWindow) -> str:
+    """The model's output as it goes at the cursor: after a line's bare indentation the
+    model's own leading whitespace is dropped, so the indentation the user typed stands."""
+    if window.middle and not window.middle.strip():
+        return text.lstrip(" \t")
+    return text
 
 
 def _indent_width(text: str) -> int:

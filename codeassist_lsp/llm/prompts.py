@@ -116,14 +116,15 @@ def fim_prompt(
 ) -> str:
     """A prefix-suffix-middle prompt within `budget` tokens.
 
-    Repository files come first (stable), then the current file's path, prefix and suffix.
-    The suffix gets at most `suffix_share` of the budget; files fill what the code leaves,
+    Repository files come first (stable), then the current file's path, prefix and suffix;
+    with no files it is the plain layout (the repository header alone made the 0.5B model
+    worse: `bench/completion_eval.py`, README). The suffix gets at most `suffix_share` of the budget; files fill what the code leaves,
     the last given (most useful) kept first.
     """
     suffix = fit_head(request.suffix, int(budget * suffix_share), count)
     prefix = fit_tail(request.prefix, budget - count(suffix) - 8, count)
     tail = f"{tokens.prefix}{prefix}{tokens.suffix}{suffix}{tokens.middle}"
-    if not tokens.file_sep or not (request.context or request.repo_name or request.path):
+    if not tokens.file_sep or not request.context:
         return tail
     current = f"{tokens.file_sep}{request.path}\n"
     header = f"{tokens.repo_name}{request.repo_name}\n" if tokens.repo_name else ""

@@ -27,7 +27,7 @@ def completer(fake: FakeBackend, settings: CompletionSettings = SETTINGS) -> Inl
 
 
 async def test_the_prompt_is_repo_context_then_the_file_around_the_cursor() -> None:
-    fake = FakeBackend("getcwd()")
+    fake = FakeBackend("wd()")
 
     async def context(count: Counter, budget: int) -> tuple[tuple[str, str], ...]:
         return (("lib/util.py", "def helper(): ..."),)
@@ -37,11 +37,18 @@ async def test_the_prompt_is_repo_context_then_the_file_around_the_cursor() -> N
     [prompt] = fake.prompts
     assert prompt.startswith("<|repo_name|>repo\n<|file_sep|>lib/util.py\ndef helper(): ...")
     assert prompt.index("<|file_sep|>app.py\n") < prompt.index("<|fim_prefix|>import os")
-    assert prompt.endswith("    return os.<|fim_suffix|>\n\nprint(cwd())\n<|fim_middle|>")
+    assert prompt.endswith("    return os.getc<|fim_suffix|>\n\nprint(cwd())\n<|fim_middle|>")
+
+
+async def test_without_repo_context_the_prompt_is_the_plain_layout() -> None:
+    fake = FakeBackend("wd()")
+    await completer(fake).suggest(window(), Place("app.py", "repo"), False)
+    [prompt] = fake.prompts
+    assert prompt.startswith("<|fim_prefix|>import os") and "<|repo_name|>" not in prompt
 
 
 async def test_typing_through_a_suggestion_is_served_from_the_cache() -> None:
-    fake = FakeBackend("getcwd() + '/x'")
+    fake = FakeBackend("wd() + '/x'")
     assist = completer(fake)
     place = Place("app.py")
     assert await assist.suggest(window(), place, False) is not None
@@ -89,14 +96,9 @@ async def test_no_automatic_request_before_a_long_tail_and_nothing_from_whitespa
     assert len(fake.prompts) == 1
 
 
-async def test_on_a_blank_line_the_prompt_stops_at_the_line_start() -> None:
-    fake = FakeBackend("    return 1")
+async def test_on_a_blank_line_the_typed_indentation_stands() -> None:
+    fake = FakeBackend("  return 1")
     text = "def f():\n    \n"
     found = await completer(fake).suggest(window(text, 1, 4), Place("a.py"), False)
     assert found is not None and found.text == "return 1"
-    assert fake.prompts[0].endswith("def f():\n<|fim_suffix|>\n<|fim_middle|>")
-
-
-async def test_an_answer_that_does_not_go_on_with_the_typed_word_is_dropped() -> None:
-    fake = FakeBackend("path.join()")
-    assert await completer(fake).suggest(window(), Place("app.py"), False) is None
+    assert fake.prompts[0].endswith("def f():\n    <|fim_suffix|>\n<|fim_middle|>")

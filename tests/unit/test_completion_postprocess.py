@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from codeassist_lsp.completion.postprocess import (
-    PromptLine,
-    after_prompt_line,
+    after_typed_indent,
     clean,
     cut_block,
     multiline_allowed,
-    prompt_line,
 )
 from codeassist_lsp.completion.window import CursorWindow, cursor_window
 
@@ -76,16 +74,7 @@ def test_a_suggestion_that_ends_with_the_text_right_of_the_cursor_replaces_it() 
     assert plain is not None and not plain.replaces_line_suffix
 
 
-def test_the_word_being_typed_and_bare_indentation_stay_out_of_the_prompt() -> None:
-    assert prompt_line("        rai") == PromptLine("", "        ", "rai")
-    assert prompt_line("    x = self.head") == PromptLine("    x = self.", "", "head")
-    assert prompt_line("    call(") == PromptLine("    call(", "", "")
-    assert prompt_line("    ") == PromptLine("", "    ", "")
-
-
-def test_the_output_must_go_on_with_the_typed_word() -> None:
-    assert after_prompt_line("headers.get(k)", PromptLine("x = self.", "", "head")) == "ers.get(k)"
-    assert after_prompt_line("body", PromptLine("x = self.", "", "head")) == ""
-    assert after_prompt_line("        raise X", PromptLine("", "    ", "rai")) == "se X"
-    assert after_prompt_line("    return 1\n    y", PromptLine("", "  ", "")) == "return 1\n    y"
-    assert after_prompt_line("    return 1", PromptLine("", "", "")) == "    return 1"
+def test_typed_indentation_stands_and_other_output_goes_at_the_cursor_as_written() -> None:
+    assert after_typed_indent("    return 1\n    y", at("def f():\n    |\n")) == "return 1\n    y"
+    assert after_typed_indent("ers.get(k)", at("    x = self.head|\n")) == "ers.get(k)"
+    assert after_typed_indent("    return 1", at("|\n")) == "    return 1"
