@@ -118,8 +118,8 @@ def fim_prompt(
 
     Repository files come first (stable), then the current file's path, prefix and suffix;
     with no files it is the plain layout (the repository header alone made the 0.5B model
-    worse: `bench/completion_eval.py`, README). The suffix gets at most `suffix_share` of the budget; files fill what the code leaves,
-    the last given (most useful) kept first.
+    worse: `bench/completion_eval.py`, README). The suffix gets at most `suffix_share` of
+    the budget; files fill what the code leaves, the last given (most useful) kept first.
     """
     suffix = fit_head(request.suffix, int(budget * suffix_share), count)
     prefix = fit_tail(request.prefix, budget - count(suffix) - 8, count)
