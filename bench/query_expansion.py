@@ -13,7 +13,6 @@ see the question alone. Figures only; the third-party columns are what decides.
 from __future__ import annotations
 
 import argparse
-import re
 import shutil
 import sys
 import tempfile
@@ -29,6 +28,7 @@ from retrieval_eval import CACHE, MODES, K, first_hit_rank, load_suites  # noqa:
 
 from codeassist_lsp.config import Settings  # noqa: E402
 from codeassist_lsp.index.embedder import create_embedder  # noqa: E402
+from codeassist_lsp.index.tokens import split_identifier  # noqa: E402
 from codeassist_lsp.index.workspace import WorkspaceIndex  # noqa: E402
 from codeassist_lsp.rag.retriever import Ranker, Retriever  # noqa: E402
 
@@ -36,8 +36,7 @@ THIRD_PARTY = ("tenacity", "semver")
 
 
 def name_words(name: str) -> str:
-    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
-    return " ".join(w.lower() for w in re.split(r"[_\W]+", spaced) if w)
+    return " ".join(split_identifier(name))
 
 
 class ExpandedKeywords:
