@@ -1,8 +1,9 @@
 """Retrieval quality: MRR@5 and recall@5 per workspace and overall, hybrid vs BM25 vs vector.
 
 Fixture workspaces come from `fixtures/eval/*.json`; third-party projects from
-`bench/thirdparty/*.json` are fetched from their package registry (PyPI sdist or npm
-tarball) into a cache folder on first use. A result counts as a hit when it lies in an
+`bench/thirdparty/*.json` are fetched from their package registry (PyPI sdist, npm
+tarball, or a Debian `-dev` package for Go and Rust sources) into a cache folder on first
+use. A result counts as a hit when it lies in an
 expected file and its line range overlaps an expected range.
 
 A second table scores identifier queries, the other way people search code: for up to 40
@@ -72,6 +73,13 @@ def fetch_thirdparty(spec: dict) -> Path:
     if src.is_dir():
         return src
     with tempfile.TemporaryDirectory() as tmp:
+        if spec.get("registry") == "debian":  # Go and Rust sources ship as -dev packages
+            package = f"{spec['package']}={spec['version']}"
+            subprocess.run(["apt-get", "download", "-q", package], cwd=tmp, check=True)
+            deb = next(Path(tmp).glob("*.deb"))
+            target.mkdir(parents=True, exist_ok=True)
+            subprocess.run(["dpkg-deb", "-x", str(deb), str(target)], check=True)
+            return src
         if spec.get("registry") == "npm":
             cmd = ["npm", "pack", f"{spec['package']}@{spec['version']}", "--silent"]
         else:
