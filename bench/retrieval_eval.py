@@ -20,6 +20,10 @@ plain-English questions are asked again, in a table of their own with the descri
 cost. Descriptions are cached by content in the bench cache per model, so only the first
 run pays for them.
 
+The plain-English tables also score a plain reference pipeline in the same run
+(`plain_pipeline.py`: function and class chunks, BM25 + MiniLM over path and code, RRF
+k=60), which the product's hybrid search must beat on every project.
+
     python bench/retrieval_eval.py [--only NAME] [--no-thirdparty] [--embedder minilm]
         [--describe] [--model TIER] [--threads N]
 """
@@ -36,6 +40,7 @@ import sys
 import tarfile
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,9 +49,13 @@ sys.path.insert(0, str(ROOT))
 
 from codeassist_lsp.config import Settings  # noqa: E402
 from codeassist_lsp.index.embedder import create_embedder  # noqa: E402
+from codeassist_lsp.index.model import Chunk  # noqa: E402
 from codeassist_lsp.index.path_kinds import is_test_path  # noqa: E402
 from codeassist_lsp.index.workspace import WorkspaceIndex  # noqa: E402
-from codeassist_lsp.rag.retriever import SearchHit, search_index  # noqa: E402
+from codeassist_lsp.rag.retriever import search_index  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "bench"))
+from plain_pipeline import Located, Searcher, plain_searcher  # noqa: E402
 
 MODES = {
     "hybrid": frozenset({"vector", "keyword", "graph", "rerank"}),
@@ -124,9 +133,8 @@ def load_suites(only: str | None, thirdparty: bool) -> list[Suite]:
     return [s for s in suites if only is None or only in s.name]
 
 
-def first_hit_rank(hits: list[SearchHit], expected: list[dict]) -> int | None:
-    for rank, hit in enumerate(hits[:K], start=1):
-        c = hit.chunk
+def first_hit_rank(hits: Sequence[Located], expected: list[dict]) -> int | None:
+    for rank, c in enumerate(hits[:K], start=1):
         for e in expected:
             if (
                 c.path == e["path"]
@@ -137,12 +145,17 @@ def first_hit_rank(hits: list[SearchHit], expected: list[dict]) -> int | None:
     return None
 
 
-def evaluate(
-    index: WorkspaceIndex, questions: list[dict], modes: frozenset[str]
-) -> tuple[float, float, list[str]]:
+def product_searcher(index: WorkspaceIndex, modes: frozenset[str]) -> Searcher:
+    def search(question: str, k: int) -> list[Chunk]:
+        return [hit.chunk for hit in search_index(index, question, k, modes)]
+
+    return search
+
+
+def evaluate(search: Searcher, questions: list[dict]) -> tuple[float, float, list[str]]:
     rr, found, misses = 0.0, 0, []
     for q in questions:
-        rank = first_hit_rank(search_index(index, q["question"], K, modes), q["expected"])
+        rank = first_hit_rank(search(q["question"], K), q["expected"])
         if rank is not None:
             rr += 1.0 / rank
             found += 1
@@ -224,18 +237,28 @@ def user_questions(index: WorkspaceIndex) -> list[dict]:
 class Table:
     """Rows of MRR@5 / R@5 per workspace and mode, with question-weighted totals."""
 
-    def __init__(self, title: str) -> None:
+    def __init__(self, title: str, plain: bool = False) -> None:
         self.title = title
         self.rows: list[str] = []
-        self.totals = {m: [0.0, 0.0, 0] for m in MODES}
+        self.columns = [*MODES, *(["plain"] if plain else [])]
+        self.totals = {m: [0.0, 0.0, 0] for m in self.columns}
 
     def add(
-        self, index: WorkspaceIndex, name: str, questions: list[dict], note: str, show_misses: bool
+        self,
+        index: WorkspaceIndex,
+        name: str,
+        questions: list[dict],
+        note: str,
+        show_misses: bool,
+        plain: Searcher | None = None,
     ) -> None:
         row = f"{name:<22} {len(questions):>4}  "
         cells = []
-        for mode, flags in MODES.items():
-            mrr, recall, misses = evaluate(index, questions, flags)
+        searchers = {mode: product_searcher(index, flags) for mode, flags in MODES.items()}
+        if "plain" in self.columns and plain is not None:
+            searchers["plain"] = plain
+        for mode, search in searchers.items():
+            mrr, recall, misses = evaluate(search, questions)
             t = self.totals[mode]
             t[0] += mrr * len(questions)
             t[1] += recall * len(questions)
@@ -249,12 +272,12 @@ class Table:
         print(f"\n{self.title}")
         print(
             f"{'workspace':<22} {'qs':>4}  "
-            + "  ".join(f"{m + ' MRR@5':>12} {'R@5':>5}" for m in MODES)
+            + "  ".join(f"{m + ' MRR@5':>12} {'R@5':>5}" for m in self.columns)
         )
         for row in self.rows:
             print(row)
         cells = []
-        for mode in MODES:
+        for mode in self.columns:
             t = self.totals[mode]
             n = max(t[2], 1)
             cells.append(f"{t[0] / n:>12.3f} {t[1] / n:>5.2f}")
@@ -311,10 +334,10 @@ def main() -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="codeassist-eval-"))
     settings = Settings(data_dir=data_dir)
     embedder = create_embedder(args.embedder, CACHE / "embedders")
-    questions = Table("plain-English questions (fixtures/eval, bench/thirdparty)")
+    questions = Table("plain-English questions (fixtures/eval, bench/thirdparty)", plain=True)
     identifiers = Table(f"identifier queries (up to {IDENTIFIER_QUERIES} definitions each)")
     users = Table(f"'where is X called/used' (up to {IDENTIFIER_QUERIES} definitions each)")
-    described = Table(f"plain-English questions with descriptions by {args.model}")
+    described = Table(f"plain-English questions with descriptions by {args.model}", plain=True)
     try:
         for suite in load_suites(args.only, not args.no_thirdparty):
             index = WorkspaceIndex(suite.root, settings, embedder)
@@ -324,13 +347,14 @@ def main() -> None:
                 f"   ({stats.files} files, {stats.chunks} chunks,"
                 f" indexed in {time.perf_counter() - start:.1f}s)"
             )
-            questions.add(index, suite.name, suite.questions, note, args.show_misses)
+            plain = plain_searcher(index, embedder)
+            questions.add(index, suite.name, suite.questions, note, args.show_misses, plain)
             named = identifier_questions(index)
             identifiers.add(index, suite.name, named, "", args.show_misses)
             users.add(index, suite.name, user_questions(index), "", args.show_misses)
             if args.describe:
                 cost = describe_workspace(index, args.model, args.threads)
-                described.add(index, suite.name, suite.questions, cost, args.show_misses)
+                described.add(index, suite.name, suite.questions, cost, args.show_misses, plain)
             index.close()
         questions.print()
         identifiers.print()
