@@ -8,7 +8,8 @@ A file counts as generated when:
 - it is `NAME.d.ts` and `NAME.ts` or `NAME.tsx` sits in the same folder;
 - it lies under a build folder (`dist/`, `build/`, `out/`) and the same path with that
   folder left out, or with it replaced by `src/`, is a source file of the workspace (a
-  compiled `.js`, `.mjs` or `.cjs` matches its `.ts`, `.tsx`, `.js` or `.jsx`);
+  compiled `.js`, `.mjs` or `.cjs` matches its `.ts`, `.tsx`, `.js` or `.jsx`, and a
+  `.d.ts` its `.d.ts`, `.ts` or `.tsx`);
 - its text ends with a `sourceMappingURL` comment (a bundler's output).
 """
 
@@ -37,7 +38,16 @@ def _declaration_source(path: PurePosixPath, paths: set[str]) -> str | None:
     return None
 
 
+def _source_names(path: PurePosixPath) -> list[str]:
+    """File names that `path` may have been compiled from (`x.d.ts` from `x.ts`)."""
+    if path.name.endswith(".d.ts"):
+        stem = path.name[: -len(".d.ts")]
+        return [path.name, stem + ".ts", stem + ".tsx"]
+    return [path.stem + ext for ext in _COMPILED.get(path.suffix, (path.suffix,))]
+
+
 def _mirror_source(path: PurePosixPath, paths: set[str]) -> str | None:
+    names = _source_names(path)
     parts = path.parts
     for i, part in enumerate(parts[:-1]):
         if part not in BUILD_DIRS:
@@ -47,8 +57,8 @@ def _mirror_source(path: PurePosixPath, paths: set[str]) -> str | None:
         for tail in tails:  # `build/lib/pkg/mod.py` is setuptools' copy of `pkg/mod.py`
             for base in (above, (*above, "src")):
                 same = PurePosixPath(*base, *tail)
-                for ext in _COMPILED.get(path.suffix, (path.suffix,)):
-                    candidate = str(same.with_suffix(ext))
+                for name in names:
+                    candidate = str(same.with_name(name))
                     if candidate != str(path) and candidate in paths:
                         return candidate
     return None

@@ -17,6 +17,8 @@ def test_build_copies_declarations_and_bundles_are_generated() -> None:
         "src/client.d.ts",
         "dist/client.js",
         "dist/client.d.ts",
+        "src/core/atom.ts",
+        "dist/core/atom.d.ts",  # a declaration built into dist/ from a source without one
         "dist/extra.js",  # no source of that name: kept
         "build/lib/pkg/mod.py",
         "pkg/mod.py",
@@ -31,6 +33,7 @@ def test_build_copies_declarations_and_bundles_are_generated() -> None:
         "build/lib/pkg/mod.py": "a build copy of pkg/mod.py",
         "dist/client.js": "a build copy of src/client.ts",
         "dist/client.d.ts": "a build copy of src/client.d.ts",
+        "dist/core/atom.d.ts": "a build copy of src/core/atom.ts",
         "src/client.d.ts": "a build copy of src/client.ts",
         "vendor/bundle.js": "it ends with a source map comment",
     }
