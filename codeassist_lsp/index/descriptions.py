@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
+from codeassist_lsp.index.generated import generated_chunk_files
 from codeassist_lsp.index.model import Chunk, symbol_node
 from codeassist_lsp.index.path_kinds import is_test_path
 from codeassist_lsp.index.storage import WorkspaceStores
@@ -53,12 +54,18 @@ def wanted(chunk: Chunk) -> bool:
 def pending(stores: WorkspaceStores) -> list[Chunk]:
     """Chunks still to describe, most useful first: those without a docstring (the
     description is all the prose they will have), then those the rest of the code uses
-    most (edges pointing at them)."""
+    most (edges pointing at them). Build output that mirrors a source is left out: it
+    ranks below its source anyway, and a bundle has as many chunks as the sources."""
     with stores.lock:
         chunks = stores.meta.chunks_by_id()
         done = set(stores.meta.descriptions())
         used = stores.meta.target_counts()
-    todo = [c for c in chunks.values() if wanted(c) and c.content_key not in done]
+    built = generated_chunk_files(chunks.values())
+    todo = [
+        c
+        for c in chunks.values()
+        if wanted(c) and c.path not in built and c.content_key not in done
+    ]
 
     def value(c: Chunk) -> tuple[bool, int, str, int]:
         uses = used.get(symbol_node(c.path, c.symbol), 0) if c.symbol else 0
@@ -72,7 +79,8 @@ def counts(stores: WorkspaceStores) -> tuple[int, int]:
     with stores.lock:
         chunks = stores.meta.chunks_by_id()
         done = set(stores.meta.descriptions())
-    keys = {c.content_key for c in chunks.values() if wanted(c)}
+    built = generated_chunk_files(chunks.values())
+    keys = {c.content_key for c in chunks.values() if wanted(c) and c.path not in built}
     return len(keys & done), len(keys)
 
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from pathlib import PurePosixPath
 
+from codeassist_lsp.index.model import Chunk
+
 BUILD_DIRS = frozenset({"dist", "build", "out"})
 _COMPILED = {
     ".js": (".ts", ".tsx", ".js", ".jsx"),
@@ -25,6 +27,7 @@ _COMPILED = {
     ".cjs": (".ts", ".cts", ".js"),
 }
 _SOURCE_MAP = "sourceMappingURL="
+_TAIL_CHARS = 300  # of a file's last chunk: where a bundler writes its source map comment
 
 
 def _declaration_source(path: PurePosixPath, paths: set[str]) -> str | None:
@@ -77,3 +80,15 @@ def generated_files(paths: Iterable[str], tails: Mapping[str, str]) -> dict[str,
         elif _SOURCE_MAP in tails.get(path, ""):
             found[path] = "it ends with a source map comment"
     return found
+
+
+def generated_chunk_files(chunks: Iterable[Chunk]) -> dict[str, str]:
+    """`generated_files` over an index's chunks: the paths they cover, and the end of the
+    last chunk of each file as its tail."""
+    last: dict[str, Chunk] = {}
+    for chunk in chunks:
+        seen = last.get(chunk.path)
+        if seen is None or chunk.end_line > seen.end_line:
+            last[chunk.path] = chunk
+    tails = {path: chunk.text[-_TAIL_CHARS:] for path, chunk in last.items()}
+    return generated_files(last, tails)

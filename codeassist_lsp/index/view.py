@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from codeassist_lsp.index.digraph import Digraph
 from codeassist_lsp.index.files import read_text
-from codeassist_lsp.index.generated import generated_files
+from codeassist_lsp.index.generated import generated_chunk_files
 from codeassist_lsp.index.graph_keeper import GraphKeeper, GraphState
 from codeassist_lsp.index.model import Chunk, Reference, Symbol, file_node, symbol_node
 from codeassist_lsp.index.storage import WorkspaceStores
@@ -164,9 +164,7 @@ class IndexView:
         return self.derived("generated", self._generated)
 
     def _generated(self) -> dict[str, str]:
-        by_path = self.derived("chunks_by_path", self._chunks_by_path)
-        tails = {path: chunks[-1].text[-300:] for path, chunks in by_path.items() if chunks}
-        found = generated_files(by_path, tails)
+        found = generated_chunk_files(self.chunks.values())
         if found:
             shown = "; ".join(f"{path} ({why})" for path, why in list(found.items())[:5])
             more = f" and {len(found) - 5} more" if len(found) > 5 else ""

@@ -94,6 +94,20 @@ def test_definitions_worth_it_are_pending_undocumented_and_used_first(
     index.close()
 
 
+def test_build_copies_are_not_described(index: WorkspaceIndex, tmp_path: Path) -> None:
+    copy = tmp_path / "ws" / "build" / "lib" / "lib" / "pause.py"  # setuptools' copy
+    copy.parent.mkdir(parents=True)
+    copy.write_text(textwrap.dedent(CODE["lib/pause.py"]).lstrip() + "# built\n")
+    index.refresh()
+    assert [c.path for c in descriptions.pending(index.stores)] == [
+        "lib/pause.py",
+        "lib/users.py",
+        "lib/documented.py",
+    ]
+    assert descriptions.counts(index.stores) == (0, 3)
+    index.close()
+
+
 def test_a_description_reaches_keyword_search_and_an_edit_asks_again(
     index: WorkspaceIndex,
 ) -> None:
