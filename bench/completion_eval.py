@@ -8,9 +8,10 @@ few typed characters ("rest of line") or emptied ("whole line"). A hole is cross
 when its line uses a name that another file of the package defines at top level. Each
 hole is asked through the real server as an editor would (open the document with the
 hole, request inline completion at the cursor), once with `completion.contextTokens` = 0
-and once with the default; then the same holes go to the model in-process with a plain
-prefix-suffix-middle prompt of the whole file (the backend's 1,024-token budget), its
-first line taken.
+and once with `--context-tokens` (default 192: the setting's default is 0, off, since
+context lowered scores with the 0.5B model); then the same holes go to the model
+in-process with a plain prefix-suffix-middle prompt of the whole file (the backend's
+1,024-token budget), its first line taken.
 
 Scores: exact match of the line (whitespace at the ends ignored) and edit similarity
 (difflib ratio). Goal (issue 18): context >= 1.3x exact match on cross-file holes, never
@@ -224,7 +225,12 @@ def main() -> None:
     parser.add_argument("--source", help="a folder of code instead of an installed package")
     parser.add_argument("--holes", type=int, default=24)
     parser.add_argument("--seed", type=int, default=18)
-    parser.add_argument("--context-tokens", type=int, default=CompletionSettings().context_tokens)
+    parser.add_argument(
+        "--context-tokens",
+        type=int,
+        default=CompletionSettings().context_tokens or 192,
+        help="repository context of the second variant (default: the setting, or 192 when off)",
+    )
     parser.add_argument("--threads", type=int, default=0, help="llm.threads (0: one per core)")
     parser.add_argument("--no-raw", action="store_true", help="skip the raw model variant")
     parser.add_argument("--show", action="store_true", help="print every hole and answer")

@@ -124,7 +124,9 @@ class CompletionSettings:
     fallback: bool = True
     prefix_tokens: int = 384
     suffix_tokens: int = 64
-    context_tokens: int = 192  # definitions of the names near the cursor; 0 turns it off
+    # definitions of the names near the cursor, in tokens: off by default, as with the 0.5B
+    # model they made completions worse in Python and JavaScript (bench/completion_eval.py)
+    context_tokens: int = 0
     max_tokens: int = 48
     max_lines: int = 8  # of a multi-line suggestion (blank line or block opener)
     max_right_chars: int = 8  # no automatic trigger with more text right of the cursor
