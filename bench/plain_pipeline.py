@@ -1,6 +1,7 @@
 """The plain reference pipeline that the product's search must beat (issue 22).
 
-Function, method and class chunks (the product's tree-sitter symbols, nothing else: no
+Function, method and class chunks (structs, interfaces, enums, traits and impl blocks
+being the classes of Go, TypeScript and Rust) (the product's tree-sitter symbols, nothing else: no
 file heads, no documents, no descriptions), each indexed as its path and code; BM25 from
 tantivy's default tokenizer, MiniLM vectors from the product's embedder, fused by
 reciprocal rank fusion with k = 60 over each ranker's top 50. No priors, no graph, no
@@ -20,7 +21,7 @@ import tantivy
 from codeassist_lsp.index.embedder import Embedder
 from codeassist_lsp.index.workspace import WorkspaceIndex
 
-KINDS = frozenset({"function", "method", "class"})
+KINDS = frozenset({"function", "method", "class", "struct", "interface", "enum", "trait", "impl"})
 RRF_K = 60
 DEPTH = 50
 _WORD = re.compile(r"[A-Za-z0-9]+")
