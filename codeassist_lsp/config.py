@@ -34,6 +34,10 @@ class IndexSettings:
     embed_max_tokens: int = 96  # word pieces of each chunk the embedder reads
     threads: int = 0  # 0: one per physical core
     debounce_ms: int = 300
+    # plain-English descriptions of functions and classes written by the model after
+    # indexing, for keyword search: "auto" is on with 4+ cores or an OpenAI-compatible
+    # endpoint (on 2 cores each takes seconds, and with the 0.5B model they did not pay)
+    describe: str = field(default="auto", metadata={"choices": ("auto", "on", "off")})
 
 
 @dataclass

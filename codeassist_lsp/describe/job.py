@@ -3,7 +3,7 @@
 Each description is a short model call (~2 s for a 0.5B model on two cores). They are
 stored in small batches, so an interrupted run keeps what it wrote and the next run
 resumes where it stopped. `before_each` lets the server hold the job while a person is
-waiting on the model.
+waiting on the model, and `keep_going` lets it stop a description midway for them.
 """
 
 from __future__ import annotations
@@ -27,6 +27,10 @@ OPTIONS = GenerationOptions(max_tokens=72, temperature=0.0, stop=("\n\n", "```")
 SAVE_EVERY = 8
 
 
+class Preempted(Exception):
+    """A person wants the model: the description in progress is dropped, asked again later."""
+
+
 @dataclass
 class DescribeStats:
     described: int = 0
@@ -34,11 +38,16 @@ class DescribeStats:
     seconds: float = 0.0
 
 
-async def describe_one(backend: Backend, chunk: Chunk) -> str | None:
-    """One chunk's description, or None when the model gave nothing usable."""
+async def describe_one(
+    backend: Backend, chunk: Chunk, keep_going: Callable[[], bool] | None = None
+) -> str | None:
+    """One chunk's description, or None when the model gave nothing usable; raises
+    `Preempted` (the stream is closed, so the model stops) once `keep_going` says no."""
     parts: list[str] = []
     async with aclosing(backend.chat(describe_messages(chunk), OPTIONS)) as stream:
         async for piece in stream:
+            if keep_going is not None and not keep_going():
+                raise Preempted
             parts.append(piece)
     return clean_description("".join(parts))
 
@@ -49,9 +58,13 @@ async def describe_pending(
     *,
     limit: int | None = None,
     before_each: Callable[[], Awaitable[None]] | None = None,
+    keep_going: Callable[[], bool] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> DescribeStats:
-    """Describe up to `limit` pending chunks, most useful first; stores as it goes."""
+    """Describe up to `limit` pending chunks, most useful first; stores as it goes.
+
+    `before_each` may wait (the server waits until nobody is using the model); a chunk
+    whose description `keep_going` interrupts is asked again after the next wait."""
     loop = asyncio.get_running_loop()
     todo = await asyncio.to_thread(descriptions.pending, stores)
     if limit is not None:
@@ -61,9 +74,14 @@ async def describe_pending(
     batch: dict[str, str] = {}
     try:
         for done, chunk in enumerate(todo):
-            if before_each is not None:
-                await before_each()
-            text = await describe_one(backend, chunk)
+            while True:
+                if before_each is not None:
+                    await before_each()
+                try:
+                    text = await describe_one(backend, chunk, keep_going)
+                    break
+                except Preempted:
+                    log.debug("describing %s:%d gave way", chunk.path, chunk.start_line)
             if text is None:
                 # stored empty, so that it is not asked again on every run
                 stats.failed += 1

@@ -24,6 +24,7 @@ from pygls.lsp.server import LanguageServer
 from codeassist_lsp.config import Settings
 from codeassist_lsp.errors import CodeAssistError
 from codeassist_lsp.features.context import ServerContext
+from codeassist_lsp.features.describing import describe_enabled, describe_index
 from codeassist_lsp.features.feature import Document, Feature
 from codeassist_lsp.index.files import skip_reason_for_text
 from codeassist_lsp.index.indexer import IndexStats, Progress
@@ -43,6 +44,7 @@ class Indexing(Feature):
         self.server = server
         self.ctx = ctx
         self.stopping = threading.Event()
+        self._describing: dict[Path, asyncio.Task[int | None]] = {}
         self._pending: dict[str, asyncio.TimerHandle] = {}
 
     @property
@@ -64,6 +66,7 @@ class Indexing(Feature):
 
     async def on_folders_changed(self, added: Sequence[Path], removed: Sequence[Path]) -> None:
         for folder in removed:
+            self._stop_describing(folder.resolve())
             index = self.ctx.indexes.pop(folder.resolve(), None)
             if index is not None:
                 await self.ctx.run_write(index.close)
@@ -122,6 +125,33 @@ class Indexing(Feature):
                 index.mark_indexed()
         finally:
             ctx.indexing.discard(index.root)
+        if describe_enabled(ctx.settings) and not self.stopping.is_set():
+            self._describe_later(index)
+
+    def _describe_later(self, index: WorkspaceIndex) -> None:
+        """Describe the index's chunks in a task of their own: it waits for the model to
+        be free and may take minutes, so it never holds up indexing or a reply."""
+        self._stop_describing(index.root)
+        task = asyncio.create_task(
+            self._phase(
+                index,
+                "Describing",
+                lambda report: describe_index(self.ctx, index, report, self.stopping),
+            )
+        )
+        self._describing[index.root] = task
+        task.add_done_callback(
+            lambda done: (
+                self._describing.pop(index.root, None)
+                if self._describing.get(index.root) is done
+                else None
+            )
+        )
+
+    def _stop_describing(self, root: Path) -> None:
+        task = self._describing.pop(root, None)
+        if task is not None:
+            task.cancel()
 
     async def _phase(
         self, index: WorkspaceIndex, title: str, work: Callable[[Progress], Awaitable[T]]
@@ -144,10 +174,13 @@ class Indexing(Feature):
             loop.call_soon_threadsafe(self.server.work_done_progress.report, token, value)
 
         result: T | None = None
+        cancelled = False
         try:
             result = await work(report)
             message = result.summary() if isinstance(result, IndexStats) else f"{result} chunks"
             log.info("%s %s: %s", title.lower(), index.root, message)
+        except asyncio.CancelledError:  # the background describer, stopped
+            cancelled, message = True, "stopped"
         except CodeAssistError as exc:  # expected (a full data dir): no traceback
             ctx.error(f"{title.lower()} {index.root} failed: {exc}")
             message = f"failed: {exc}"
@@ -158,6 +191,8 @@ class Indexing(Feature):
         ctx.progress.pop(index.root, None)
         if token is not None:
             self.server.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))
+        if cancelled:
+            raise asyncio.CancelledError
         return result
 
     async def _embed(self, index: WorkspaceIndex, report: Progress) -> int:
@@ -203,6 +238,8 @@ class Indexing(Feature):
         for pending in self._pending.values():
             pending.cancel()
         self._pending.clear()
+        for root in list(self._describing):
+            self._stop_describing(root)
 
     def schedule(self, uri: str, text: str | None, delay: float) -> None:
         """Re-index one document after `delay` seconds of quiet (per-URI debounce)."""
@@ -233,6 +270,12 @@ class Indexing(Feature):
             for path, reason in stats.skipped.items():
                 log.info("not indexing %s: %s", path, reason)
             log.debug("updated %s: %s", rel, stats.summary())
+            if (
+                describe_enabled(self.ctx.settings)
+                and index.root not in self.ctx.indexing
+                and index.root not in self._describing
+            ):
+                self._describe_later(index)  # the edited definitions, once the model is free
         except CodeAssistError as exc:  # shown once, not again on every keystroke
             message = f"cannot update the index for {rel}: {exc}"
             self.ctx.error(message, show=message != self.ctx.last_error)

@@ -14,6 +14,7 @@ import asyncio
 import dataclasses
 import logging
 import threading
+import time
 
 from pygls.lsp.server import LanguageServer
 
@@ -42,11 +43,15 @@ class ModelHolder(Feature):
         self._backends: dict[str, Backend] = {}
         self._made_for: LLMSettings | None = None
         self._retired: set[asyncio.Task[None]] = set()
+        self.wanted_at = 0.0  # time.monotonic() of the last request a person is waiting on
 
-    def get(self, purpose: Purpose = "chat") -> Backend:
+    def get(self, purpose: Purpose = "chat", interactive: bool = True) -> Backend:
         """The backend for `purpose` under the current settings (raises `ModelUnavailable`
         with a message the user can act on). Chat and completion share one backend unless
-        `llm.chatModel` names another model."""
+        `llm.chatModel` names another model. Background work (descriptions) passes
+        `interactive=False` and gives way whenever `wanted_at` moves."""
+        if interactive:
+            self.wanted_at = time.monotonic()
         settings = self._ctx.settings
         model = settings.llm.model_for(purpose)
         with self._lock:

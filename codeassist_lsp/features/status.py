@@ -1,4 +1,5 @@
-"""`codeassist/status` -> index counts, model, backend, memory, last error."""
+"""`codeassist/status` -> index counts (and descriptions written, when the server writes
+them), model, backend, memory, last error."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from pygls.lsp.server import LanguageServer
 
 from codeassist_lsp import __version__
 from codeassist_lsp.features.context import ServerContext
+from codeassist_lsp.features.describing import describe_enabled
+from codeassist_lsp.index import descriptions
 
 STATUS = "codeassist/status"
 
@@ -26,6 +29,9 @@ def register(server: LanguageServer, ctx: ServerContext) -> None:
             info = await ctx.run(index.status)
             info["indexing"] = root in ctx.indexing
             info["progress"] = ctx.progress.get(root)
+            if describe_enabled(ctx.settings):
+                done, wanted = await ctx.run(descriptions.counts, index.stores)
+                info["described"] = {"done": done, "of": wanted}
             workspaces.append(info)
         loaded = ctx.model.loaded() if ctx.model is not None else []
         return {

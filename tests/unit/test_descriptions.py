@@ -12,14 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from codeassist_lsp.config import Settings
+from codeassist_lsp.config import IndexSettings, Settings
 from codeassist_lsp.describe.job import describe_pending
 from codeassist_lsp.describe.prompt import clean_description, describe_messages
+from codeassist_lsp.features.describing import describe_enabled
 from codeassist_lsp.index import descriptions
 from codeassist_lsp.index.embed_fake import FakeEmbedder
 from codeassist_lsp.index.model import Chunk
 from codeassist_lsp.index.workspace import WorkspaceIndex
 from codeassist_lsp.llm.fake import FakeBackend
+from codeassist_lsp.llm.settings import LLMSettings
 from codeassist_lsp.rag.retriever import search_index
 
 CODE = {
@@ -142,6 +144,46 @@ def test_descriptions_survive_a_lost_keyword_index(index: WorkspaceIndex, tmp_pa
     reopened = WorkspaceIndex(index.root, Settings(data_dir=tmp_path / "data"), FakeEmbedder())
     assert keyword_paths(reopened, "trying a job until success")[0] == "lib/users.py:run"
     reopened.close()
+
+
+def test_a_description_interrupted_for_a_person_is_asked_again(index: WorkspaceIndex) -> None:
+    backend = FakeBackend(fake_model)
+    answers = iter([False])  # a person wants the model during the first description
+    waits: list[int] = []
+
+    async def before_each() -> None:
+        waits.append(len(backend.prompts))
+
+    stats = asyncio.run(
+        describe_pending(
+            index.stores,
+            backend,
+            before_each=before_each,
+            keep_going=lambda: next(answers, True),
+        )
+    )
+    assert (stats.described, stats.failed) == (3, 0)
+    assert waits == [0, 1, 2, 3]  # one more wait, before the interrupted chunk again
+    assert "value = base" in backend.prompts[0] and "value = base" in backend.prompts[1]
+    assert keyword_paths(index, "waiting time ceiling")[0] == "lib/pause.py:grow"
+    index.close()
+
+
+@pytest.mark.parametrize(
+    ("choice", "backend", "cores", "enabled"),
+    [
+        ("auto", "llama_cpp", 2, False),
+        ("auto", "llama_cpp", 4, True),
+        ("auto", "openai", 2, True),
+        ("on", "llama_cpp", 2, True),
+        ("off", "openai", 8, False),
+    ],
+)
+def test_background_descriptions_follow_the_setting_and_the_cores(
+    choice: str, backend: str, cores: int, enabled: bool
+) -> None:
+    settings = Settings(index=IndexSettings(describe=choice), llm=LLMSettings(backend=backend))
+    assert describe_enabled(settings, cores) is enabled
 
 
 def test_an_unusable_answer_is_not_asked_again(index: WorkspaceIndex) -> None:
