@@ -10,8 +10,11 @@ server, with the default model. Three figures, p50 / p95 from request to respons
   requests that were answered, with how many of them came from the cache (< 30 ms).
 
 Goal (issue 18): typing p50 < 400 ms and p95 < 1 s; warm file p95 < 1.5 s. Figures only.
+`--describe` runs the same with the server describing the package in the background
+(issue 22: the describer must never slow the editor down).
 
     PYTHONPATH=$PWD python3 bench/completion_latency.py [--package requests] [--files 6]
+        [--describe]
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_common import code_state, cpu_name, loadavg
 from completion_client import Editor, package_dir, percentile
+
+from codeassist_lsp.config import CompletionSettings
 
 KEYSTROKE = 0.1
 CACHE_HIT = 0.03
@@ -117,6 +122,7 @@ async def run(args: argparse.Namespace) -> None:
     options = {
         "completion": {"contextTokens": args.context_tokens},
         "llm": {"threads": args.threads},
+        "index": {"describe": "on" if args.describe else "off"},
     }
     editor = Editor(package_dir(args.package), options)
     load_start = loadavg()
@@ -145,7 +151,8 @@ async def run(args: argparse.Namespace) -> None:
     hits = sum(1 for v in answered if v < CACHE_HIT)
     print(
         f"\ncompletion_latency: {args.package} ({indexed['files']} files indexed in "
-        f"{index_s:.0f} s), context {args.context_tokens} tokens"
+        f"{index_s:.0f} s), context {args.context_tokens} tokens, background descriptions "
+        f"{'on' if args.describe else 'off'}"
     )
     print(f"CPU: {cpu_name()}; code: {code_state()}")
     print(f"load average (1/5/15 min): start {load_start}, end {load_end}")
@@ -168,8 +175,13 @@ def main() -> None:
     parser.add_argument("--package", default="requests")
     parser.add_argument("--files", type=int, default=6)
     parser.add_argument("--lines", type=int, default=4)
-    parser.add_argument("--context-tokens", type=int, default=192)
+    parser.add_argument("--context-tokens", type=int, default=CompletionSettings().context_tokens)
     parser.add_argument("--threads", type=int, default=0, help="llm.threads (0: one per core)")
+    parser.add_argument(
+        "--describe",
+        action="store_true",
+        help="with the server describing the package in the background (index.describe on)",
+    )
     asyncio.run(run(parser.parse_args()))
 
 
