@@ -75,9 +75,9 @@ class Editor:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             status = await self.client.protocol.send_request_async("codeassist/status", {})
-            spaces = _field(status, "workspaces") or []
-            if spaces and not _field(status, "indexing") and _field(spaces[0], "files"):
-                return {"files": _field(spaces[0], "files")}
+            spaces = field_of(status, "workspaces") or []
+            if spaces and not field_of(status, "indexing") and field_of(spaces[0], "files"):
+                return {"files": field_of(spaces[0], "files")}
             await asyncio.sleep(0.5)
         raise TimeoutError("the workspace was not indexed in time")
 
@@ -147,7 +147,7 @@ class Editor:
             shutil.rmtree(self.run_dir, ignore_errors=True)
 
 
-def _field(obj: Any, name: str) -> Any:
+def field_of(obj: Any, name: str) -> Any:
     return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
 
 

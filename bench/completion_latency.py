@@ -29,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_common import code_state, cpu_name, loadavg
-from completion_client import Editor, package_dir, percentile
+from completion_client import Editor, field_of, package_dir, percentile
 
 from codeassist_lsp.config import CompletionSettings
 
@@ -140,6 +140,8 @@ async def run(args: argparse.Namespace) -> None:
         load_s = time.perf_counter() - first
         cold, warm = await first_requests(editor, files[: args.files], rng)
         answered, cancelled = await typing(editor, files[0], rng, args.lines)
+        status = await editor.client.protocol.send_request_async("codeassist/status", {})
+        described = field_of(field_of(status, "workspaces")[0], "described")
     finally:
         await editor.stop()
     load_end = loadavg()
@@ -156,6 +158,9 @@ async def run(args: argparse.Namespace) -> None:
     )
     print(f"CPU: {cpu_name()}; code: {code_state()}")
     print(f"load average (1/5/15 min): start {load_start}, end {load_end}")
+    if described is not None:
+        done, wanted = field_of(described, "done"), field_of(described, "of")
+        print(f"described in the background meanwhile: {done} of {wanted} chunks")
     print(f"first request (loads the model): {load_s:.1f} s\n")
     print("| case | n | p50 ms | p95 ms | notes |")
     print("|---|---|---|---|---|")
