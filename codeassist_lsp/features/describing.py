@@ -16,6 +16,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from codeassist_lsp.config import Settings
 from codeassist_lsp.describe.job import describe_pending
@@ -24,6 +25,9 @@ from codeassist_lsp.features.context import ServerContext
 from codeassist_lsp.index import descriptions
 from codeassist_lsp.index.workspace import WorkspaceIndex
 from codeassist_lsp.sysinfo import physical_cores
+
+if TYPE_CHECKING:
+    from codeassist_lsp.features.model import ModelHolder
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +52,25 @@ def _cores() -> int:
     return physical_cores()  # read once: the check runs on every edit and status
 
 
+async def _when_free(holder: ModelHolder, stopping: threading.Event) -> None:
+    """Return once nobody has asked for the model for `QUIET_SECONDS`."""
+    while time.monotonic() - holder.wanted_at < QUIET_SECONDS:
+        await asyncio.sleep(QUIET_SECONDS / 3)
+    if stopping.is_set():
+        raise asyncio.CancelledError
+
+
+async def work_waiting(
+    ctx: ServerContext, index: WorkspaceIndex, stopping: threading.Event
+) -> bool:
+    """Wait for the model to be free (a burst of edits asks once, after it), then say
+    whether `index` has chunks to describe; no progress is shown before this is known."""
+    if ctx.model is None:
+        return False
+    await _when_free(ctx.model, stopping)
+    return bool(await asyncio.to_thread(descriptions.pending, index.stores))
+
+
 async def describe_index(
     ctx: ServerContext,
     index: WorkspaceIndex,
@@ -58,16 +81,6 @@ async def describe_index(
     holder = ctx.model
     if holder is None:
         return 0
-
-    async def when_free() -> None:
-        while time.monotonic() - holder.wanted_at < QUIET_SECONDS:
-            await asyncio.sleep(QUIET_SECONDS / 3)
-        if stopping.is_set():
-            raise asyncio.CancelledError
-
-    await when_free()  # a burst of edits asks once, after it
-    if not await asyncio.to_thread(descriptions.pending, index.stores):
-        return 0  # nothing to write: the model is not even loaded
     try:
         backend = holder.get("chat", interactive=False)
     except CodeAssistError as exc:
@@ -80,7 +93,7 @@ async def describe_index(
     stats = await describe_pending(
         index.stores,
         backend,
-        before_each=when_free,
+        before_each=lambda: _when_free(holder, stopping),
         keep_going=keep_going,
         progress=lambda done, total: report(done, total, "chunks described"),
     )

@@ -24,7 +24,7 @@ from pygls.lsp.server import LanguageServer
 from codeassist_lsp.config import Settings
 from codeassist_lsp.errors import CodeAssistError
 from codeassist_lsp.features.context import ServerContext
-from codeassist_lsp.features.describing import describe_enabled, describe_index
+from codeassist_lsp.features.describing import describe_enabled, describe_index, work_waiting
 from codeassist_lsp.features.feature import Document, Feature
 from codeassist_lsp.index.files import skip_reason_for_text
 from codeassist_lsp.index.indexer import IndexStats, Progress
@@ -132,13 +132,7 @@ class Indexing(Feature):
         """Describe the index's chunks in a task of their own: it waits for the model to
         be free and may take minutes, so it never holds up indexing or a reply."""
         self._stop_describing(index.root)
-        task = asyncio.create_task(
-            self._phase(
-                index,
-                "Describing",
-                lambda report: describe_index(self.ctx, index, report, self.stopping),
-            )
-        )
+        task = asyncio.create_task(self._describe(index))
         self._describing[index.root] = task
         task.add_done_callback(
             lambda done: (
@@ -146,6 +140,15 @@ class Indexing(Feature):
                 if self._describing.get(index.root) is done
                 else None
             )
+        )
+
+    async def _describe(self, index: WorkspaceIndex) -> int | None:
+        if not await work_waiting(self.ctx, index, self.stopping):
+            return 0
+        return await self._phase(
+            index,
+            "Describing",
+            lambda report: describe_index(self.ctx, index, report, self.stopping),
         )
 
     def _stop_describing(self, root: Path) -> None:
