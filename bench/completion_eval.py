@@ -31,6 +31,7 @@ import random
 import re
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from contextlib import aclosing
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +39,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_common import code_state, cpu_name, loadavg
-from completion_client import Editor, package_dir
+from completion_client import Editor, package_dir, percentile
 
 from codeassist_lsp.config import CompletionSettings, default_data_dir
 from codeassist_lsp.llm.backend import create_backend
@@ -127,30 +128,37 @@ def score(got: str, expected: str) -> tuple[bool, float]:
 
 
 async def through_server(
-    source: Path, holes: list[Hole], context_tokens: int, threads: int
-) -> list[str]:
-    options = {"completion": {"contextTokens": context_tokens}, "llm": {"threads": threads}}
+    source: Path, holes: list[Hole], context_tokens: int, prefix_tokens: int, threads: int
+) -> tuple[list[str], list[float]]:
+    """Each hole's answer through the server, and the seconds from request to response."""
+    options = {
+        "completion": {"contextTokens": context_tokens, "prefixTokens": prefix_tokens},
+        "llm": {"threads": threads},
+    }
     editor = Editor(source, options)
     await editor.start()
     try:
         await editor.wait_indexed()
-        out = []
+        out, seconds = [], []
         for hole in holes:
             uri = editor.open(hole.path, hole.text)
+            start = time.perf_counter()
             out.append(await editor.complete(uri, hole.line, hole.column))
+            seconds.append(time.perf_counter() - start)
             editor.close(uri)
-        return out
+        return out, seconds
     finally:
         await editor.stop()
 
 
-async def raw_fim(holes: list[Hole], threads: int) -> list[str]:
+async def raw_fim(holes: list[Hole], threads: int) -> tuple[list[str], list[float]]:
     backend = create_backend(LLMSettings(threads=threads), default_data_dir())
     await backend.load()
     options = GenerationOptions(max_tokens=48, temperature=0.0, stop=("\n",))
-    out = []
+    out, seconds = [], []
     try:
         for hole in holes:
+            start = time.perf_counter()
             lines = hole.text.split("\n")
             prefix = "".join(f"{line}\n" for line in lines[: hole.line]) + lines[hole.line]
             suffix = "\n" + "\n".join(lines[hole.line + 1 :])
@@ -159,7 +167,8 @@ async def raw_fim(holes: list[Hole], threads: int) -> list[str]:
                 async for piece in stream:
                     text += piece
             out.append(text)
-        return out
+            seconds.append(time.perf_counter() - start)
+        return out, seconds
     finally:
         await backend.close()
 
@@ -169,19 +178,28 @@ async def run(args: argparse.Namespace) -> None:
     holes = make_holes(source, args.holes, random.Random(args.seed))
     load_start = loadavg()
     results: dict[str, list[str]] = {}
-    seconds: dict[str, float] = {}
-    variants = (
-        ("server, no repo context", lambda: through_server(source, holes, 0, args.threads)),
+    seconds: dict[str, list[float]] = {}
+    budgets = [int(n) for n in args.prefix_tokens.split(",")]
+    variants: list[tuple[str, Callable[[], Awaitable[tuple[list[str], list[float]]]]]] = [
         (
-            f"server, repo context {args.context_tokens} tokens",
-            lambda: through_server(source, holes, args.context_tokens, args.threads),
-        ),
-        ("raw model, plain FIM", lambda: raw_fim(holes, args.threads)),
-    )
-    for name, make in variants[: 2 if args.no_raw else 3]:
-        start = time.perf_counter()
-        results[name] = await make()
-        seconds[name] = time.perf_counter() - start
+            f"server, prefix {budget}, no repo context",
+            lambda budget=budget: through_server(source, holes, 0, budget, args.threads),
+        )
+        for budget in budgets
+    ]
+    if not args.no_context:
+        variants.append(
+            (
+                f"server, prefix {budgets[0]}, repo context {args.context_tokens} tokens",
+                lambda: through_server(
+                    source, holes, args.context_tokens, budgets[0], args.threads
+                ),
+            )
+        )
+    if not args.no_raw:
+        variants.append(("raw model, plain FIM", lambda: raw_fim(holes, args.threads)))
+    for name, make in variants:
+        results[name], seconds[name] = await make()
     load_end = loadavg()
     print(
         f"\ncompletion_eval: {source.name if args.source else args.package}, {len(holes)} holes "
@@ -191,7 +209,7 @@ async def run(args: argparse.Namespace) -> None:
     print(f"load average (1/5/15 min): start {load_start}, end {load_end}\n")
     print(
         "| variant | exact, all | exact, cross-file | exact, same-file | edit sim, all "
-        "| edit sim, cross-file | s per hole |"
+        "| edit sim, cross-file | ms p50 / p95 |"
     )
     print("|---|---|---|---|---|---|---|")
     for name, got in results.items():
@@ -207,7 +225,8 @@ async def run(args: argparse.Namespace) -> None:
 
         print(
             f"| {name} | {exact(scored)} | {exact(cross)} | {exact(local)} | {sim(scored)} "
-            f"| {sim(cross)} | {seconds[name] / len(holes):.1f} |"
+            f"| {sim(cross)} | {1000 * percentile(seconds[name], 0.5):.0f} / "
+            f"{1000 * percentile(seconds[name], 0.95):.0f} |"
         )
     if args.show:
         for n, hole in enumerate(holes):
@@ -231,7 +250,13 @@ def main() -> None:
         default=CompletionSettings().context_tokens or 192,
         help="repository context of the second variant (default: the setting, or 192 when off)",
     )
+    parser.add_argument(
+        "--prefix-tokens",
+        default=str(CompletionSettings().prefix_tokens),
+        help="completion.prefixTokens, one server variant each (comma-separated)",
+    )
     parser.add_argument("--threads", type=int, default=0, help="llm.threads (0: one per core)")
+    parser.add_argument("--no-context", action="store_true", help="skip the repo context variant")
     parser.add_argument("--no-raw", action="store_true", help="skip the raw model variant")
     parser.add_argument("--show", action="store_true", help="print every hole and answer")
     asyncio.run(run(parser.parse_args()))
