@@ -40,7 +40,7 @@ CHUNKS = {
 def test_symbols_are_placed_by_line_even_in_merged_chunks() -> None:
     lookup = SymbolLookup.build(CHUNKS, _graph())
     assert [lookup.chunks_of[n] for n in lookup.by_name["helper"]] == [["merged"]]
-    assert sorted(lookup.nodes_in["merged"]) == ["sym:a.py::helper", "sym:a.py::parse"]
+    assert [lookup.chunks_of[n] for n in lookup.by_name["parse"]] == [["merged"]]
     assert lookup.chunks_of["sym:b.py::main"] == ["main"]
 
 
@@ -58,12 +58,19 @@ def test_a_symbol_defined_twice_is_placed_in_each_chunk_holding_a_definition() -
     assert {f.key for f in fused if f.score > 1.0} == {"getter", "setter"}
 
 
-def test_callees_of_the_top_hit_are_pulled_in_below_it() -> None:
+def test_callees_of_the_top_hit_are_not_pulled_in_when_the_question_names_nothing() -> None:
     graph = _graph()
     view = _view(CHUNKS, graph)
     fused = expand_with_graph([Fused("main", 1.0, ["vector"])], "start up", view)
-    assert [f.key for f in fused] == ["main", "merged"]
-    assert fused[1].why == ["graph"] and fused[1].score < fused[0].score
+    assert [f.key for f in fused] == ["main"]
+
+
+def test_callees_of_a_named_definition_come_below_it() -> None:
+    view = _view(CHUNKS, _graph())
+    fused = expand_with_graph([Fused("other", 1.0, ["vector"])], "what does main() do", view)
+    keys = [f.key for f in fused]
+    assert keys.index("main") < keys.index("merged")
+    assert fused[keys.index("merged")].why == ["graph"]
 
 
 def test_a_definition_named_in_the_question_joins_the_top() -> None:
