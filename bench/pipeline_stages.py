@@ -11,21 +11,28 @@ MRR@5 / recall@5 with the default pipeline and with one stage changed at a time:
 - words-only embedding text (`index/embed_text.py`) -> chunk header + raw code, in a
   second index of each project.
 
+With `--descriptions`, two more rows use the descriptions the model already wrote for
+`retrieval_eval.py --describe` (its cache; projects without them are left out of these
+rows): in the keyword text only, as the product does, and in the keyword and the vector
+text (after the chunk's "what and where" line, where the embedder still reads it).
+
 Three kinds of query, as in `retrieval_eval.py`: the plain-English questions of each
 project, bare identifier names, and "where is X called/used". A stage pays when turning it
 off lowers the figures; figures only, no asserts. (A stage that pulled in the callers and
 callees of the top three hits was dropped after this bench: MRR@5 0.413 with and without it.)
 
     PYTHONPATH=$PWD python3 bench/pipeline_stages.py [--only NAME] [--no-embed-text]
+        [--descriptions]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -46,9 +53,12 @@ from retrieval_eval import (  # noqa: E402
 )
 
 from codeassist_lsp.config import Settings  # noqa: E402
+from codeassist_lsp.describe.prompt import PROMPT_VERSION  # noqa: E402
 from codeassist_lsp.index import indexer  # noqa: E402
-from codeassist_lsp.index.embedder import create_embedder  # noqa: E402
-from codeassist_lsp.index.model import Chunk  # noqa: E402
+from codeassist_lsp.index.descriptions import add, pending  # noqa: E402
+from codeassist_lsp.index.embed_text import embedding_text as words_only  # noqa: E402
+from codeassist_lsp.index.embedder import Embedder, create_embedder  # noqa: E402
+from codeassist_lsp.index.model import Chunk, Symbol  # noqa: E402
 from codeassist_lsp.index.workspace import WorkspaceIndex  # noqa: E402
 from codeassist_lsp.rag import retriever  # noqa: E402
 
@@ -153,12 +163,75 @@ def raw_code_text(chunk: Chunk, symbols: object) -> str:
     return f"{chunk.header()}\n{chunk.text}"
 
 
+KEYWORD_DESCRIBED = "descriptions in the keyword text"
+BOTH_DESCRIBED = "descriptions in the keyword and vector text"
+
+
+def described_variants(
+    root: Path,
+    name: str,
+    queries: dict[str, list[dict]],
+    known: dict[str, str],
+    data_dir: Path,
+    totals: Totals,
+    embedder: Embedder,
+) -> None:
+    """The two description rows for one project, when the cache describes its chunks."""
+    index = WorkspaceIndex(root, Settings(data_dir=data_dir / "described"), embedder)
+    index.refresh()
+    if not describe_from_cache(index, known):
+        index.close()
+        return
+    for kind, questions in queries.items():
+        totals.add(KEYWORD_DESCRIBED, kind, name, questions, index)
+    index.close()
+    with patched(indexer, "embedding_text", with_description(known)):
+        both = WorkspaceIndex(root, Settings(data_dir=data_dir / "both"), embedder)
+        both.refresh()
+    describe_from_cache(both, known)
+    for kind, questions in queries.items():
+        totals.add(BOTH_DESCRIBED, kind, name, questions, both)
+    both.close()
+
+
+def cached_descriptions() -> dict[str, str]:
+    """Descriptions by chunk content key, as `retrieval_eval.py --describe` cached them."""
+    known: dict[str, str] = {}
+    model = "qwen2.5-coder-0.5b"
+    cache = CACHE / "descriptions" / f"{model}-v{PROMPT_VERSION}.json"
+    if cache.exists():
+        known.update(json.loads(cache.read_text()))
+    return {key: text for key, text in known.items() if text}
+
+
+def with_description(known: dict[str, str]) -> Callable[[Chunk, Sequence[Symbol]], str]:
+    """Words-only embedding text with the chunk's description after its first line."""
+
+    def text(chunk: Chunk, symbols: Sequence[Symbol]) -> str:
+        words = words_only(chunk, symbols)
+        described = known.get(chunk.content_key)
+        if not described:
+            return words
+        first, _, rest = words.partition("\n")
+        return f"{first}\n{described}\n{rest}"
+
+    return text
+
+
+def describe_from_cache(index: WorkspaceIndex, known: dict[str, str]) -> int:
+    """Add the cached descriptions of the index's pending chunks to its keyword index."""
+    found = {c.chunk_id: known[c.content_key] for c in pending(index.stores)}
+    return add(index.stores, found) if found else 0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only")
     parser.add_argument("--embedder", default="minilm")
     parser.add_argument("--no-embed-text", action="store_true", help="skip the second index")
+    parser.add_argument("--descriptions", action="store_true", help="cached descriptions too")
     args = parser.parse_args()
+    known = cached_descriptions() if args.descriptions else {}
     load_start = loadavg()
     embedder = create_embedder(args.embedder, CACHE / "embedders")
     suites = [s for s in load_suites(args.only, True) if "@" in s.name]  # third-party only
@@ -186,8 +259,14 @@ def main() -> None:
                 totals.add("header + raw code embedded", kind, suite.name, questions, raw)
             raw.close()
             print(f"{suite.name}: done", file=sys.stderr)
+            if known:
+                described_variants(
+                    suite.root, suite.name, queries, known, data_dir, totals, embedder
+                )
         if not args.no_embed_text:
             variants.append("header + raw code embedded")
+        if known:
+            variants += [KEYWORD_DESCRIBED, BOTH_DESCRIBED]
         print(f"pipeline_stages: {len(suites)} third-party projects")
         print(f"CPU: {cpu_name()}; code: {code_state()}")
         print(f"load average (1/5/15 min): start {load_start}, end {loadavg()}")
