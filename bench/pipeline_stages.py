@@ -220,7 +220,9 @@ def with_description(known: dict[str, str]) -> Callable[[Chunk, Sequence[Symbol]
 
 def describe_from_cache(index: WorkspaceIndex, known: dict[str, str]) -> int:
     """Add the cached descriptions of the index's pending chunks to its keyword index."""
-    found = {c.chunk_id: known[c.content_key] for c in pending(index.stores)}
+    found = {
+        c.chunk_id: known[c.content_key] for c in pending(index.stores) if c.content_key in known
+    }
     return add(index.stores, found) if found else 0
 
 
@@ -250,14 +252,13 @@ def main() -> None:
                     for kind, questions in queries.items():
                         totals.add(name, kind, suite.name, questions, index)
             index.close()
-            if args.no_embed_text:
-                continue
-            with patched(indexer, "embedding_text", raw_code_text):
-                raw = WorkspaceIndex(suite.root, Settings(data_dir=data_dir / "raw"), embedder)
-                raw.refresh()
-            for kind, questions in queries.items():
-                totals.add("header + raw code embedded", kind, suite.name, questions, raw)
-            raw.close()
+            if not args.no_embed_text:
+                with patched(indexer, "embedding_text", raw_code_text):
+                    raw = WorkspaceIndex(suite.root, Settings(data_dir=data_dir / "raw"), embedder)
+                    raw.refresh()
+                for kind, questions in queries.items():
+                    totals.add("header + raw code embedded", kind, suite.name, questions, raw)
+                raw.close()
             print(f"{suite.name}: done", file=sys.stderr)
             if known:
                 described_variants(
