@@ -181,8 +181,13 @@ class Slot:
     """A llama.cpp context that remembers which tokens its KV cache holds.
 
     A new prompt reuses the longest common prefix with what is cached, so a stable start
-    (system prompt, repository context) costs nothing the second time.
+    (system prompt, repository context) costs nothing the second time. After that prefix,
+    runs of at least `reuse_min` cached tokens that the prompt repeats further on are moved
+    into place (llama.cpp's `--cache-reuse`): a completion prefix that starts some lines
+    lower, or a conversation that dropped an old turn, is not read again.
     """
+
+    reuse_min = 32  # tokens; 0 turns moving off
 
     def __init__(
         self, model: LlamaModel, handle: object, n_ctx: int, threads: int, n_batch: int
@@ -203,6 +208,7 @@ class Slot:
         self.n_batch = n_batch
         self._ctx = ctx
         self._mem = llama_cpp.llama_get_memory(ctx)
+        self._can_shift = bool(llama_cpp.llama_memory_can_shift(self._mem))
         self._batch = llama_cpp.llama_batch_init(n_batch, 0, 1)
         self.cached: list[int] = []
         self.reused = 0  # prompt tokens the last prefill took from the KV cache
@@ -239,6 +245,39 @@ class Slot:
             keep = 0
         del self.cached[keep:]
 
+    def _move_repeated(self, tokens: Sequence[int], keep: int) -> int:
+        """Move cached runs that `tokens[keep:]` repeats in order to their new positions;
+        returns how many leading prompt tokens the cache then holds.
+
+        Walks the cache past `keep`: a run of `reuse_min` or more tokens equal to the
+        prompt's next ones is shifted down over the cells before it; anything else is
+        skipped. Stops at the first prompt token no later run starts with (text the cache
+        never saw), as llama.cpp's server does.
+        """
+        cached = self.cached
+        if self.reuse_min <= 0 or not self._can_shift or keep >= len(cached):
+            return keep
+        head_c = head_p = keep
+        last = len(tokens) - 1
+        while head_c < len(cached) and head_p < last:
+            n = 0
+            while (
+                head_c + n < len(cached)
+                and head_p + n < last
+                and cached[head_c + n] == tokens[head_p + n]
+            ):
+                n += 1
+            if n < self.reuse_min:
+                head_c += 1
+                continue
+            if not llama_cpp.llama_memory_seq_rm(self._mem, 0, head_p, head_c):
+                break
+            llama_cpp.llama_memory_seq_add(self._mem, 0, head_c, head_c + n, head_p - head_c)
+            cached[head_p : head_p + n] = cached[head_c : head_c + n]
+            head_c += n
+            head_p += n
+        return head_p
+
     def prefill(self, tokens: Sequence[int], stop: threading.Event) -> bool:
         """Make the KV cache hold exactly `tokens`, with logits for the last one.
 
@@ -254,7 +293,8 @@ class Slot:
             if a != b:
                 break
             common += 1
-        self._truncate(min(common, len(tokens) - 1))  # the last token is always re-run
+        keep = min(common, len(tokens) - 1)  # the last token is always re-run
+        self._truncate(self._move_repeated(tokens, keep))
         self.reused = len(self.cached)
         while len(self.cached) < len(tokens):
             if stop.is_set():

@@ -15,6 +15,7 @@ from contextlib import aclosing
 from pathlib import Path
 
 import gguf
+import llama_cpp
 import numpy as np
 import pytest
 
@@ -187,6 +188,44 @@ def test_prefill_reuses_the_common_prefix(model: LlamaModel) -> None:
     assert slot.prefill([*stable, *model.tokenize("print")], stop)
     assert slot.reused == len(stable)
     assert slot.cached == [*stable, *model.tokenize("print")]
+
+
+def test_prefill_moves_a_run_the_new_prompt_repeats_further_on(model: LlamaModel) -> None:
+    slot = model.new_slot(512, 1, 16)
+    stop = threading.Event()
+    start = model.tokenize("<|fim_prefix|>")
+    dropped = model.tokenize("def hello world " * 12)
+    kept = model.tokenize("class self import return " * 10)
+    assert len(kept) >= slot.reuse_min
+    assert slot.prefill([*start, *dropped, *kept, *model.tokenize("print")], stop)
+    second = [*start, *kept, *model.tokenize("yield")]
+    assert slot.prefill(second, stop)
+    assert slot.reused == len(start) + len(kept)  # moved, not read again
+    assert slot.cached == second
+    positions = llama_cpp.llama_memory_seq_pos_max(slot._mem, 0)
+    assert positions == len(second) - 1  # no cell left behind at an old position
+    assert list(slot.generate(second, Sampling(temperature=0), stop))[:1]
+    assert slot.prefill([*second, *model.tokenize("print")], stop)
+    assert slot.reused == len(second)
+
+
+def test_runs_shorter_than_reuse_min_or_with_moving_off_are_read_again(
+    model: LlamaModel,
+) -> None:
+    stop = threading.Event()
+    start = model.tokenize("<|fim_prefix|>")
+    kept = model.tokenize("class self import return " * 10)
+    short = kept[:8]
+    first = [*start, *model.tokenize("def hello world " * 6), *kept, *model.tokenize("print")]
+    slot = model.new_slot(512, 1, 16)
+    slot.prefill(first, stop)
+    slot.prefill([*start, *short, *model.tokenize("yield")], stop)
+    assert slot.reused == len(start)
+    off = model.new_slot(512, 1, 16)
+    off.reuse_min = 0
+    off.prefill(first, stop)
+    off.prefill([*start, *kept, *model.tokenize("yield")], stop)
+    assert off.reused == len(start)
 
 
 def test_roles_keep_their_own_kv_cache(model: LlamaModel) -> None:
