@@ -126,7 +126,7 @@ class CompletionSettings:
 
     enabled: bool = True
     fallback: bool = True
-    # 256: as many exact matches as 384 on 256 holes in Python and JavaScript, 0.6 s sooner
+    # bench/completion_eval.py --prefix-tokens: 384 matched no better and took longer (README)
     prefix_tokens: int = 256
     suffix_tokens: int = 64
     # definitions of the names near the cursor, in tokens: off by default, as with the 0.5B

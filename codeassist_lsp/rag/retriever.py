@@ -27,8 +27,8 @@ from codeassist_lsp.rag.priors import prior
 log = logging.getLogger(__name__)
 
 # Callers and callees of a definition the query names score this fraction of the best hit.
-# (The neighbours of the top hits are not pulled in: on five third-party projects that
-# stage changed nothing (MRR@5 0.413 either way) and only helped our own fixtures.)
+# The neighbours of the top hits are not pulled in: on third-party code that stage did not
+# pay (README, Performance; bench/pipeline_stages.py).
 GRAPH_DECAY = 0.3
 # A definition the query names goes above the best hit: by this factor of its score for a
 # qualified name ("Store.get"), by the smaller one for a bare name ("get"), and not at
