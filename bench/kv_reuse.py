@@ -35,7 +35,7 @@ from bench_common import code_state, cpu_name, loadavg
 from codeassist_lsp.completion.budget import fit_window
 from codeassist_lsp.completion.window import cursor_window
 from codeassist_lsp.config import CompletionSettings, default_data_dir
-from codeassist_lsp.llm.llama_backend import LlamaCppBackend, Role
+from codeassist_lsp.llm.llama_backend import COMPLETION_REUSE_MIN, LlamaCppBackend, Role
 from codeassist_lsp.llm.llama_engine import Sampling, Slot
 from codeassist_lsp.llm.prompts import fim_prompt
 from codeassist_lsp.llm.settings import LLMSettings
@@ -127,7 +127,8 @@ def main() -> None:
     try:
         requests, expected = prompts(backend, path.read_text(encoding="utf-8"), args.lines)
         slot = backend._slots[Role.COMPLETION]
-        runs = {name: walk(slot, requests, n) for name, n in (("read again", 0), ("moved", 32))}
+        moves = (("read again", 0), ("moved", COMPLETION_REUSE_MIN))
+        runs = {name: walk(slot, requests, n) for name, n in moves}
         reference = walk(slot, requests, 0, fresh=True)[2]
     finally:
         asyncio.run(backend.close())

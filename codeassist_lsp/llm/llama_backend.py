@@ -39,6 +39,10 @@ from codeassist_lsp.llm.types import (
 log = logging.getLogger(__name__)
 
 RANDOM_SEED = 0xFFFFFFFF
+# Completion prompts whose prefix starts some lines lower move the rest of it into place
+# (`Slot.reuse_min`, bench/kv_reuse.py); chat and code actions read their prompts again,
+# so their answers do not depend on what was asked before.
+COMPLETION_REUSE_MIN = 32
 
 
 class Role(Enum):
@@ -101,7 +105,9 @@ class LlamaCppBackend:
             n_completion = min(self._settings.completion_context_size, n_ctx)
             self._slots = {
                 Role.CHAT: model.new_slot(n_ctx, self._threads),
-                Role.COMPLETION: model.new_slot(n_completion, self._threads),
+                Role.COMPLETION: model.new_slot(
+                    n_completion, self._threads, reuse_min=COMPLETION_REUSE_MIN
+                ),
             }
         except (ValueError, RuntimeError) as exc:
             model.close()

@@ -144,12 +144,12 @@ class LlamaModel:
         )
         return self.token_text(token) if token >= 0 else ""
 
-    def new_slot(self, n_ctx: int, threads: int, n_batch: int = 128) -> Slot:
-        """A new context with its own KV cache on the shared weights."""
+    def new_slot(self, n_ctx: int, threads: int, n_batch: int = 128, reuse_min: int = 0) -> Slot:
+        """A new context with its own KV cache on the shared weights (`Slot.reuse_min`)."""
         with self._lock:
             if self._model is None:
                 raise RuntimeError("model is closed")
-            slot = Slot(self, self._model, n_ctx, threads, n_batch)
+            slot = Slot(self, self._model, n_ctx, threads, n_batch, reuse_min)
             self._slots.append(slot)
             return slot
 
@@ -181,16 +181,21 @@ class Slot:
     """A llama.cpp context that remembers which tokens its KV cache holds.
 
     A new prompt reuses the longest common prefix with what is cached, so a stable start
-    (system prompt, repository context) costs nothing the second time. After that prefix,
-    runs of at least `reuse_min` cached tokens that the prompt repeats further on are moved
-    into place (llama.cpp's `--cache-reuse`): a completion prefix that starts some lines
-    lower, or a conversation that dropped an old turn, is not read again.
+    (system prompt, repository context) costs nothing the second time. With `reuse_min`
+    set, runs of at least that many cached tokens that the prompt repeats further on are
+    then moved into place (llama.cpp's `--cache-reuse`): a completion prefix that starts
+    some lines lower is not read again. Moved cells were computed beside text that is gone,
+    so answers then depend on what was asked before; 0 (the default) never moves.
     """
 
-    reuse_min = 32  # tokens; 0 turns moving off
-
     def __init__(
-        self, model: LlamaModel, handle: object, n_ctx: int, threads: int, n_batch: int
+        self,
+        model: LlamaModel,
+        handle: object,
+        n_ctx: int,
+        threads: int,
+        n_batch: int,
+        reuse_min: int = 0,
     ) -> None:
         params = llama_cpp.llama_context_default_params()
         params.n_ctx = n_ctx
@@ -212,6 +217,7 @@ class Slot:
         self._batch = llama_cpp.llama_batch_init(n_batch, 0, 1)
         self.cached: list[int] = []
         self.reused = 0  # prompt tokens the last prefill took from the KV cache
+        self.reuse_min = reuse_min
         self.lock = threading.Lock()
 
     def close(self) -> None:

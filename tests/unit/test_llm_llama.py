@@ -191,7 +191,7 @@ def test_prefill_reuses_the_common_prefix(model: LlamaModel) -> None:
 
 
 def test_prefill_moves_a_run_the_new_prompt_repeats_further_on(model: LlamaModel) -> None:
-    slot = model.new_slot(512, 1, 16)
+    slot = model.new_slot(512, 1, 16, reuse_min=32)
     stop = threading.Event()
     start = model.tokenize("<|fim_prefix|>")
     dropped = model.tokenize("def hello world " * 12)
@@ -209,7 +209,7 @@ def test_prefill_moves_a_run_the_new_prompt_repeats_further_on(model: LlamaModel
     assert slot.reused == len(second)
 
 
-def test_runs_shorter_than_reuse_min_or_with_moving_off_are_read_again(
+def test_runs_shorter_than_reuse_min_or_by_default_are_read_again(
     model: LlamaModel,
 ) -> None:
     stop = threading.Event()
@@ -217,12 +217,11 @@ def test_runs_shorter_than_reuse_min_or_with_moving_off_are_read_again(
     kept = model.tokenize("class self import return " * 10)
     short = kept[:8]
     first = [*start, *model.tokenize("def hello world " * 6), *kept, *model.tokenize("print")]
-    slot = model.new_slot(512, 1, 16)
+    slot = model.new_slot(512, 1, 16, reuse_min=32)
     slot.prefill(first, stop)
     slot.prefill([*start, *short, *model.tokenize("yield")], stop)
     assert slot.reused == len(start)
-    off = model.new_slot(512, 1, 16)
-    off.reuse_min = 0
+    off = model.new_slot(512, 1, 16)  # the default: never moves
     off.prefill(first, stop)
     off.prefill([*start, *kept, *model.tokenize("yield")], stop)
     assert off.reused == len(start)
