@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench_common import code_state, cpu_name, loadavg
+from completion_client import percentile
 
 from codeassist_lsp.completion.budget import fit_window
 from codeassist_lsp.completion.window import cursor_window
@@ -108,10 +109,8 @@ def walk(
 
 
 def spread(values: list[float], scale: float = 1.0) -> str:
-    ordered = sorted(values)
-    p50 = ordered[len(ordered) // 2]
-    p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
-    return f"{p50 * scale:.0f} / {p95 * scale:.0f} / {ordered[-1] * scale:.0f}"
+    p50, p95 = percentile(values, 0.5), percentile(values, 0.95)
+    return f"{p50 * scale:.0f} / {p95 * scale:.0f} / {max(values) * scale:.0f}"
 
 
 def main() -> None:

@@ -45,6 +45,7 @@ from bench_common import code_state, cpu_name, loadavg  # noqa: E402
 from retrieval_eval import (  # noqa: E402
     CACHE,
     MODES,
+    description_cache,
     evaluate,
     identifier_questions,
     load_suites,
@@ -53,7 +54,6 @@ from retrieval_eval import (  # noqa: E402
 )
 
 from codeassist_lsp.config import Settings  # noqa: E402
-from codeassist_lsp.describe.prompt import PROMPT_VERSION  # noqa: E402
 from codeassist_lsp.index import indexer  # noqa: E402
 from codeassist_lsp.index.descriptions import add, pending  # noqa: E402
 from codeassist_lsp.index.embed_text import embedding_text as words_only  # noqa: E402
@@ -196,11 +196,8 @@ def described_variants(
 
 def cached_descriptions() -> dict[str, str]:
     """Descriptions by chunk content key, as `retrieval_eval.py --describe` cached them."""
-    known: dict[str, str] = {}
-    model = "qwen2.5-coder-0.5b"
-    cache = CACHE / "descriptions" / f"{model}-v{PROMPT_VERSION}.json"
-    if cache.exists():
-        known.update(json.loads(cache.read_text()))
+    cache = description_cache("qwen2.5-coder-0.5b")
+    known: dict[str, str] = json.loads(cache.read_text()) if cache.exists() else {}
     return {key: text for key, text in known.items() if text}
 
 

@@ -284,18 +284,24 @@ class Table:
         print(f"{'overall':<22} {self.totals['hybrid'][2]:>4}  " + "  ".join(cells))
 
 
+def description_cache(model: str) -> Path:
+    """Where `--describe` keeps the descriptions `model` wrote, by chunk content key."""
+    from codeassist_lsp.describe.prompt import PROMPT_VERSION
+
+    return CACHE / "descriptions" / f"{model}-v{PROMPT_VERSION}.json"
+
+
 def describe_workspace(index: WorkspaceIndex, model: str, threads: int | None) -> str:
     """Add cached descriptions, have the model write the missing ones; returns the cost."""
     import asyncio
 
     from codeassist_lsp.config import default_data_dir
     from codeassist_lsp.describe.job import describe_pending
-    from codeassist_lsp.describe.prompt import PROMPT_VERSION
     from codeassist_lsp.index import descriptions
     from codeassist_lsp.llm.backend import create_backend
     from codeassist_lsp.llm.settings import LLMSettings
 
-    cache = CACHE / "descriptions" / f"{model}-v{PROMPT_VERSION}.json"
+    cache = description_cache(model)
     known: dict[str, str] = json.loads(cache.read_text()) if cache.exists() else {}
     todo = descriptions.pending(index.stores)
     descriptions.add(
