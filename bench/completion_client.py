@@ -112,6 +112,25 @@ class Editor:
             )
         )
 
+    def delete(self, uri: str, line: int, start: int, end: int) -> None:
+        """Delete characters `start` to `end` of `line` (a user retyping a line's end)."""
+        self.versions[uri] += 1
+        change = types.TextDocumentContentChangePartial(
+            range=types.Range(
+                start=types.Position(line=line, character=start),
+                end=types.Position(line=line, character=end),
+            ),
+            text="",
+        )
+        self.client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(
+                    uri=uri, version=self.versions[uri]
+                ),
+                content_changes=[change],
+            )
+        )
+
     def request(self, uri: str, line: int, character: int) -> tuple[str, asyncio.Future[Any]]:
         """Send an inline completion request; its id (for `$/cancelRequest`) and reply."""
         self._next_id += 1

@@ -4,7 +4,8 @@ Works on a copy of a package installed from PyPI (default: `requests`), indexed 
 server, with the default model. Three figures, p50 / p95 from request to response:
 
 - cold file: the first request in a file the model has not seen (model already loaded);
-- warm file: the first request at another place of a file that already had one;
+- warm file: the first request at another place of a file that already had one, `--pause`
+  seconds later (the time to read or think, in which the server may read the file);
 - typing: lines retyped one character every 100 ms; each keystroke sends a request and
   cancels the one before if it is still pending (as VS Code does). Reported over the
   requests that were answered, with how many of them came from the cache (< 30 ms).
@@ -14,7 +15,7 @@ Goal (issue 18): typing p50 < 400 ms and p95 < 1 s; warm file p95 < 1.5 s. Figur
 (issue 22: the describer must never slow the editor down).
 
     PYTHONPATH=$PWD python3 bench/completion_latency.py [--package requests] [--files 6]
-        [--describe]
+        [--pause 20] [--describe]
 """
 
 from __future__ import annotations
@@ -61,7 +62,9 @@ def cut_line(text: str, line: int, keep: int) -> tuple[str, int]:
     return "\n".join(lines), column
 
 
-async def first_requests(editor: Editor, files: list[Path], rng: random.Random):
+async def first_requests(editor: Editor, files: list[Path], rng: random.Random, pause: float):
+    """The first request in each file, then `pause` seconds later (the file stays open)
+    the first at another place of it, after its line is cut there."""
     cold: list[float] = []
     warm: list[float] = []
     for path in files:
@@ -70,13 +73,19 @@ async def first_requests(editor: Editor, files: list[Path], rng: random.Random):
         if len(spots) < 2:
             continue
         rel = path.relative_to(editor.root).as_posix()
-        for n, spot in enumerate(spots):
-            cut, column = cut_line(text, spot, 3)
-            uri = editor.open(rel, cut)
-            start = time.perf_counter()
-            await editor.complete(uri, spot, column)
-            (cold if n == 0 else warm).append(time.perf_counter() - start)
-            editor.close(uri)
+        cut, column = cut_line(text, spots[0], 3)
+        uri = editor.open(rel, cut)
+        start = time.perf_counter()
+        await editor.complete(uri, spots[0], column)
+        cold.append(time.perf_counter() - start)
+        await asyncio.sleep(pause)
+        body = text.split("\n")[spots[1]]
+        column = len(body) - len(body.lstrip()) + 3
+        editor.delete(uri, spots[1], column, len(body))
+        start = time.perf_counter()
+        await editor.complete(uri, spots[1], column)
+        warm.append(time.perf_counter() - start)
+        editor.close(uri)
     return cold, warm
 
 
@@ -138,7 +147,7 @@ async def run(args: argparse.Namespace) -> None:
         warm_uri = editor.open(warmup.relative_to(editor.root).as_posix(), "import os\n")
         await editor.complete(warm_uri, 1, 0)
         load_s = time.perf_counter() - first
-        cold, warm = await first_requests(editor, files[: args.files], rng)
+        cold, warm = await first_requests(editor, files[: args.files], rng, args.pause)
         answered, cancelled = await typing(editor, files[0], rng, args.lines)
         status = await editor.client.protocol.send_request_async("codeassist/status", {})
         described = field_of(field_of(status, "workspaces")[0], "described")
@@ -154,7 +163,7 @@ async def run(args: argparse.Namespace) -> None:
     print(
         f"\ncompletion_latency: {args.package} ({indexed['files']} files indexed in "
         f"{index_s:.0f} s), context {args.context_tokens} tokens, background descriptions "
-        f"{'on' if args.describe else 'off'}"
+        f"{'on' if args.describe else 'off'}, {args.pause:.0f} s between two places of a file"
     )
     print(f"CPU: {cpu_name()}; code: {code_state()}")
     print(f"load average (1/5/15 min): start {load_start}, end {load_end}")
@@ -180,6 +189,9 @@ def main() -> None:
     parser.add_argument("--package", default="requests")
     parser.add_argument("--files", type=int, default=6)
     parser.add_argument("--lines", type=int, default=4)
+    parser.add_argument(
+        "--pause", type=float, default=20.0, help="seconds between the two places of a file"
+    )
     parser.add_argument("--context-tokens", type=int, default=CompletionSettings().context_tokens)
     parser.add_argument("--threads", type=int, default=0, help="llm.threads (0: one per core)")
     parser.add_argument(

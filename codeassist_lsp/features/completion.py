@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -23,12 +24,13 @@ from codeassist_lsp.completion.completer import (
     Suggestion,
     no_context,
 )
+from codeassist_lsp.completion.keeper import FileKeeper
 from codeassist_lsp.completion.repo_context import definition_context
 from codeassist_lsp.completion.window import CursorWindow, cursor_window, index_to_utf16
 from codeassist_lsp.config import Settings
 from codeassist_lsp.features.context import ServerContext
 from codeassist_lsp.features.convert import uri_to_path
-from codeassist_lsp.features.feature import Feature
+from codeassist_lsp.features.feature import Document, Feature
 from codeassist_lsp.llm.errors import BackendError, ModelUnavailable
 from codeassist_lsp.llm.prompts import Counter
 
@@ -48,6 +50,7 @@ class CompletionFeature(Feature):
         self.completer = InlineCompleter(
             lambda: ctx.settings.completion, lambda: ctx.backend("completion")
         )
+        self.keeper = FileKeeper(self._keep_file, self._text_of)
         self.client_has_inline = False
         self._settings = (ctx.settings.completion, ctx.settings.llm)
         self._reported: str | None = None
@@ -63,6 +66,22 @@ class CompletionFeature(Feature):
             self._settings = (settings.completion, settings.llm)
             self.completer.forget()
 
+    def on_change(
+        self, doc: Document, changes: Sequence[types.TextDocumentContentChangeEvent]
+    ) -> None:
+        self.keeper.changed(doc.uri)
+
+    def on_close(self, uri: str) -> None:
+        self.keeper.closed(uri)
+
+    def _text_of(self, uri: str) -> str | None:
+        doc = self.ctx.documents.get(uri)
+        return doc.text if doc is not None else None
+
+    async def _keep_file(self, text: str, line: int) -> None:
+        if self.ctx.settings.completion.enabled:
+            await self.ctx.backend("completion").keep_file(text, line)
+
     async def suggest(
         self, uri: str, position: types.Position, automatic: bool
     ) -> tuple[CursorWindow, Suggestion] | None:
@@ -76,6 +95,7 @@ class CompletionFeature(Feature):
         if window is None:
             return None
         place, source = self._place(uri, doc.text, position.line)
+        self.keeper.hold()
         try:
             suggestion = await self.completer.suggest(window, place, automatic, source)
         except (ModelUnavailable, BackendError) as exc:
@@ -84,6 +104,7 @@ class CompletionFeature(Feature):
                 self._reported = message
                 self.ctx.error(f"inline completion: {message}")
             return None
+        self.keeper.completed(uri, position.line)
         return (window, suggestion) if suggestion is not None else None
 
     def _place(self, uri: str, text: str, line: int) -> tuple[Place, ContextSource]:

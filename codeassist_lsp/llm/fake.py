@@ -45,6 +45,7 @@ class FakeBackend:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fake-llm")
         self.prompts: list[str] = []
         self.produced = 0
+        self.kept: list[tuple[str, int]] = []  # keep_file calls: (text, line)
         self.loaded = False
         self._chat_usage = PromptUsage()
 
@@ -79,6 +80,9 @@ class FakeBackend:
     ) -> AsyncGenerator[str, None]:
         prompt = fim_prompt(request, QWEN_FIM, self._info.context_length, self.count_tokens)
         return self._stream(prompt, options)
+
+    async def keep_file(self, text: str, line: int) -> None:
+        self.kept.append((text, line))
 
     async def close(self) -> None:
         self._executor.shutdown(wait=True)

@@ -11,7 +11,7 @@ import asyncio
 import codecs
 import logging
 import threading
-from collections.abc import AsyncGenerator, Iterator, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from enum import Enum
 from pathlib import Path
@@ -43,6 +43,7 @@ RANDOM_SEED = 0xFFFFFFFF
 # (`Slot.reuse_min`, bench/kv_reuse.py); chat and code actions read their prompts again,
 # so their answers do not depend on what was asked before.
 COMPLETION_REUSE_MIN = 32
+FILE_GRID = 32  # lines: where the kept window of a file may start (`file_window`)
 
 
 class Role(Enum):
@@ -71,6 +72,7 @@ class LlamaCppBackend:
         self._slots: dict[Role, Slot] = {}
         self._error: ModelUnavailable | None = None
         self._chat_usage = PromptUsage()
+        self._keep_stop = threading.Event()  # set by every request: stops `keep_file`
         self._executors = {
             role: ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"llm-{role.value}")
             for role in Role
@@ -103,10 +105,15 @@ class LlamaCppBackend:
         try:
             n_ctx = min(self._settings.context_size, model.n_ctx_train)
             n_completion = min(self._settings.completion_context_size, n_ctx)
+            room = model.n_ctx_train - n_completion
+            file_tokens = max(0, min(self._settings.file_cache_tokens, room))
             self._slots = {
                 Role.CHAT: model.new_slot(n_ctx, self._threads),
                 Role.COMPLETION: model.new_slot(
-                    n_completion, self._threads, reuse_min=COMPLETION_REUSE_MIN
+                    n_completion,
+                    self._threads,
+                    reuse_min=COMPLETION_REUSE_MIN,
+                    file_tokens=file_tokens,
                 ),
             }
         except (ValueError, RuntimeError) as exc:
@@ -129,6 +136,8 @@ class LlamaCppBackend:
     def chat(
         self, messages: Sequence[Message], options: GenerationOptions = DEFAULT_OPTIONS
     ) -> AsyncGenerator[str, None]:
+        self._keep_stop.set()
+
         def produce(stop: threading.Event) -> Iterator[str]:
             model = self._ensure()
             slot = self._slots[Role.CHAT]
@@ -155,6 +164,8 @@ class LlamaCppBackend:
     def complete(
         self, prompt: str, options: GenerationOptions = DEFAULT_OPTIONS
     ) -> AsyncGenerator[str, None]:
+        self._keep_stop.set()
+
         def produce(stop: threading.Event) -> Iterator[str]:
             model = self._ensure()
             slot = self._slots[Role.COMPLETION]
@@ -168,6 +179,8 @@ class LlamaCppBackend:
     def fim(
         self, request: FimRequest, options: GenerationOptions = DEFAULT_OPTIONS
     ) -> AsyncGenerator[str, None]:
+        self._keep_stop.set()
+
         def produce(stop: threading.Event) -> Iterator[str]:
             model = self._ensure()
             tokens = model.fim_tokens()
@@ -184,6 +197,25 @@ class LlamaCppBackend:
 
         return stream_in_thread(produce, self._executors[Role.COMPLETION])
 
+    async def keep_file(self, text: str, line: int) -> None:
+        self._keep_stop.set()  # one that is still queued gives way to this one
+        stop = self._keep_stop = threading.Event()
+
+        def keep() -> None:
+            model = self._ensure()
+            slot = self._slots[Role.COMPLETION]
+            tokens = model.fim_tokens()
+            if not slot.file_limit or tokens is None or self._slots[Role.CHAT].lock.locked():
+                return  # no file cache, no FIM, or chat has the CPU
+            text_ids = file_window(model.tokenize, tokens.prefix, text, line, slot.file_limit)
+            with slot.lock:
+                try:
+                    slot.warm_file(text_ids, stop)
+                except (ValueError, RuntimeError) as exc:
+                    log.warning("could not keep the file read: %s", exc)
+
+        await asyncio.get_running_loop().run_in_executor(self._executors[Role.COMPLETION], keep)
+
     async def close(self) -> None:
         def shutdown() -> None:
             for executor in self._executors.values():
@@ -194,6 +226,25 @@ class LlamaCppBackend:
                     self._model = None
 
         await asyncio.to_thread(shutdown)
+
+
+def file_window(
+    tokenize: Callable[[str], list[int]], head: str, text: str, line: int, limit: int
+) -> list[int]:
+    """Token ids of `head` and the text from a line on a grid of 32, chosen so that about a
+    third of `limit` lies above `line` when the whole file does not fit; cut to `limit`.
+
+    The start moves only when the cursor moves far, and a moved start costs only the
+    moves of cells (`Slot.warm_file`), not a new read.
+    """
+    ids = tokenize(head + text)
+    if len(ids) <= limit:
+        return ids
+    lines = text.split("\n")
+    per_line = len(ids) / max(len(lines), 1)
+    above = int(limit / 3 / per_line)
+    start = max(0, line - above) // FILE_GRID * FILE_GRID
+    return tokenize(head + "\n".join(lines[start:]))[:limit]
 
 
 def _prompt_budget(n_ctx: int, options: GenerationOptions) -> int:

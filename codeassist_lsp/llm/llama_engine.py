@@ -144,12 +144,20 @@ class LlamaModel:
         )
         return self.token_text(token) if token >= 0 else ""
 
-    def new_slot(self, n_ctx: int, threads: int, n_batch: int = 128, reuse_min: int = 0) -> Slot:
-        """A new context with its own KV cache on the shared weights (`Slot.reuse_min`)."""
+    def new_slot(
+        self,
+        n_ctx: int,
+        threads: int,
+        n_batch: int = 128,
+        reuse_min: int = 0,
+        file_tokens: int = 0,
+    ) -> Slot:
+        """A new context with its own KV cache on the shared weights (`Slot.reuse_min`,
+        `Slot.warm_file`)."""
         with self._lock:
             if self._model is None:
                 raise RuntimeError("model is closed")
-            slot = Slot(self, self._model, n_ctx, threads, n_batch, reuse_min)
+            slot = Slot(self, self._model, n_ctx, threads, n_batch, reuse_min, file_tokens)
             self._slots.append(slot)
             return slot
 
@@ -177,6 +185,50 @@ def find_draft(history: Sequence[int], max_ngram: int = 3, n_draft: int = 10) ->
     return []
 
 
+def longest_run(cache: Sequence[int], tokens: Sequence[int], start: int) -> tuple[int, int]:
+    """Where in `cache` (at index `start` or later) the longest run of `tokens[start:]`'s
+    first tokens begins, and its length; (start, 0) when none."""
+    best_at, best_n = start, 0
+    if start >= len(tokens):
+        return best_at, best_n
+    first = tokens[start]
+    for at in range(start, len(cache)):
+        if cache[at] != first or len(cache) - at <= best_n:
+            continue
+        n = 1
+        while (
+            at + n < len(cache) and start + n < len(tokens) and cache[at + n] == tokens[start + n]
+        ):
+            n += 1
+        if n > best_n:
+            best_at, best_n = at, n
+    return best_at, best_n
+
+
+def _first_run(
+    old: Sequence[int], new: Sequence[int], start: int, size: int
+) -> tuple[int, int, int]:
+    """The first run of at least `size` tokens of `old[start:]` that `new[start:]` has:
+    (where it is in old, where in new, its length); (start, start, 0) when none."""
+    if size <= 0 or len(old) - start < size:
+        return start, start, 0
+    where: dict[tuple[int, ...], int] = {}
+    for j in range(len(new) - size, start - 1, -1):
+        where[tuple(new[j : j + size])] = j  # the first place wins
+    for i in range(start, len(old) - size + 1):
+        j = where.get(tuple(old[i : i + size]), -1)
+        if j >= 0:
+            n = size
+            while i + n < len(old) and j + n < len(new) and old[i + n] == new[j + n]:
+                n += 1
+            return i, j, n
+    return start, start, 0
+
+
+FILE_SEQ = 0  # with `file_tokens`, sequence 0 holds the current file ...
+WORK_SEQ = 1  # ... and requests run in sequence 1, on cells copied from it
+
+
 class Slot:
     """A llama.cpp context that remembers which tokens its KV cache holds.
 
@@ -186,6 +238,13 @@ class Slot:
     then moved into place (llama.cpp's `--cache-reuse`): a completion prefix that starts
     some lines lower is not read again. Moved cells were computed beside text that is gone,
     so answers then depend on what was asked before; 0 (the default) never moves.
+
+    With `file_tokens`, the slot also keeps that much of a file (`warm_file`, read while the
+    editor is idle) in a sequence of its own. A prompt whose text is a run of that file
+    shares its cells (`llama_memory_seq_cp`, no copy in a unified KV cache) at the
+    positions the file has them, so a completion anywhere in a warm file reads only the
+    cursor's line and what follows it. The cells of the file that the prompt skips are
+    masked out, as if the positions in between held nothing.
     """
 
     def __init__(
@@ -196,18 +255,22 @@ class Slot:
         threads: int,
         n_batch: int,
         reuse_min: int = 0,
+        file_tokens: int = 0,
     ) -> None:
         params = llama_cpp.llama_context_default_params()
-        params.n_ctx = n_ctx
+        params.n_ctx = n_ctx + file_tokens  # the file's cells come on top of the request's
         params.n_batch = n_batch
         params.n_ubatch = n_batch
-        params.n_seq_max = 1
+        params.n_seq_max = 2 if file_tokens else 1
+        params.kv_unified = True
         params.n_threads = threads
         params.n_threads_batch = threads
         params.no_perf = True
         ctx = llama_cpp.llama_init_from_model(handle, params)
         if not ctx:
-            raise ValueError(f"llama.cpp could not create a context of {n_ctx} tokens")
+            raise ValueError(
+                f"llama.cpp could not create a context of {n_ctx + file_tokens} tokens"
+            )
         self.model = model
         self.n_ctx = n_ctx
         self.n_batch = n_batch
@@ -215,7 +278,12 @@ class Slot:
         self._mem = llama_cpp.llama_get_memory(ctx)
         self._can_shift = bool(llama_cpp.llama_memory_can_shift(self._mem))
         self._batch = llama_cpp.llama_batch_init(n_batch, 0, 1)
-        self.cached: list[int] = []
+        self._seq = WORK_SEQ if file_tokens else 0
+        self.cached: list[int] = []  # the tokens of the request sequence
+        self._gap_at: int | None = None  # cached[i] for i >= _gap_at sits at i + _gap
+        self._gap = 0
+        self.file_limit = file_tokens
+        self.file: list[int] = []  # the tokens of the file sequence (positions 0, 1, ...)
         self.reused = 0  # prompt tokens the last prefill took from the KV cache
         self.reuse_min = reuse_min
         self.lock = threading.Lock()
@@ -227,40 +295,58 @@ class Slot:
                 llama_cpp.llama_free(self._ctx)
                 self._ctx = None
 
-    def _decode(self, tokens: Sequence[int], pos: int, logits: str) -> None:
-        """Evaluate `tokens` at `pos`; logits for "last" token or "all" tokens."""
+    def _pos(self, index: int) -> int:
+        """The KV position of the request sequence's token `index`."""
+        return index + self._gap if self._gap_at is not None and index >= self._gap_at else index
+
+    def _decode(self, tokens: Sequence[int], index: int, logits: str, seq: int = -1) -> None:
+        """Evaluate `tokens` as the sequence's tokens from `index` on; logits for the
+        "last" token or "all" tokens. `seq` -1 is the request sequence."""
         batch = self._batch
         n = len(tokens)
         batch.n_tokens = n
+        pos = self._pos(index) if seq < 0 else index
         for i, token in enumerate(tokens):
             batch.token[i] = token
             batch.pos[i] = pos + i
             batch.n_seq_id[i] = 1
-            batch.seq_id[i][0] = 0
+            batch.seq_id[i][0] = self._seq if seq < 0 else seq
             batch.logits[i] = logits == "all"
         batch.logits[n - 1] = True
         code = llama_cpp.llama_decode(self._ctx, batch)
         if code != 0:
-            self._truncate(0)
+            self._clear()
             raise RuntimeError(f"llama_decode failed with code {code}")
 
+    def _clear(self) -> None:
+        llama_cpp.llama_memory_clear(self._mem, True)
+        self.cached.clear()
+        self.file.clear()
+        self._gap_at = None
+
     def _truncate(self, keep: int) -> None:
-        """Drop KV entries from position `keep` on (also any a stopped draft left behind)."""
-        if not llama_cpp.llama_memory_seq_rm(self._mem, 0, keep, -1):
-            llama_cpp.llama_memory_clear(self._mem, True)
-            keep = 0
+        """Drop KV entries from token `keep` on (also any a stopped draft left behind)."""
+        if self._gap_at is not None and keep <= self._gap_at:
+            self._gap_at = None
+            pos = keep
+        else:
+            pos = self._pos(keep)
+        if not llama_cpp.llama_memory_seq_rm(self._mem, self._seq, pos, -1):
+            self._clear()
+            return
         del self.cached[keep:]
 
-    def _move_repeated(self, tokens: Sequence[int], keep: int) -> int:
-        """Move cached runs that `tokens[keep:]` repeats in order to their new positions;
-        returns how many leading prompt tokens the cache then holds.
+    def _move_repeated(self, tokens: Sequence[int], keep: int, cached: list[int], seq: int) -> int:
+        """Move runs of sequence `seq` (holding `cached` from position 0) that `tokens[keep:]`
+        repeats in order to their new positions; returns how many leading prompt tokens
+        the sequence then holds.
 
         Walks the cache past `keep`: a run of `reuse_min` or more tokens equal to the
         prompt's next ones is shifted down over the cells before it; anything else is
         skipped. Stops at the first prompt token no later run starts with (text the cache
-        never saw), as llama.cpp's server does.
+        never saw), as llama.cpp's server does. Shifting moves a cell for every sequence
+        that shares it, so the caller makes sure no other sequence does.
         """
-        cached = self.cached
         if self.reuse_min <= 0 or not self._can_shift or keep >= len(cached):
             return keep
         head_c = head_p = keep
@@ -276,9 +362,9 @@ class Slot:
             if n < self.reuse_min:
                 head_c += 1
                 continue
-            if not llama_cpp.llama_memory_seq_rm(self._mem, 0, head_p, head_c):
+            if not llama_cpp.llama_memory_seq_rm(self._mem, seq, head_p, head_c):
                 break
-            llama_cpp.llama_memory_seq_add(self._mem, 0, head_c, head_c + n, head_p - head_c)
+            llama_cpp.llama_memory_seq_add(self._mem, seq, head_c, head_c + n, head_p - head_c)
             cached[head_p : head_p + n] = cached[head_c : head_c + n]
             head_c += n
             head_p += n
@@ -300,7 +386,11 @@ class Slot:
                 break
             common += 1
         keep = min(common, len(tokens) - 1)  # the last token is always re-run
-        self._truncate(self._move_repeated(tokens, keep))
+        if not self._share_file(tokens, keep):
+            if self.file or self._gap_at is not None:
+                self._truncate(keep)  # cells shared with the file must not move
+            else:
+                self._truncate(self._move_repeated(tokens, keep, self.cached, self._seq))
         self.reused = len(self.cached)
         while len(self.cached) < len(tokens):
             if stop.is_set():
@@ -310,6 +400,93 @@ class Slot:
             self._decode(chunk, start, "last")
             self.cached.extend(chunk)
         return True
+
+    def _share_file(self, tokens: Sequence[int], keep: int) -> bool:
+        """Point the request sequence at the file's cells when the file holds more of the
+        prompt than the request sequence keeps: the prompt's common start with the file,
+        then the longest run of what follows. Returns whether it did."""
+        if not self.file:
+            return False
+        last = len(tokens) - 1
+        head = 0
+        for a, b in zip(self.file, tokens[:last], strict=False):
+            if a != b:
+                break
+            head += 1
+        at, n = longest_run(self.file, tokens[:last], head)
+        if n < max(self.reuse_min, 1):
+            n = 0
+        if head + n <= keep:
+            return False
+        mem = self._mem
+        llama_cpp.llama_memory_seq_rm(mem, self._seq, -1, -1)
+        llama_cpp.llama_memory_seq_cp(mem, FILE_SEQ, self._seq, 0, head)
+        self._gap_at = None
+        if n:
+            llama_cpp.llama_memory_seq_cp(mem, FILE_SEQ, self._seq, at, at + n)
+            self._gap_at, self._gap = head, at - head
+        self.cached = list(tokens[: head + n])
+        return True
+
+    def warm_file(self, tokens: Sequence[int], stop: threading.Event, chunk: int = 32) -> bool:
+        """Make the file sequence hold `tokens` (cut to `file_limit`), reading only what
+        differs, `chunk` tokens at a time so that a request waits little; False when
+        `stop` came first (what was read stays) or the slot keeps no file."""
+        if not self.file_limit:
+            return False
+        tokens = list(tokens[: self.file_limit])
+        chunk = min(chunk, self.n_batch)
+        if self.file != tokens[: len(self.file)]:
+            if self.cached:  # moving file cells would move the request's copies too
+                llama_cpp.llama_memory_seq_rm(self._mem, self._seq, -1, -1)
+                self.cached.clear()
+                self._gap_at = None
+            self._patch_file(tokens, stop, chunk)
+        while len(self.file) < len(tokens):
+            if stop.is_set():
+                return False
+            start = len(self.file)
+            piece = tokens[start : start + chunk]
+            self._decode(piece, start, "last", seq=FILE_SEQ)
+            self.file.extend(piece)
+        return True
+
+    def _patch_file(self, tokens: list[int], stop: threading.Event, chunk: int) -> None:
+        """Make the file sequence hold a start of `tokens`, keeping its common start and
+        the first run of `reuse_min` or more old tokens that `tokens` still has further
+        on, moved to where it now is (an edit, or a window that starts elsewhere).
+
+        The new text before the run is read in the empty request sequence beside a copy
+        of the start and then shared back: llama.cpp reads a sequence's tokens only in
+        order, and the run already sits after it.
+        """
+        old, mem = self.file, self._mem
+        common = 0
+        for a, b in zip(old, tokens, strict=False):
+            if a != b:
+                break
+            common += 1
+        at, to, n = _first_run(old, tokens, common, self.reuse_min)
+        if not n or not self._can_shift:
+            llama_cpp.llama_memory_seq_rm(mem, FILE_SEQ, common, -1)
+            del old[common:]
+            return
+        llama_cpp.llama_memory_seq_rm(mem, FILE_SEQ, at + n, -1)
+        llama_cpp.llama_memory_seq_rm(mem, FILE_SEQ, common, at)
+        llama_cpp.llama_memory_seq_add(mem, FILE_SEQ, at, at + n, to - at)
+        if to > common:
+            llama_cpp.llama_memory_seq_cp(mem, FILE_SEQ, WORK_SEQ, 0, common)
+            for start in range(common, to, chunk):
+                if stop.is_set():
+                    llama_cpp.llama_memory_seq_rm(mem, WORK_SEQ, -1, -1)
+                    llama_cpp.llama_memory_seq_rm(mem, FILE_SEQ, common, -1)
+                    del old[common:]
+                    return
+                piece = tokens[start : min(start + chunk, to)]
+                self._decode(piece, start, "last", seq=WORK_SEQ)
+            llama_cpp.llama_memory_seq_cp(mem, WORK_SEQ, FILE_SEQ, common, to)
+            llama_cpp.llama_memory_seq_rm(mem, WORK_SEQ, -1, -1)
+        self.file = tokens[: to + n]
 
     def _sampler(self, sampling: Sampling) -> object:
         chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())

@@ -28,6 +28,9 @@ class LLMSettings:
     context_size: int = 4096
     completion_context_size: int = 2048
     fim_prompt_tokens: int = 1024  # prompt processing is the cost: ~6 s per 1,000 on 2 cores
+    # tokens of the file being completed kept read in the completion context (on top of
+    # `completion_context_size`), around the last completion: bench/warm_file.py
+    file_cache_tokens: int = 2048
     openai_url: str = ""
     openai_model: str = ""
     openai_api_key: str = ""

@@ -21,7 +21,7 @@ import pytest
 
 from codeassist_lsp.llm.errors import BackendError, ModelUnavailable
 from codeassist_lsp.llm.llama_backend import LlamaCppBackend, Role
-from codeassist_lsp.llm.llama_engine import LlamaModel, Sampling, find_draft
+from codeassist_lsp.llm.llama_engine import FILE_SEQ, WORK_SEQ, LlamaModel, Sampling, find_draft
 from codeassist_lsp.llm.prompts import fim_prompt
 from codeassist_lsp.llm.settings import LLMSettings
 from codeassist_lsp.llm.threadstream import AHEAD
@@ -227,6 +227,88 @@ def test_runs_shorter_than_reuse_min_or_by_default_are_read_again(
     assert off.reused == len(start)
 
 
+def _file(model: LlamaModel) -> list[int]:
+    """A file of distinct lines, so that a run of it is found in one place only."""
+    words = ["def", "class", "self", "import", "return", "print", "hello", "world"]
+    lines = [f"{words[i % 8]} {words[(i // 8) % 8]} {words[(i // 64) % 8]}" for i in range(60)]
+    return model.tokenize("<|fim_prefix|>" + "\n".join(lines))
+
+
+def test_a_prompt_from_the_kept_file_reads_only_what_follows_the_run(
+    model: LlamaModel,
+) -> None:
+    slot = model.new_slot(1024, 1, 16, reuse_min=8, file_tokens=512)
+    stop = threading.Event()
+    file = _file(model)
+    assert slot.warm_file(file, stop)
+    assert slot.file == file
+    tail = model.tokenize("<|fim_suffix|>print<|fim_middle|>")
+    prompt = [file[0], *file[100:160], *tail]
+    assert slot.prefill(prompt, stop)
+    assert slot.reused == 61  # the FIM token and the run, at the file's own positions
+    assert llama_cpp.llama_memory_seq_pos_max(slot._mem, WORK_SEQ) == 160 + len(tail) - 1
+    assert llama_cpp.llama_memory_seq_pos_max(slot._mem, FILE_SEQ) == len(file) - 1
+    assert list(slot.generate(prompt, Sampling(temperature=0), stop))[:1]
+    typed = [*prompt[: -len(tail)], *model.tokenize("def"), *tail]
+    assert slot.prefill(typed, stop)  # the next keystroke keeps the request's own cells
+    assert slot.reused == 61
+    plain = model.new_slot(1024, 1, 16, reuse_min=8)
+    assert not plain.warm_file(file, stop)
+    plain.prefill(prompt, stop)
+    assert plain.reused == 0
+
+
+def test_an_edited_file_is_read_again_only_where_it_changed(model: LlamaModel) -> None:
+    slot = model.new_slot(1024, 1, 16, reuse_min=8, file_tokens=512)
+    stop = threading.Event()
+    file = _file(model)
+    slot.warm_file(file, stop)
+    slot.prefill([file[0], *file[150:200], *model.tokenize("print")], stop)
+    edited = [*file[:100], *model.tokenize("import hello"), *file[103:]]
+    read: list[int] = []
+    decode = slot._decode
+
+    def counting(tokens, index, logits, seq=-1):  # type: ignore[no-untyped-def]
+        read.extend(tokens)
+        decode(tokens, index, logits, seq)
+
+    slot._decode = counting  # type: ignore[method-assign]
+    assert slot.warm_file(edited, stop)
+    assert slot.file == edited
+    assert len(read) < 12  # the edited words, not the 250 tokens after them
+    assert llama_cpp.llama_memory_seq_pos_max(slot._mem, FILE_SEQ) == len(edited) - 1
+    assert slot.cached == []  # its cells moved with the file: the request starts anew
+    stop.set()
+    assert not slot.warm_file([*edited, *model.tokenize("world")], stop)
+
+
+def test_a_window_that_starts_elsewhere_reads_only_the_new_lines(model: LlamaModel) -> None:
+    slot = model.new_slot(1024, 1, 16, reuse_min=8, file_tokens=512)
+    stop = threading.Event()
+    file = _file(model)
+    slot.warm_file(file[:200], stop)
+    read: list[int] = []
+    decode = slot._decode
+
+    def counting(tokens, index, logits, seq=-1):  # type: ignore[no-untyped-def]
+        read.extend(tokens)
+        decode(tokens, index, logits, seq)
+
+    slot._decode = counting  # type: ignore[method-assign]
+    lower = [file[0], *file[50:240]]  # the window moved down the file
+    assert slot.warm_file(lower, stop)
+    assert slot.file == lower and len(read) == 40  # only the lines after the old window
+    higher = [file[0], *file[20:240]]  # and back up
+    read.clear()
+    assert slot.warm_file(higher, stop)
+    assert slot.file == higher and len(read) == 30
+    assert llama_cpp.llama_memory_seq_pos_max(slot._mem, FILE_SEQ) == len(higher) - 1
+    assert llama_cpp.llama_memory_seq_pos_max(slot._mem, WORK_SEQ) == -1
+    prompt = [file[0], *file[100:160], *model.tokenize("<|fim_middle|>")]
+    assert slot.prefill(prompt, stop)
+    assert slot.reused == 61
+
+
 def test_roles_keep_their_own_kv_cache(model: LlamaModel) -> None:
     chat, completion = model.new_slot(256, 1, 16), model.new_slot(256, 1, 16)
     stop = threading.Event()
@@ -294,6 +376,31 @@ def test_fim_prompt_fits_budget_with_the_models_tokenizer(model: LlamaModel) -> 
     assert prompt.startswith("<|repo_name|>demo\n<|file_sep|>b.py\n")
     assert prompt.endswith("<|fim_middle|>")
     assert "<|fim_prefix|>def hello" in prompt or "<|fim_prefix|>    return" in prompt
+
+
+async def test_backend_keeps_the_file_so_a_fim_inside_it_reads_little(
+    tiny: Path, tmp_path: Path
+) -> None:
+    backend = backend_for(tiny, tmp_path, completion_context_size=256, file_cache_tokens=256)
+    model = LlamaModel(tiny)
+    try:
+        words = ["def", "class", "self", "import", "return", "print", "hello", "world"]
+        lines = [f"{words[n % 8]} {words[n // 8 % 8]} {words[n // 64 % 8]}" for n in range(40)]
+        text = "\n".join(lines)
+        await backend.keep_file(text, 20)
+        slot = backend._slots[Role.COMPLETION]
+        assert slot.file == model.tokenize("<|fim_prefix|>" + text)[:256]
+        prefix = "\n".join(lines[8:20]) + "\n"
+        request = FimRequest(prefix=prefix + "cl", suffix="\n".join(lines[21:24]))
+        assert await collect(backend.fim(request, greedy(4)))
+        assert slot.reused >= len(model.tokenize(prefix)) - 2  # not the 1 FIM token alone
+        off = backend_for(tiny, tmp_path, completion_context_size=256, file_cache_tokens=0)
+        await off.keep_file(text, 20)
+        assert off._slots[Role.COMPLETION].file == []
+        await off.close()
+    finally:
+        model.close()
+        await backend.close()
 
 
 async def test_backend_chat_streams_and_fits_a_long_history(tiny: Path, tmp_path: Path) -> None:
