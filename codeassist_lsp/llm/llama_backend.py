@@ -11,6 +11,7 @@ import asyncio
 import codecs
 import logging
 import threading
+import time
 from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from enum import Enum
@@ -192,8 +193,9 @@ class LlamaCppBackend:
             def count(text: str) -> int:
                 return len(model.tokenize(text))
 
-            prompt = fim_prompt(request, tokens, budget, count)
-            yield from _decode_text(model, slot, model.tokenize(prompt), options, stop)
+            ids = model.tokenize(fim_prompt(request, tokens, budget, count))
+            yield from _decode_text(model, slot, ids, options, stop)
+            log.debug("fim: %d prompt tokens, %d of them cached", len(ids), slot.reused)
 
         return stream_in_thread(produce, self._executors[Role.COMPLETION])
 
@@ -208,15 +210,26 @@ class LlamaCppBackend:
             if not slot.file_limit or tokens is None or self._slots[Role.CHAT].lock.locked():
                 return  # no file cache, no FIM, or chat has the CPU
             text_ids = file_window(model.tokenize, tokens.prefix, text, line, slot.file_limit)
+            started = time.perf_counter()
             with slot.lock:
                 try:
-                    slot.warm_file(text_ids, stop)
+                    done = slot.warm_file(text_ids, stop)
                 except (ValueError, RuntimeError) as exc:
                     log.warning("could not keep the file read: %s", exc)
+                    return
+            log.debug(
+                "kept %d of %d file tokens in %.1f s%s",
+                len(slot.file),
+                len(text_ids),
+                time.perf_counter() - started,
+                "" if done else " (stopped by a request)",
+            )
 
         await asyncio.get_running_loop().run_in_executor(self._executors[Role.COMPLETION], keep)
 
     async def close(self) -> None:
+        self._keep_stop.set()
+
         def shutdown() -> None:
             for executor in self._executors.values():
                 executor.shutdown(wait=True)

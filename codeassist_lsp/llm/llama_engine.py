@@ -225,6 +225,7 @@ def _first_run(
     return start, start, 0
 
 
+RUN_SKIP = 4  # prompt tokens a shared run of the file may start after (`_share_file`)
 FILE_SEQ = 0  # with `file_tokens`, sequence 0 holds the current file ...
 WORK_SEQ = 1  # ... and requests run in sequence 1, on cells copied from it
 
@@ -386,12 +387,14 @@ class Slot:
                 break
             common += 1
         keep = min(common, len(tokens) - 1)  # the last token is always re-run
-        if not self._share_file(tokens, keep):
+        read = self._share_file(tokens, keep)
+        if read < 0:
+            read = 0
             if self.file or self._gap_at is not None:
                 self._truncate(keep)  # cells shared with the file must not move
             else:
                 self._truncate(self._move_repeated(tokens, keep, self.cached, self._seq))
-        self.reused = len(self.cached)
+        self.reused = len(self.cached) - read
         while len(self.cached) < len(tokens):
             if stop.is_set():
                 return False
@@ -401,32 +404,46 @@ class Slot:
             self.cached.extend(chunk)
         return True
 
-    def _share_file(self, tokens: Sequence[int], keep: int) -> bool:
+    def _share_file(self, tokens: Sequence[int], keep: int) -> int:
         """Point the request sequence at the file's cells when the file holds more of the
         prompt than the request sequence keeps: the prompt's common start with the file,
-        then the longest run of what follows. Returns whether it did."""
+        then the longest run of what follows. Returns how many tokens it read, -1 when
+        it did nothing.
+
+        The run may start up to `RUN_SKIP` tokens later: a prompt's first line can be
+        tokenized apart from the line before it in the file (a blank line's newline joins
+        the one before it there). Those tokens are read before the run.
+        """
         if not self.file:
-            return False
+            return -1
         last = len(tokens) - 1
         head = 0
         for a, b in zip(self.file, tokens[:last], strict=False):
             if a != b:
                 break
             head += 1
-        at, n = longest_run(self.file, tokens[:last], head)
+        skip, at, n = 0, head, 0
+        for tried in range(RUN_SKIP + 1):
+            found_at, found = longest_run(self.file, tokens[:last], head + tried)
+            if found > n:
+                skip, at, n = tried, found_at, found
         if n < max(self.reuse_min, 1):
-            n = 0
-        if head + n <= keep:
-            return False
+            skip = n = 0
+        if head + skip + n <= keep:
+            return -1
         mem = self._mem
         llama_cpp.llama_memory_seq_rm(mem, self._seq, -1, -1)
         llama_cpp.llama_memory_seq_cp(mem, FILE_SEQ, self._seq, 0, head)
         self._gap_at = None
+        self.cached = list(tokens[:head])
         if n:
+            if skip:
+                self._decode(tokens[head : head + skip], head, "last")
+                self.cached.extend(tokens[head : head + skip])
             llama_cpp.llama_memory_seq_cp(mem, FILE_SEQ, self._seq, at, at + n)
-            self._gap_at, self._gap = head, at - head
-        self.cached = list(tokens[: head + n])
-        return True
+            self._gap_at, self._gap = head + skip, at - head - skip
+            self.cached.extend(tokens[head + skip : head + skip + n])
+        return skip
 
     def warm_file(self, tokens: Sequence[int], stop: threading.Event, chunk: int = 32) -> bool:
         """Make the file sequence hold `tokens` (cut to `file_limit`), reading only what

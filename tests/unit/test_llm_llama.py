@@ -252,6 +252,10 @@ def test_a_prompt_from_the_kept_file_reads_only_what_follows_the_run(
     typed = [*prompt[: -len(tail)], *model.tokenize("def"), *tail]
     assert slot.prefill(typed, stop)  # the next keystroke keeps the request's own cells
     assert slot.reused == 61
+    apart = [file[0], file[0], *file[100:160], *tail]  # a token before the run: read
+    assert slot.prefill(apart, stop)
+    assert slot.reused == 61
+    assert llama_cpp.llama_memory_seq_pos_max(slot._mem, WORK_SEQ) == 160 + len(tail) - 1
     plain = model.new_slot(1024, 1, 16, reuse_min=8)
     assert not plain.warm_file(file, stop)
     plain.prefill(prompt, stop)
