@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 KEEP_DELAY = 1.0  # seconds of quiet before the file is read: typing pauses are shorter
 
-Keep = Callable[[str, int], Awaitable[None]]
+Keep = Callable[[str, int], Awaitable[int]]
 TextOf = Callable[[str], "str | None"]
 
 
@@ -33,6 +33,7 @@ class FileKeeper:
         self._uri: str | None = None
         self._line = 0
         self._pending: asyncio.Task[None] | None = None
+        self.kept: tuple[str, int] | None = None  # the last file read: uri, tokens held
 
     def hold(self) -> None:
         """A request is coming: no reading until it is answered."""
@@ -63,9 +64,9 @@ class FileKeeper:
         await asyncio.sleep(self._delay)
         uri = self._uri
         text = self._text_of(uri) if uri is not None else None
-        if text is None:
+        if uri is None or text is None:
             return
         try:
-            await self._keep(text, self._line)
+            self.kept = (uri, await self._keep(text, self._line))
         except Exception as exc:  # background work: logged, never raised
             log.warning("could not keep %s read: %s", uri, exc)

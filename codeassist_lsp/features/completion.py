@@ -78,9 +78,11 @@ class CompletionFeature(Feature):
         doc = self.ctx.documents.get(uri)
         return doc.text if doc is not None else None
 
-    async def _keep_file(self, text: str, line: int) -> None:
-        if self.ctx.settings.completion.enabled:
-            await self.ctx.backend("completion").keep_file(text, line)
+    async def _keep_file(self, text: str, line: int) -> int:
+        model = self.ctx.model
+        if not self.ctx.settings.completion.enabled or model is None:
+            return 0
+        return await model.get("completion", interactive=False).keep_file(text, line)
 
     async def suggest(
         self, uri: str, position: types.Position, automatic: bool

@@ -1,5 +1,5 @@
 """`codeassist/status` -> index counts (and descriptions written, when the server writes
-them), model, backend, memory, last error."""
+them), model, backend, memory, the file inline completion keeps read, last error."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 from pygls.lsp.server import LanguageServer
 
 from codeassist_lsp import __version__
+from codeassist_lsp.features.completion import CompletionFeature
 from codeassist_lsp.features.context import ServerContext
 from codeassist_lsp.features.describing import describe_enabled
 from codeassist_lsp.index import descriptions
@@ -34,6 +35,10 @@ def register(server: LanguageServer, ctx: ServerContext) -> None:
                 info["described"] = {"done": done, "of": wanted}
             workspaces.append(info)
         loaded = ctx.model.loaded() if ctx.model is not None else []
+        kept = next(
+            (f.keeper.kept for f in ctx.features.features if isinstance(f, CompletionFeature)),
+            None,
+        )
         return {
             "version": __version__,
             "workspaces": workspaces,
@@ -46,5 +51,6 @@ def register(server: LanguageServer, ctx: ServerContext) -> None:
             "embedder": ctx.settings.index.embedder,
             "dataDir": str(ctx.settings.data_dir),
             "memory": {"peakRssMb": round(peak_rss_mb(), 1)},
+            "completion": {"keptFile": kept[0], "keptTokens": kept[1]} if kept else None,
             "lastError": ctx.last_error,
         }

@@ -63,10 +63,11 @@ class Backend(Protocol):
         """Stream the text that belongs between `request.prefix` and `request.suffix`."""
         ...
 
-    async def keep_file(self, text: str, line: int) -> None:
+    async def keep_file(self, text: str, line: int) -> int:
         """Read the file being completed, around `line`, into the completion cache while
-        the editor is idle, so that a completion anywhere near reads little; backends
-        without such a cache do nothing. Any other request stops it at once."""
+        the editor is idle, so that a completion anywhere near reads little; returns how
+        many of its tokens the cache holds (0: backends without such a cache). Any other
+        request stops it at once."""
         ...
 
     async def close(self) -> None:

@@ -81,8 +81,9 @@ class FakeBackend:
         prompt = fim_prompt(request, QWEN_FIM, self._info.context_length, self.count_tokens)
         return self._stream(prompt, options)
 
-    async def keep_file(self, text: str, line: int) -> None:
+    async def keep_file(self, text: str, line: int) -> int:
         self.kept.append((text, line))
+        return 0
 
     async def close(self) -> None:
         self._executor.shutdown(wait=True)

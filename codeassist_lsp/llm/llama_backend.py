@@ -199,16 +199,16 @@ class LlamaCppBackend:
 
         return stream_in_thread(produce, self._executors[Role.COMPLETION])
 
-    async def keep_file(self, text: str, line: int) -> None:
+    async def keep_file(self, text: str, line: int) -> int:
         self._keep_stop.set()  # one that is still queued gives way to this one
         stop = self._keep_stop = threading.Event()
 
-        def keep() -> None:
+        def keep() -> int:
             model = self._ensure()
             slot = self._slots[Role.COMPLETION]
             tokens = model.fim_tokens()
             if not slot.file_limit or tokens is None or self._slots[Role.CHAT].lock.locked():
-                return  # no file cache, no FIM, or chat has the CPU
+                return 0  # no file cache, no FIM, or chat has the CPU
             text_ids = file_window(model.tokenize, tokens.prefix, text, line, slot.file_limit)
             started = time.perf_counter()
             with slot.lock:
@@ -216,7 +216,7 @@ class LlamaCppBackend:
                     done = slot.warm_file(text_ids, stop)
                 except (ValueError, RuntimeError) as exc:
                     log.warning("could not keep the file read: %s", exc)
-                    return
+                    return 0
             log.debug(
                 "kept %d of %d file tokens in %.1f s%s",
                 len(slot.file),
@@ -224,8 +224,11 @@ class LlamaCppBackend:
                 time.perf_counter() - started,
                 "" if done else " (stopped by a request)",
             )
+            return len(slot.file)
 
-        await asyncio.get_running_loop().run_in_executor(self._executors[Role.COMPLETION], keep)
+        return await asyncio.get_running_loop().run_in_executor(
+            self._executors[Role.COMPLETION], keep
+        )
 
     async def close(self) -> None:
         self._keep_stop.set()

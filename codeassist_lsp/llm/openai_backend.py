@@ -208,8 +208,9 @@ class OpenAIBackend:
     ) -> AsyncGenerator[str, None]:
         return self._stream("/completions", lambda: self._body(options, prompt=prompt), options)
 
-    async def keep_file(self, text: str, line: int) -> None:
+    async def keep_file(self, text: str, line: int) -> int:
         """The server keeps its own cache; nothing to do here."""
+        return 0
 
     def fim(
         self, request: FimRequest, options: GenerationOptions = DEFAULT_OPTIONS

@@ -260,3 +260,25 @@ async def test_typing_through_a_suggestion_is_served_from_the_cache(
         f"{1000 * (time.perf_counter() - start):.0f} ms"
     )
     assert second == [first[2:]]
+
+
+async def test_the_completed_file_is_kept_read_and_completion_elsewhere_still_answers(
+    client: LanguageClient,
+) -> None:
+    if client.flavour != "visual-studio-code":  # type: ignore[attr-defined]
+        pytest.skip("one flavour is enough: the same server path")
+    uri = _open(client, _typed_text())
+    assert await _inline(client, uri, HOLE_LINE, HOLE_COL)
+    kept = None
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # read while the editor is idle, after ~1 s of quiet
+        status = await client.protocol.send_request_async("codeassist/status", {})
+        kept = getattr(status, "completion", None)
+        if kept is not None and kept.keptTokens > 0:
+            break
+        await asyncio.sleep(0.5)
+    assert kept is not None and kept.keptFile == uri
+    assert kept.keptTokens >= 100  # the whole of report.py (~130 tokens)
+    line = REPORT.split("\n").index("    squares = sum(square_area(s) for s in sides)")
+    texts = await _inline(client, uri, line, len("    squares = sum("))  # answered
+    assert len(texts) <= 1

@@ -39,8 +39,9 @@ async def test_the_file_is_kept_after_a_quiet_delay() -> None:
     kept: list[tuple[str, int]] = []
     docs = {"a": "text of a"}
 
-    async def keep(text: str, line: int) -> None:
+    async def keep(text: str, line: int) -> int:
         kept.append((text, line))
+        return len(text)
 
     keeper = FileKeeper(keep, docs.get, delay=DELAY)
     keeper.completed("a", 3)
@@ -48,6 +49,7 @@ async def test_the_file_is_kept_after_a_quiet_delay() -> None:
     assert kept == []
     await asyncio.sleep(DELAY)
     assert kept == [("text of a", 3)]
+    assert keeper.kept == ("a", 9)
     docs["a"] = "new text"
     keeper.changed("a")
     keeper.changed("other")
@@ -59,8 +61,9 @@ async def test_the_file_is_kept_after_a_quiet_delay() -> None:
 async def test_a_request_or_a_close_cancels_the_wait() -> None:
     kept: list[tuple[str, int]] = []
 
-    async def keep(text: str, line: int) -> None:
+    async def keep(text: str, line: int) -> int:
         kept.append((text, line))
+        return len(text)
 
     keeper = FileKeeper(keep, {"a": "x"}.get, delay=DELAY)
     keeper.completed("a", 1)
@@ -73,7 +76,7 @@ async def test_a_request_or_a_close_cancels_the_wait() -> None:
 
 
 async def test_a_failing_keep_is_logged_not_raised(caplog: pytest.LogCaptureFixture) -> None:
-    async def keep(text: str, line: int) -> None:
+    async def keep(text: str, line: int) -> int:
         raise RuntimeError("no model")
 
     keeper = FileKeeper(keep, {"a": "x"}.get, delay=0)
