@@ -15,7 +15,7 @@ Goal (issue 18): typing p50 < 400 ms and p95 < 1 s; warm file p95 < 1.5 s. Figur
 (issue 22: the describer must never slow the editor down).
 
     PYTHONPATH=$PWD python3 bench/completion_latency.py [--package requests] [--files 6]
-        [--pause 20] [--describe]
+        [--pause 20] [--file-cache-tokens 2048] [--describe]
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from bench_common import code_state, cpu_name, loadavg
 from completion_client import Editor, field_of, package_dir, percentile
 
 from codeassist_lsp.config import CompletionSettings
+from codeassist_lsp.llm.settings import LLMSettings
 
 KEYSTROKE = 0.1
 CACHE_HIT = 0.03
@@ -130,7 +131,7 @@ async def run(args: argparse.Namespace) -> None:
     rng = random.Random(18)
     options = {
         "completion": {"contextTokens": args.context_tokens},
-        "llm": {"threads": args.threads},
+        "llm": {"threads": args.threads, "fileCacheTokens": args.file_cache_tokens},
         "index": {"describe": "on" if args.describe else "off"},
     }
     editor = Editor(package_dir(args.package), options)
@@ -163,7 +164,8 @@ async def run(args: argparse.Namespace) -> None:
     print(
         f"\ncompletion_latency: {args.package} ({indexed['files']} files indexed in "
         f"{index_s:.0f} s), context {args.context_tokens} tokens, background descriptions "
-        f"{'on' if args.describe else 'off'}, {args.pause:.0f} s between two places of a file"
+        f"{'on' if args.describe else 'off'}, {args.pause:.0f} s between two places of a file, "
+        f"llm.fileCacheTokens {args.file_cache_tokens}"
     )
     print(f"CPU: {cpu_name()}; code: {code_state()}")
     print(f"load average (1/5/15 min): start {load_start}, end {load_end}")
@@ -191,6 +193,12 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=4)
     parser.add_argument(
         "--pause", type=float, default=20.0, help="seconds between the two places of a file"
+    )
+    parser.add_argument(
+        "--file-cache-tokens",
+        type=int,
+        default=LLMSettings().file_cache_tokens,
+        help="llm.fileCacheTokens (0: the file is not kept read)",
     )
     parser.add_argument("--context-tokens", type=int, default=CompletionSettings().context_tokens)
     parser.add_argument("--threads", type=int, default=0, help="llm.threads (0: one per core)")
