@@ -5,8 +5,8 @@ on 2 cores), because its prefix shares nothing with the last prompt. After each
 completion request, and after each change of that document, this waits for `delay`
 seconds of quiet and then asks the backend to read the file around the last cursor
 (`Backend.keep_file`). A request in between cancels the wait, and the backend stops
-reading as soon as any request comes, so the keeping never delays the editor by more than
-one small prompt batch.
+reading as soon as any request comes (llama.cpp gives up the batch in progress within a
+few milliseconds), so the keeping never holds the editor up.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ import ctypes
 import logging
 import threading
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,13 +28,20 @@ _native_log = logging.getLogger(f"{__name__}.native")
 _LOG_LEVELS = {3: logging.INFO, 4: logging.WARNING}  # ggml: 1 debug, 2 info, 5 continued
 
 
+# what llama.cpp says when `Slot._abortable` stops a batch (ggml status 1 is "aborted")
+_ABORTED = ("failed with error 1", "compute status: 1")
+
+
 @llama_cpp.llama_log_callback
 def _forward_native_log(level: int, text: bytes, _user: ctypes.c_void_p) -> None:
     """llama.cpp's own log lines go to Python logging, never to stdout (the LSP channel)."""
     if _native_log.isEnabledFor(logging.DEBUG) or level in _LOG_LEVELS:
         message = text.decode(errors="replace").rstrip()
         if message:
-            _native_log.log(_LOG_LEVELS.get(level, logging.DEBUG), "%s", message)
+            asked = message.endswith(_ABORTED)
+            _native_log.log(
+                logging.DEBUG if asked else _LOG_LEVELS.get(level, logging.DEBUG), "%s", message
+            )
 
 
 _init_lock = threading.Lock()
@@ -225,6 +233,13 @@ def _first_run(
     return start, start, 0
 
 
+_NO_ABORT = llama_cpp.ggml_abort_callback(0)  # a NULL callback: llama.cpp never asks
+
+
+class _Stopped(Exception):
+    """llama.cpp gave up a batch because `Slot._abortable`'s event was set."""
+
+
 RUN_SKIP = 4  # prompt tokens a shared run of the file may start after (`_share_file`)
 FILE_SEQ = 0  # with `file_tokens`, sequence 0 holds the current file ...
 WORK_SEQ = 1  # ... and requests run in sequence 1, on cells copied from it
@@ -288,6 +303,8 @@ class Slot:
         self.reused = 0  # prompt tokens the last prefill took from the KV cache
         self.reuse_min = reuse_min
         self.lock = threading.Lock()
+        self._abort_on: threading.Event | None = None  # see `_abortable`
+        self._abort_callback = llama_cpp.ggml_abort_callback(self._should_abort)
 
     def close(self) -> None:
         with self.lock:
@@ -315,9 +332,28 @@ class Slot:
             batch.logits[i] = logits == "all"
         batch.logits[n - 1] = True
         code = llama_cpp.llama_decode(self._ctx, batch)
+        if code == 2 and self._abort_on is not None:
+            raise _Stopped  # llama.cpp took the batch's cells back
         if code != 0:
             self._clear()
             raise RuntimeError(f"llama_decode failed with code {code}")
+
+    def _should_abort(self, _data: ctypes.c_void_p) -> bool:
+        stop = self._abort_on
+        return stop is not None and stop.is_set()
+
+    @contextmanager
+    def _abortable(self, stop: threading.Event) -> Iterator[None]:
+        """While the file is read, `stop` makes llama.cpp give up the batch in progress
+        between two graph nodes (`_Stopped`), so a request never waits for it. Only then:
+        the callback takes the GIL at every node."""
+        llama_cpp.llama_set_abort_callback(self._ctx, self._abort_callback, None)
+        self._abort_on = stop
+        try:
+            yield
+        finally:
+            self._abort_on = None
+            llama_cpp.llama_set_abort_callback(self._ctx, _NO_ABORT, None)
 
     def _clear(self) -> None:
         llama_cpp.llama_memory_clear(self._mem, True)
@@ -445,30 +481,33 @@ class Slot:
             self.cached.extend(tokens[head + skip : head + skip + n])
         return skip
 
-    def warm_file(self, tokens: Sequence[int], stop: threading.Event, chunk: int = 32) -> bool:
+    def warm_file(self, tokens: Sequence[int], stop: threading.Event) -> bool:
         """Make the file sequence hold `tokens` (cut to `file_limit`), reading only what
-        differs, `chunk` tokens at a time so that a request waits little; False when
-        `stop` came first (what was read stays) or the slot keeps no file."""
+        differs; False when `stop` came first (what was read stays; the batch in progress
+        is given up at once) or the slot keeps no file."""
         if not self.file_limit:
             return False
         tokens = list(tokens[: self.file_limit])
-        chunk = min(chunk, self.n_batch)
-        if self.file != tokens[: len(self.file)]:
-            if self.cached:  # moving file cells would move the request's copies too
-                llama_cpp.llama_memory_seq_rm(self._mem, self._seq, -1, -1)
-                self.cached.clear()
-                self._gap_at = None
-            self._patch_file(tokens, stop, chunk)
-        while len(self.file) < len(tokens):
-            if stop.is_set():
-                return False
-            start = len(self.file)
-            piece = tokens[start : start + chunk]
-            self._decode(piece, start, "last", seq=FILE_SEQ)
-            self.file.extend(piece)
+        with self._abortable(stop):
+            if self.file != tokens[: len(self.file)]:
+                if self.cached:  # moving file cells would move the request's copies too
+                    llama_cpp.llama_memory_seq_rm(self._mem, self._seq, -1, -1)
+                    self.cached.clear()
+                    self._gap_at = None
+                self._patch_file(tokens, stop)
+            while len(self.file) < len(tokens):
+                if stop.is_set():
+                    return False
+                start = len(self.file)
+                piece = tokens[start : start + self.n_batch]
+                try:
+                    self._decode(piece, start, "last", seq=FILE_SEQ)
+                except _Stopped:
+                    return False
+                self.file.extend(piece)
         return True
 
-    def _patch_file(self, tokens: list[int], stop: threading.Event, chunk: int) -> None:
+    def _patch_file(self, tokens: list[int], stop: threading.Event) -> None:
         """Make the file sequence hold a start of `tokens`, keeping its common start and
         the first run of `reuse_min` or more old tokens that `tokens` still has further
         on, moved to where it now is (an edit, or a window that starts elsewhere).
@@ -493,14 +532,17 @@ class Slot:
         llama_cpp.llama_memory_seq_add(mem, FILE_SEQ, at, at + n, to - at)
         if to > common:
             llama_cpp.llama_memory_seq_cp(mem, FILE_SEQ, WORK_SEQ, 0, common)
-            for start in range(common, to, chunk):
-                if stop.is_set():
+            for start in range(common, to, self.n_batch):
+                piece = tokens[start : min(start + self.n_batch, to)]
+                try:
+                    if stop.is_set():
+                        raise _Stopped
+                    self._decode(piece, start, "last", seq=WORK_SEQ)
+                except _Stopped:
                     llama_cpp.llama_memory_seq_rm(mem, WORK_SEQ, -1, -1)
                     llama_cpp.llama_memory_seq_rm(mem, FILE_SEQ, common, -1)
                     del old[common:]
                     return
-                piece = tokens[start : min(start + chunk, to)]
-                self._decode(piece, start, "last", seq=WORK_SEQ)
             llama_cpp.llama_memory_seq_cp(mem, WORK_SEQ, FILE_SEQ, common, to)
             llama_cpp.llama_memory_seq_rm(mem, WORK_SEQ, -1, -1)
         self.file = tokens[: to + n]

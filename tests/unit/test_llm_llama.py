@@ -21,7 +21,14 @@ import pytest
 
 from codeassist_lsp.llm.errors import BackendError, ModelUnavailable
 from codeassist_lsp.llm.llama_backend import LlamaCppBackend, Role
-from codeassist_lsp.llm.llama_engine import FILE_SEQ, WORK_SEQ, LlamaModel, Sampling, find_draft
+from codeassist_lsp.llm.llama_engine import (
+    FILE_SEQ,
+    WORK_SEQ,
+    LlamaModel,
+    Sampling,
+    _Stopped,
+    find_draft,
+)
 from codeassist_lsp.llm.prompts import fim_prompt
 from codeassist_lsp.llm.settings import LLMSettings
 from codeassist_lsp.llm.threadstream import AHEAD
@@ -284,6 +291,23 @@ def test_an_edited_file_is_read_again_only_where_it_changed(model: LlamaModel) -
     assert slot.cached == []  # its cells moved with the file: the request starts anew
     stop.set()
     assert not slot.warm_file([*edited, *model.tokenize("world")], stop)
+
+
+def test_a_stopped_read_of_the_file_gives_the_batch_up_and_keeps_the_rest(
+    model: LlamaModel,
+) -> None:
+    slot = model.new_slot(1024, 1, 16, reuse_min=8, file_tokens=512)
+    file = _file(model)
+    assert slot.warm_file(file[:100], threading.Event())
+    stop = threading.Event()
+    stop.set()
+    with slot._abortable(stop), pytest.raises(_Stopped):  # llama.cpp asks, and gives up
+        slot._decode(file[100:116], 100, "last", seq=FILE_SEQ)
+    assert llama_cpp.llama_memory_seq_pos_max(slot._mem, FILE_SEQ) == 99  # taken back
+    assert not slot.warm_file(file, stop)
+    assert slot.file == file[:100]
+    assert slot.warm_file(file, threading.Event())  # and goes on from there later
+    assert llama_cpp.llama_memory_seq_pos_max(slot._mem, FILE_SEQ) == len(file) - 1
 
 
 def test_a_window_that_starts_elsewhere_reads_only_the_new_lines(model: LlamaModel) -> None:
