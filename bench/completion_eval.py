@@ -128,12 +128,17 @@ def score(got: str, expected: str) -> tuple[bool, float]:
 
 
 async def through_server(
-    source: Path, holes: list[Hole], context_tokens: int, prefix_tokens: int, threads: int
+    source: Path,
+    holes: list[Hole],
+    context_tokens: int,
+    prefix_tokens: int,
+    threads: int,
+    model: str,
 ) -> tuple[list[str], list[float]]:
     """Each hole's answer through the server, and the seconds from request to response."""
     options = {
         "completion": {"contextTokens": context_tokens, "prefixTokens": prefix_tokens},
-        "llm": {"threads": threads},
+        "llm": {"threads": threads, "model": model},
     }
     editor = Editor(source, options)
     await editor.start()
@@ -151,8 +156,8 @@ async def through_server(
         await editor.stop()
 
 
-async def raw_fim(holes: list[Hole], threads: int) -> tuple[list[str], list[float]]:
-    backend = create_backend(LLMSettings(threads=threads), default_data_dir())
+async def raw_fim(holes: list[Hole], threads: int, model: str) -> tuple[list[str], list[float]]:
+    backend = create_backend(LLMSettings(threads=threads, model=model), default_data_dir())
     await backend.load()
     options = GenerationOptions(max_tokens=48, temperature=0.0, stop=("\n",))
     out, seconds = [], []
@@ -183,7 +188,9 @@ async def run(args: argparse.Namespace) -> None:
     variants: list[tuple[str, Callable[[], Awaitable[tuple[list[str], list[float]]]]]] = [
         (
             f"server, prefix {budget}, no repo context",
-            lambda budget=budget: through_server(source, holes, 0, budget, args.threads),
+            lambda budget=budget: through_server(
+                source, holes, 0, budget, args.threads, args.model
+            ),
         )
         for budget in budgets
     ]
@@ -192,18 +199,18 @@ async def run(args: argparse.Namespace) -> None:
             (
                 f"server, prefix {budgets[0]}, repo context {args.context_tokens} tokens",
                 lambda: through_server(
-                    source, holes, args.context_tokens, budgets[0], args.threads
+                    source, holes, args.context_tokens, budgets[0], args.threads, args.model
                 ),
             )
         )
     if not args.no_raw:
-        variants.append(("raw model, plain FIM", lambda: raw_fim(holes, args.threads)))
+        variants.append(("raw model, plain FIM", lambda: raw_fim(holes, args.threads, args.model)))
     for name, make in variants:
         results[name], seconds[name] = await make()
     load_end = loadavg()
     print(
         f"\ncompletion_eval: {source.name if args.source else args.package}, {len(holes)} holes "
-        f"({sum(h.cross_file for h in holes)} cross-file), seed {args.seed}"
+        f"({sum(h.cross_file for h in holes)} cross-file), seed {args.seed}, model {args.model}"
     )
     print(f"CPU: {cpu_name()}; code: {code_state()}")
     print(f"load average (1/5/15 min): start {load_start}, end {load_end}\n")
@@ -256,6 +263,7 @@ def main() -> None:
         help="completion.prefixTokens, one server variant each (comma-separated)",
     )
     parser.add_argument("--threads", type=int, default=0, help="llm.threads (0: one per core)")
+    parser.add_argument("--model", default=LLMSettings().model, help="llm.model")
     parser.add_argument("--no-context", action="store_true", help="skip the repo context variant")
     parser.add_argument("--no-raw", action="store_true", help="skip the raw model variant")
     parser.add_argument("--show", action="store_true", help="print every hole and answer")
