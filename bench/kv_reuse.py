@@ -52,34 +52,56 @@ def default_file() -> Path:
     return Path(spec.origin).parent / "sessions.py"
 
 
-def prompts(backend: LlamaCppBackend, text: str, lines: int) -> tuple[list[list[int]], list[str]]:
-    """Token ids of one request per body line, walking down from the file's middle, and
-    the rest of each line (what a right answer writes)."""
+def line_request(backend: LlamaCppBackend, text: str, line: int) -> tuple[list[int], str]:
+    """The prompt's ids for three characters typed on `line` with the server's window,
+    and the rest of that line (what a right answer writes)."""
     model = backend._ensure()
     tokens = model.fim_tokens()
     assert tokens is not None, "the model has no fill-in-the-middle tokens"
     settings = CompletionSettings()
     rows = text.split("\n")
-    start = len(rows) // 3
-    out, expected = [], []
-    for line in range(start, len(rows)):
-        body = rows[line]
-        if len(out) == lines:
+    body = rows[line]
+    column = len(body) - len(body.lstrip()) + 3
+    typed = "\n".join([*rows[:line], body[:column], *rows[line + 1 :]])
+    window = cursor_window(typed, line, column)
+    assert window is not None
+    parts = fit_window(window, backend.count_tokens, settings.prefix_tokens, settings.suffix_tokens)
+    request = FimRequest(prefix=parts.prefix + window.middle, suffix=parts.suffix)
+    prompt = fim_prompt(request, tokens, 1024, backend.count_tokens)
+    return model.tokenize(prompt), body[column:].strip()
+
+
+def prompts(backend: LlamaCppBackend, text: str, lines: int) -> tuple[list[list[int]], list[str]]:
+    """`line_request` for one body line after another, walking down from the file's middle."""
+    rows = text.split("\n")
+    body_lines = [n for n in range(len(rows) // 3, len(rows)) if len(rows[n].strip()) >= 8]
+    asked = [line_request(backend, text, line) for line in body_lines[:lines]]
+    return [ids for ids, _ in asked], [rest for _, rest in asked]
+
+
+def first_line(slot: Slot, tokens: list[int], stop: threading.Event) -> str:
+    """The greedy answer to `tokens` up to its first line end or `GENERATED` tokens."""
+    answer = b""
+    for n, token in enumerate(slot.generate(tokens, Sampling(temperature=0), stop)):
+        answer += slot.model.piece(token)
+        if b"\n" in answer or n + 1 == GENERATED:
             break
-        if len(body.strip()) < 8:
-            continue
-        column = len(body) - len(body.lstrip()) + 3
-        typed = "\n".join([*rows[:line], body[:column], *rows[line + 1 :]])
-        window = cursor_window(typed, line, column)
-        assert window is not None
-        parts = fit_window(
-            window, backend.count_tokens, settings.prefix_tokens, settings.suffix_tokens
-        )
-        request = FimRequest(prefix=parts.prefix + window.middle, suffix=parts.suffix)
-        prompt = fim_prompt(request, tokens, 1024, backend.count_tokens)
-        out.append(model.tokenize(prompt))
-        expected.append(body[column:].strip())
-    return out, expected
+    return answer.decode(errors="replace").split("\n")[0]
+
+
+def agreement(answers: list[str], reference: list[str], expected: list[str]) -> str:
+    """How many answers equal the reference ones, how many are exactly the rest of the
+    line, and their mean edit similarity to it."""
+    same = sum(a == b for a, b in zip(answers, reference, strict=True))
+    exact = sum(a.strip() == b for a, b in zip(answers, expected, strict=True))
+    sim = [
+        difflib.SequenceMatcher(None, a.strip(), b).ratio()
+        for a, b in zip(answers, expected, strict=True)
+    ]
+    return (
+        f"as the reference in {same} of {len(answers)}; the rest of the line exactly in "
+        f"{exact}, edit similarity {sum(sim) / len(sim):.3f}"
+    )
 
 
 def walk(
@@ -99,12 +121,7 @@ def walk(
             slot.prefill(tokens, stop)
             seconds.append(time.perf_counter() - start)
             read.append(len(tokens) - slot.reused)
-            answer = b""
-            for n, token in enumerate(slot.generate(tokens, Sampling(temperature=0), stop)):
-                answer += slot.model.piece(token)
-                if b"\n" in answer or n + 1 == GENERATED:
-                    break
-            answers.append(answer.decode(errors="replace").split("\n")[0])
+            answers.append(first_line(slot, tokens, stop))
     return seconds, read, answers
 
 
@@ -139,17 +156,9 @@ def main() -> None:
     for name, (seconds, read, _) in runs.items():
         print(f"| {name} | {spread(read)} | {spread(seconds, 1000)} |")
     print()
+    print("(the reference: every request from an empty cache)")
     for name, answers in (*((n, r[2]) for n, r in runs.items()), ("empty cache", reference)):
-        same = sum(a == b for a, b in zip(answers, reference, strict=True))
-        exact = sum(a.strip() == b for a, b in zip(answers, expected, strict=True))
-        sim = [
-            difflib.SequenceMatcher(None, a.strip(), b).ratio()
-            for a, b in zip(answers, expected, strict=True)
-        ]
-        print(
-            f"{name}: as from an empty cache in {same} of {len(requests)}; "
-            f"the rest of the line exactly in {exact}, edit similarity {sum(sim) / len(sim):.3f}"
-        )
+        print(f"{name}: {agreement(answers, reference, expected)}")
 
 
 if __name__ == "__main__":

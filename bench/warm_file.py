@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import difflib
 import random
 import sys
 import threading
@@ -32,16 +31,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench_common import code_state, cpu_name, loadavg
-from kv_reuse import GENERATED, default_file, spread
+from kv_reuse import GENERATED, agreement, default_file, first_line, line_request, spread
 
-from codeassist_lsp.completion.budget import fit_window
-from codeassist_lsp.completion.window import cursor_window
-from codeassist_lsp.config import CompletionSettings, default_data_dir
+from codeassist_lsp.config import default_data_dir
 from codeassist_lsp.llm.llama_backend import COMPLETION_REUSE_MIN, LlamaCppBackend
-from codeassist_lsp.llm.llama_engine import LlamaModel, Sampling, Slot
-from codeassist_lsp.llm.prompts import fim_prompt
+from codeassist_lsp.llm.llama_engine import LlamaModel, Slot
 from codeassist_lsp.llm.settings import LLMSettings
-from codeassist_lsp.llm.types import FimRequest
 
 
 def spots(text: str, count: int, seed: int, lines: int) -> list[int]:
@@ -64,34 +59,11 @@ def lines_within(model: LlamaModel, text: str, tokens: int) -> int:
     return lo
 
 
-def request_tokens(model: LlamaModel, backend: LlamaCppBackend, text: str, line: int):
-    """The prompt's ids for three characters typed on `line`, and the rest of that line."""
-    tokens = model.fim_tokens()
-    assert tokens is not None, "the model has no fill-in-the-middle tokens"
-    settings = CompletionSettings()
-    rows = text.split("\n")
-    body = rows[line]
-    column = len(body) - len(body.lstrip()) + 3
-    typed = "\n".join([*rows[:line], body[:column], *rows[line + 1 :]])
-    window = cursor_window(typed, line, column)
-    assert window is not None
-    parts = fit_window(window, backend.count_tokens, settings.prefix_tokens, settings.suffix_tokens)
-    request = FimRequest(prefix=parts.prefix + window.middle, suffix=parts.suffix)
-    prompt = fim_prompt(request, tokens, 1024, backend.count_tokens)
-    return model.tokenize(prompt), body[column:].strip()
-
-
 def ask(slot: Slot, tokens: list[int]) -> tuple[float, int, str]:
     """(seconds from prompt to answer, tokens read, the answer's first line)."""
-    stop = threading.Event()
     start = time.perf_counter()
-    answer = b""
-    for n, token in enumerate(slot.generate(tokens, Sampling(temperature=0), stop)):
-        answer += slot.model.piece(token)
-        if b"\n" in answer or n + 1 == GENERATED:
-            break
-    seconds = time.perf_counter() - start
-    return seconds, len(tokens) - slot.reused, answer.decode(errors="replace").split("\n")[0]
+    answer = first_line(slot, tokens, threading.Event())
+    return time.perf_counter() - start, len(tokens) - slot.reused, answer
 
 
 def main() -> None:
@@ -117,7 +89,7 @@ def main() -> None:
     try:
         windows = [int(w) for w in args.window.split(",")]
         lines = spots(text, args.spots, args.seed, lines_within(model, text, min(windows)))
-        asked = [request_tokens(model, backend, text, line) for line in lines]
+        asked = [line_request(backend, text, line) for line in lines]
         expected = [rest for _, rest in asked]
         cold = model.new_slot(2048, args.threads, reuse_min=COMPLETION_REUSE_MIN)
         with cold.lock:
@@ -151,17 +123,9 @@ def main() -> None:
     print("|---|---|---|---|")
     print("\n".join(rows))
     print()
+    print("(the reference: the cold answers)")
     for name, got in answers.items():
-        same = sum(a == b for a, b in zip(got, answers["cold"], strict=True))
-        exact = sum(a.strip() == b for a, b in zip(got, expected, strict=True))
-        sim = [
-            difflib.SequenceMatcher(None, a.strip(), b).ratio()
-            for a, b in zip(got, expected, strict=True)
-        ]
-        print(
-            f"{name}: as cold in {same} of {len(got)}; exact {exact}, "
-            f"edit similarity {sum(sim) / len(sim):.3f}"
-        )
+        print(f"{name}: {agreement(got, answers['cold'], expected)}")
 
 
 def row(name: str, results: list[tuple[float, int, str]], warm: str) -> str:

@@ -193,6 +193,16 @@ def find_draft(history: Sequence[int], max_ngram: int = 3, n_draft: int = 10) ->
     return []
 
 
+def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    """How many leading tokens `a` and `b` share."""
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
 def longest_run(cache: Sequence[int], tokens: Sequence[int], start: int) -> tuple[int, int]:
     """Where in `cache` (at index `start` or later) the longest run of `tokens[start:]`'s
     first tokens begins, and its length; (start, 0) when none."""
@@ -201,7 +211,9 @@ def longest_run(cache: Sequence[int], tokens: Sequence[int], start: int) -> tupl
         return best_at, best_n
     first = tokens[start]
     for at in range(start, len(cache)):
-        if cache[at] != first or len(cache) - at <= best_n:
+        if len(cache) - at <= best_n:
+            break  # no later run can be longer
+        if cache[at] != first:
             continue
         n = 1
         while (
@@ -417,12 +429,9 @@ class Slot:
             raise ValueError("empty prompt")
         if len(tokens) >= self.n_ctx:
             raise ValueError(f"prompt of {len(tokens)} tokens exceeds the context of {self.n_ctx}")
-        common = 0
-        for a, b in zip(self.cached, tokens, strict=False):
-            if a != b:
-                break
-            common += 1
-        keep = min(common, len(tokens) - 1)  # the last token is always re-run
+        keep = min(
+            common_prefix(self.cached, tokens), len(tokens) - 1
+        )  # the last token is always re-run
         read = self._share_file(tokens, keep)
         if read < 0:
             read = 0
@@ -453,11 +462,7 @@ class Slot:
         if not self.file:
             return -1
         last = len(tokens) - 1
-        head = 0
-        for a, b in zip(self.file, tokens[:last], strict=False):
-            if a != b:
-                break
-            head += 1
+        head = common_prefix(self.file, tokens[:last])
         skip, at, n = 0, head, 0
         for tried in range(RUN_SKIP + 1):
             found_at, found = longest_run(self.file, tokens[:last], head + tried)
@@ -517,11 +522,7 @@ class Slot:
         order, and the run already sits after it.
         """
         old, mem = self.file, self._mem
-        common = 0
-        for a, b in zip(old, tokens, strict=False):
-            if a != b:
-                break
-            common += 1
+        common = common_prefix(old, tokens)
         at, to, n = _first_run(old, tokens, common, self.reuse_min)
         if not n or not self._can_shift:
             llama_cpp.llama_memory_seq_rm(mem, FILE_SEQ, common, -1)

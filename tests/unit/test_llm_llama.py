@@ -26,6 +26,7 @@ from codeassist_lsp.llm.llama_engine import (
     WORK_SEQ,
     LlamaModel,
     Sampling,
+    Slot,
     _Stopped,
     find_draft,
 )
@@ -241,6 +242,19 @@ def _file(model: LlamaModel) -> list[int]:
     return model.tokenize("<|fim_prefix|>" + "\n".join(lines))
 
 
+def _count_reads(slot: Slot) -> list[int]:
+    """The tokens `slot` evaluates from now on (its real `_decode`, watched)."""
+    read: list[int] = []
+    decode = slot._decode
+
+    def counting(tokens, index, logits, seq=-1):  # type: ignore[no-untyped-def]
+        read.extend(tokens)
+        decode(tokens, index, logits, seq)
+
+    slot._decode = counting  # type: ignore[method-assign]
+    return read
+
+
 def test_a_prompt_from_the_kept_file_reads_only_what_follows_the_run(
     model: LlamaModel,
 ) -> None:
@@ -276,14 +290,7 @@ def test_an_edited_file_is_read_again_only_where_it_changed(model: LlamaModel) -
     slot.warm_file(file, stop)
     slot.prefill([file[0], *file[150:200], *model.tokenize("print")], stop)
     edited = [*file[:100], *model.tokenize("import hello"), *file[103:]]
-    read: list[int] = []
-    decode = slot._decode
-
-    def counting(tokens, index, logits, seq=-1):  # type: ignore[no-untyped-def]
-        read.extend(tokens)
-        decode(tokens, index, logits, seq)
-
-    slot._decode = counting  # type: ignore[method-assign]
+    read = _count_reads(slot)
     assert slot.warm_file(edited, stop)
     assert slot.file == edited
     assert len(read) < 12  # the edited words, not the 250 tokens after them
@@ -315,14 +322,7 @@ def test_a_window_that_starts_elsewhere_reads_only_the_new_lines(model: LlamaMod
     stop = threading.Event()
     file = _file(model)
     slot.warm_file(file[:200], stop)
-    read: list[int] = []
-    decode = slot._decode
-
-    def counting(tokens, index, logits, seq=-1):  # type: ignore[no-untyped-def]
-        read.extend(tokens)
-        decode(tokens, index, logits, seq)
-
-    slot._decode = counting  # type: ignore[method-assign]
+    read = _count_reads(slot)
     lower = [file[0], *file[50:240]]  # the window moved down the file
     assert slot.warm_file(lower, stop)
     assert slot.file == lower and len(read) == 40  # only the lines after the old window
