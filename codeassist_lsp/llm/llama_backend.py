@@ -12,6 +12,7 @@ import codecs
 import logging
 import threading
 import time
+import weakref
 from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from enum import Enum
@@ -54,6 +55,24 @@ class Role(Enum):
     COMPLETION = "completion"
 
 
+# Every backend of this process (one per model, `llm.chatModel`): they share its cores.
+_BACKENDS: weakref.WeakSet[LlamaCppBackend] = weakref.WeakSet()
+
+
+def _stop_file_reads() -> None:
+    """A request to any model stops every backend's `keep_file` read at once."""
+    for backend in list(_BACKENDS):
+        backend._keep_stop.set()
+
+
+def _chat_running() -> bool:
+    """Whether any backend is answering a chat (a file read then waits for the next)."""
+    return any(
+        Role.CHAT in backend._slots and backend._slots[Role.CHAT].lock.locked()
+        for backend in list(_BACKENDS)
+    )
+
+
 class LlamaCppBackend:
     """`Backend` over llama-cpp-python's low-level API (see `llama_engine`)."""
 
@@ -78,6 +97,7 @@ class LlamaCppBackend:
             role: ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"llm-{role.value}")
             for role in Role
         }
+        _BACKENDS.add(self)
 
     def _ensure(self) -> LlamaModel:
         """Load the model and make both contexts, once; later calls return it at once."""
@@ -137,7 +157,7 @@ class LlamaCppBackend:
     def chat(
         self, messages: Sequence[Message], options: GenerationOptions = DEFAULT_OPTIONS
     ) -> AsyncGenerator[str, None]:
-        self._keep_stop.set()
+        _stop_file_reads()
 
         def produce(stop: threading.Event) -> Iterator[str]:
             model = self._ensure()
@@ -165,7 +185,7 @@ class LlamaCppBackend:
     def complete(
         self, prompt: str, options: GenerationOptions = DEFAULT_OPTIONS
     ) -> AsyncGenerator[str, None]:
-        self._keep_stop.set()
+        _stop_file_reads()
 
         def produce(stop: threading.Event) -> Iterator[str]:
             model = self._ensure()
@@ -180,7 +200,7 @@ class LlamaCppBackend:
     def fim(
         self, request: FimRequest, options: GenerationOptions = DEFAULT_OPTIONS
     ) -> AsyncGenerator[str, None]:
-        self._keep_stop.set()
+        _stop_file_reads()
 
         def produce(stop: threading.Event) -> Iterator[str]:
             model = self._ensure()
@@ -207,7 +227,7 @@ class LlamaCppBackend:
             model = self._ensure()
             slot = self._slots[Role.COMPLETION]
             tokens = model.fim_tokens()
-            if not slot.file_limit or tokens is None or self._slots[Role.CHAT].lock.locked():
+            if not slot.file_limit or tokens is None or _chat_running():
                 return 0  # no file cache, no FIM, or chat has the CPU
             text_ids = file_window(model.tokenize, tokens.prefix, text, line, slot.file_limit)
             started = time.perf_counter()

@@ -431,6 +431,26 @@ async def test_backend_keeps_the_file_so_a_fim_inside_it_reads_little(
         await backend.close()
 
 
+async def test_a_chat_on_another_model_stops_the_file_read_and_keeps_it_from_starting(
+    tiny: Path, tmp_path: Path
+) -> None:
+    completion = backend_for(tiny, tmp_path, completion_context_size=256, file_cache_tokens=256)
+    chat = backend_for(tiny, tmp_path)
+    try:
+        await completion.load()
+        await chat.load()
+        reading = completion._keep_stop
+        stream = chat.chat([Message("user", "hello")], greedy(2))
+        assert reading.is_set()
+        await stream.aclose()
+        with chat._slots[Role.CHAT].lock:
+            assert await completion.keep_file("def hello world\n" * 8, 2) == 0
+        assert await completion.keep_file("def hello world\n" * 8, 2) > 0
+    finally:
+        await chat.close()
+        await completion.close()
+
+
 async def test_backend_chat_streams_and_fits_a_long_history(tiny: Path, tmp_path: Path) -> None:
     backend = backend_for(tiny, tmp_path)
     try:
