@@ -15,11 +15,13 @@ of `rewrite`, `hyde`, `selfrag` joined by `+` (`--configs base,rewrite,hyde+rewr
     python bench/chat_eval.py [--only NAME] [--limit N] [--model TIER] [--configs LIST]
         [--sources-only] [--threads N] [--show]
         [--context-tokens N] [--item-lines N] [--search-limit N] [--answer-tokens N]
-        [--facts-per-hit N]
+        [--facts-per-hit N] [--temperature T]
 
-Indexes are kept in the bench cache between runs; `--limit N` asks the first N questions
-taken in turn from each workspace. A full run of the default configuration takes ~10-15
-minutes on 2 busy cores.
+The model samples at the settings' temperature with a random seed, so two runs of the same
+configuration differ on a few answers; `--temperature 0` (greedy) makes runs repeatable for
+comparing prompts and settings. Indexes are kept in the bench cache between runs;
+`--limit N` asks the first N questions taken in turn from each workspace. A full run of
+the default configuration takes ~10-15 minutes on 2 busy cores.
 """
 
 from __future__ import annotations
@@ -285,6 +287,7 @@ def main() -> None:
     )
     for name in TUNABLES:
         parser.add_argument(f"--{name.replace('_', '-')}", type=int)
+    parser.add_argument("--temperature", type=float, help="0: greedy, repeatable runs")
     args = parser.parse_args()
     questions, roots = load_questions(args.only, args.limit)
     if not questions:
@@ -295,7 +298,11 @@ def main() -> None:
         settings.llm = dataclasses.replace(settings.llm, model=args.model)
     if args.threads:
         settings.llm = dataclasses.replace(settings.llm, threads=args.threads)
-    tuned = {n: getattr(args, n) for n in TUNABLES if getattr(args, n) is not None}
+    tuned: dict[str, float] = {
+        n: getattr(args, n) for n in TUNABLES if getattr(args, n) is not None
+    }
+    if args.temperature is not None:
+        tuned["temperature"] = args.temperature
     base = dataclasses.replace(settings.chat, **tuned)
     embedder = create_embedder(args.embedder, CACHE / "embedders")
     indexes = {}
@@ -313,7 +320,7 @@ def main() -> None:
     finally:
         for index in indexes.values():
             index.close()
-    budget = ", ".join(f"{n}={getattr(base, n)}" for n in TUNABLES)
+    budget = ", ".join(f"{n}={getattr(base, n)}" for n in (*TUNABLES, "temperature"))
     print_table(runs, f"{settings.llm.model} ({budget})")
 
 
