@@ -349,7 +349,9 @@ class ChatManager:
         """Map citations, remember the turn, and say what it cost (runs off the loop)."""
         raw = "".join(turn.pieces).strip()
         citations_given = [s.citation for s in turn.sources]
-        cited, invented = resolve_citations(raw, citations_given, [s.names for s in turn.sources])
+        cited, invented = resolve_citations(
+            raw, citations_given, [s.names for s in turn.sources], [s.text for s in turn.sources]
+        )
         answer = strip_invented(raw, len(citations_given))
         grounded = bool(cited) if turn.sources else None
         usage = _usage(self._backend_usage(), turn)
