@@ -90,6 +90,8 @@ def _signature(sym: Symbol) -> str:
 def _neighbour_facts(view: IndexView, chunk: Chunk, limit: int) -> list[ContextItem]:
     """Callers and callees of the definitions starting inside `chunk`, as signatures."""
     facts: list[ContextItem] = []
+    if limit <= 0:
+        return facts
     seen: set[str] = set()
     inside = [
         s for s in view.symbols_in(chunk.path) if chunk.start_line <= s.start_line <= chunk.end_line

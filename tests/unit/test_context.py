@@ -36,6 +36,13 @@ def test_a_hit_brings_its_callers_and_callees_as_signatures() -> None:
     assert "- retry calls sleep_for (net/clock.py:4): def sleep_for(seconds)" in text
 
 
+def test_no_neighbours_when_the_limit_is_zero() -> None:
+    view = _view()
+    hit = _hit(view, "net/clock.py")  # sleep_for, called by retry
+    assert [i.relation for i in candidates(view, [hit], 0)] == ["hit"]
+    assert len(candidates(view, [hit])) > 1
+
+
 def test_a_definition_already_shown_as_code_gets_no_signature_line() -> None:
     view = _view()
     items = candidates(view, [_hit(view, "net/retry.py"), _hit(view, "net/clock.py")])
