@@ -17,11 +17,12 @@ from codeassist_lsp.llm.types import Message
 
 SYSTEM_PROMPT = (
     "You are CodeAssist, a coding assistant inside the user's editor. "
-    "When numbered sources from the user's code are given, answer from them: name the "
-    "functions, classes, files and values involved, and cite each source you use as [n] "
-    "right after the sentence it supports. If the sources do not hold the answer, say so "
-    "in one sentence instead of guessing. Answer general programming questions briefly. "
-    "Be short: a few sentences, and a small code block only when it helps."
+    "When numbered sources from the user's code are given, find the source whose code "
+    "does what the question asks and answer from it: start with the name of that function "
+    "or class in backticks and its number, such as `load_config` [2], then say in a few "
+    "sentences how it does it, naming the values, conditions and calls involved. If no "
+    "source holds the answer, say so in one sentence instead of guessing. Answer general "
+    "programming questions briefly. Be short: a small code block only when it helps."
 )
 
 CHANGE_HINT = (
@@ -49,7 +50,9 @@ class Source:
 
 
 def render_sources(sources: Sequence[Source], facts: str = "") -> str:
-    body = "".join(s.render(n) for n, s in enumerate(sources, 1))
+    """The numbered sources, best (`[1]`) last: nearest the question, where a small model
+    looks first (bench/chat_eval.py: third-party cited 25% -> 29%, facts 27% -> 32%)."""
+    body = "".join(s.render(n) for n, s in reversed(list(enumerate(sources, 1))))
     if facts:
         body += f"Related definitions (not numbered, do not cite):\n{facts}"
     return body

@@ -30,7 +30,7 @@ from codeassist_lsp.chat.manager import (
     Selection,
     SourcesEvent,
 )
-from codeassist_lsp.chat.prompt import fit_history
+from codeassist_lsp.chat.prompt import Source, fit_history, user_turn
 from codeassist_lsp.config import ChatSettings
 from codeassist_lsp.index.view import IndexView
 from codeassist_lsp.llm.errors import ModelUnavailable
@@ -40,6 +40,12 @@ from codeassist_lsp.rag.retriever import SearchHit
 
 A = Citation("net/retry.py", 1, 9, "retry")
 B = Citation("net/clock.py", 1, 4, "sleep_for")
+
+
+def test_the_best_source_is_numbered_1_and_shown_last_next_to_the_question() -> None:
+    turn = user_turn("how long between tries?", [Source(A, "def retry(): ..."), Source(B, "x")])
+    first, best = turn.index("[2] net/clock.py:1-4"), turn.index("[1] net/retry.py:1-9 retry")
+    assert first < best < turn.index("Question: how long between tries?")
 
 
 def test_marks_map_to_sources_and_invented_ones_are_dropped() -> None:
