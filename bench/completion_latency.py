@@ -8,14 +8,19 @@ server, with the default model. Three figures, p50 / p95 from request to respons
   seconds later (the time to read or think, in which the server may read the file);
 - typing: lines retyped one character every 100 ms; each keystroke sends a request and
   cancels the one before if it is still pending (as VS Code does). Reported over the
-  requests that were answered, with how many of them came from the cache (< 30 ms).
+  requests that were answered, with how many of them came from the cache (< 30 ms);
+- next line after accepting: a suggestion is accepted `--think` seconds after it was shown,
+  Enter is pressed (the editor keeps the line's indentation, one level more after a `:`)
+  and the request on the new line is timed. `--no-speculate` turns off the server's
+  computing of that line in advance (`completion.speculate`), for the figure without it.
 
 Goal (issue 18): typing p50 < 400 ms and p95 < 1 s; warm file p95 < 1.5 s. Figures only.
 `--describe` runs the same with the server describing the package in the background
 (issue 22: the describer must never slow the editor down).
 
     PYTHONPATH=$PWD python3 bench/completion_latency.py [--package requests] [--files 6]
-        [--pause 20] [--file-cache-tokens 2048] [--describe]
+        [--pause 20] [--file-cache-tokens 2048] [--describe] [--accepts 8] [--think 1.5]
+        [--no-speculate]
 """
 
 from __future__ import annotations
@@ -127,10 +132,37 @@ async def typing(editor: Editor, path: Path, rng: random.Random, lines: int):
     return answered, cancelled
 
 
+async def accepting(
+    editor: Editor, path: Path, rng: random.Random, count: int, think: float
+) -> tuple[list[float], int]:
+    """Latencies of the first request on the line after an accepted one-line suggestion,
+    and how many suggestions were accepted."""
+    text = path.read_text(encoding="utf-8")
+    rel = path.relative_to(editor.root).as_posix()
+    latencies: list[float] = []
+    shown = 0
+    for spot in holes(text, rng, count):
+        cut, column = cut_line(text, spot, 3)
+        uri = editor.open(rel, cut)
+        suggestion = await editor.complete(uri, spot, column)
+        if suggestion.strip() and "\n" not in suggestion:
+            shown += 1
+            await asyncio.sleep(think)
+            line = cut.split("\n")[spot][:column] + suggestion
+            indent = line[: len(line) - len(line.lstrip())]
+            indent += "    " if line.rstrip().endswith(":") else ""
+            editor.insert(uri, spot, column, suggestion + "\n" + indent)
+            start = time.perf_counter()
+            await editor.complete(uri, spot + 1, len(indent))
+            latencies.append(time.perf_counter() - start)
+        editor.close(uri)
+    return latencies, shown
+
+
 async def run(args: argparse.Namespace) -> None:
     rng = random.Random(18)
     options = {
-        "completion": {"contextTokens": args.context_tokens},
+        "completion": {"contextTokens": args.context_tokens, "speculate": not args.no_speculate},
         "llm": {"threads": args.threads, "fileCacheTokens": args.file_cache_tokens},
         "index": {"describe": "on" if args.describe else "off"},
     }
@@ -150,6 +182,7 @@ async def run(args: argparse.Namespace) -> None:
         load_s = time.perf_counter() - first
         cold, warm = await first_requests(editor, files[: args.files], rng, args.pause)
         answered, cancelled = await typing(editor, files[0], rng, args.lines)
+        after, accepted = await accepting(editor, files[1], rng, args.accepts, args.think)
         status = await editor.client.protocol.send_request_async("codeassist/status", {})
         described = field_of(field_of(status, "workspaces")[0], "described")
     finally:
@@ -165,7 +198,8 @@ async def run(args: argparse.Namespace) -> None:
         f"\ncompletion_latency: {args.package} ({indexed['files']} files indexed in "
         f"{index_s:.0f} s), context {args.context_tokens} tokens, background descriptions "
         f"{'on' if args.describe else 'off'}, {args.pause:.0f} s between two places of a file, "
-        f"llm.fileCacheTokens {args.file_cache_tokens}"
+        f"llm.fileCacheTokens {args.file_cache_tokens}, "
+        f"completion.speculate {'off' if args.no_speculate else 'on'}"
     )
     print(f"CPU: {cpu_name()}; code: {code_state()}")
     print(f"load average (1/5/15 min): start {load_start}, end {load_end}")
@@ -182,6 +216,14 @@ async def run(args: argparse.Namespace) -> None:
             "typing, per keystroke (answered)",
             answered,
             f"{hits} from the cache (< 30 ms), {cancelled} cancelled by the next key",
+        )
+    )
+    served = sum(1 for v in after if v < CACHE_HIT)
+    print(
+        row(
+            "next line after accepting",
+            after,
+            f"{accepted} accepted {args.think:.1f} s after shown; {served} from the cache",
         )
     )
 
@@ -202,6 +244,11 @@ def main() -> None:
     )
     parser.add_argument("--context-tokens", type=int, default=CompletionSettings().context_tokens)
     parser.add_argument("--threads", type=int, default=0, help="llm.threads (0: one per core)")
+    parser.add_argument("--accepts", type=int, default=8, help="places to accept a suggestion")
+    parser.add_argument("--think", type=float, default=1.5, help="seconds before accepting")
+    parser.add_argument(
+        "--no-speculate", action="store_true", help="completion.speculate off (the baseline)"
+    )
     parser.add_argument(
         "--describe",
         action="store_true",

@@ -136,6 +136,7 @@ class CompletionSettings:
     max_lines: int = 8  # of a multi-line suggestion (blank line or block opener)
     max_right_chars: int = 8  # no automatic trigger with more text right of the cursor
     debounce_ms: int = 30  # a request superseded within this time never reaches the model
+    speculate: bool = True  # compute the line after a suggestion as if it were accepted
     cache_size: int = 256
 
 

@@ -4,6 +4,11 @@ user is typing through a suggestion), else from the model's fill-in-the-middle.
 Only the newest request may use the model: a new one stops the one before (its model
 stream is closed, which stops generation at the next token or prompt batch), and a
 request superseded within the debounce time never reaches the model at all.
+
+After a suggestion from the model, the next one is computed as if it were accepted and
+Enter pressed (llama.vim's speculation), so the line after an accepted suggestion is
+served from the cache. Any request stops that work, unless it asks for that very line:
+then it waits for the answer in progress instead of starting again.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from codeassist_lsp.completion.postprocess import (
     multiline_allowed,
 )
 from codeassist_lsp.completion.syntax_check import breaks_syntax, code_language
-from codeassist_lsp.completion.window import CursorWindow
+from codeassist_lsp.completion.window import CursorWindow, accepted
 from codeassist_lsp.config import CompletionSettings
 from codeassist_lsp.llm.backend import Backend
 from codeassist_lsp.llm.prompts import Counter
@@ -82,6 +87,7 @@ class InlineCompleter:
         self._cache = SuggestionCache(settings().cache_size)
         self._latest = 0
         self._running: asyncio.Task[str] | None = None
+        self._ahead: tuple[asyncio.Task[None], str, CursorWindow] | None = None
 
     def forget(self) -> None:
         """Drop every cached suggestion (settings or the model changed)."""
@@ -100,6 +106,7 @@ class InlineCompleter:
         ticket = self._latest
         if self._running is not None:
             self._running.cancel()  # whatever it was computing is behind the cursor now
+        await self._await_or_stop_ahead(place.path, window)
         if automatic and not window.auto_trigger_allowed(settings.max_right_chars):
             return None
         cached = self._cache.get(place.path, window)
@@ -121,6 +128,17 @@ class InlineCompleter:
         finally:
             if self._running is task:
                 self._running = None
+        suggestion = await self._remember(raw, window, place, settings)
+        if suggestion is not None and settings.speculate and not suggestion.replaces_line_suffix:
+            ahead = accepted(window, suggestion.text)
+            speculation = asyncio.create_task(self._speculate(ahead, place, context, settings))
+            self._ahead = (speculation, place.path, ahead)
+        return suggestion
+
+    async def _remember(
+        self, raw: str, window: CursorWindow, place: Place, settings: CompletionSettings
+    ) -> Suggestion | None:
+        """The model's text as it is shown (None: nothing worth showing), cached."""
         suggestion = _shown(raw, window, settings, from_cache=False)
         language = code_language(place.path)
         if suggestion is not None and language is not None:
@@ -132,6 +150,48 @@ class InlineCompleter:
                 suggestion = None
         self._cache.put(place.path, window, suggestion.text if suggestion else "")
         return suggestion
+
+    async def _speculate(
+        self,
+        ahead: CursorWindow,
+        place: Place,
+        context: ContextSource,
+        settings: CompletionSettings,
+    ) -> None:
+        """Cache the suggestion for the line after an accepted one."""
+        if self._cache.get(place.path, ahead) is not None:
+            return
+        try:
+            raw = await self._generate(ahead, place, context, settings)
+            await self._remember(raw, ahead, place, settings)
+        except Exception as exc:  # it only costs the next request its head start
+            log.debug("speculation failed: %s", exc)
+
+    async def _await_or_stop_ahead(self, path: str, window: CursorWindow) -> None:
+        """Wait for the speculation when `window` is its line (only indentation typed
+        since), else stop it: the cursor went elsewhere."""
+        if self._ahead is None:
+            return
+        task, ahead_path, ahead = self._ahead
+        same_line = (
+            path == ahead_path
+            and window.prefix == ahead.prefix
+            and window.suffix == ahead.suffix
+            and not window.middle.strip()
+        )
+        if not same_line:
+            self._ahead = None
+            task.cancel()
+            return
+        try:
+            await asyncio.shield(task)  # a newer request may still stop it (above)
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise
+        finally:
+            if self._ahead is not None and self._ahead[0] is task:
+                self._ahead = None
 
     async def _generate(
         self,

@@ -43,6 +43,18 @@ class CursorWindow:
         return len(self.line_suffix.strip()) <= max_right_chars
 
 
+def accepted(window: CursorWindow, text: str) -> CursorWindow:
+    """The window once `text` is accepted at the cursor and Enter pressed: the cursor at
+    the start of a new empty line, the same text below. The editor's indentation of that
+    line is typed text as far as the cache is concerned (`SuggestionCache.get`)."""
+    return CursorWindow(
+        prefix=f"{window.prefix}{window.middle}{text}\n",
+        middle="",
+        suffix=window.suffix,
+        line=window.line + text.count("\n") + 1,
+    )
+
+
 def utf16_to_index(line_text: str, character: int) -> int:
     """The Python index of an LSP (UTF-16) column in `line_text`, clamped to its end."""
     units = 0

@@ -102,3 +102,52 @@ async def test_on_a_blank_line_the_typed_indentation_stands() -> None:
     found = await completer(fake).suggest(window(text, 1, 4), Place("a.py"), False)
     assert found is not None and found.text == "return 1"
     assert fake.prompts[0].endswith("def f():\n    <|fim_suffix|>\n<|fim_middle|>")
+
+
+NEXT = "def f():\n    x = 1\n\nprint(f())\n"
+
+
+def _after_accept(prompt: str) -> str:
+    """The fake model's answers: the end of the line, then the line after it."""
+    return "    return x" if "+ 2\n<|fim_suffix|>" in prompt else " + 2"
+
+
+async def test_the_line_after_an_accepted_suggestion_is_ready_when_the_editor_asks() -> None:
+    fake = FakeBackend(_after_accept)
+    assist = completer(fake)
+    place = Place("app.py")
+    first = await assist.suggest(window(NEXT, 1, 9), place, False)
+    assert first is not None and first.text == " + 2"
+    await asyncio.sleep(0.1)  # the speculation runs while the user reads the suggestion
+    assert len(fake.prompts) == 2
+    accepted = NEXT.replace("x = 1\n", "x = 1 + 2\n    \n")
+    found = await assist.suggest(window(accepted, 2, 4), place, True)  # editor's indent
+    assert found is not None and found.text == "return x" and found.from_cache
+    assert len(fake.prompts) == 2
+
+
+async def test_a_request_for_that_line_waits_for_the_speculation_instead_of_starting_again() -> (
+    None
+):
+    fake = FakeBackend(_after_accept, delay=0.02)
+    assist = completer(fake)
+    place = Place("app.py")
+    assert await assist.suggest(window(NEXT, 1, 9), place, False) is not None
+    accepted = NEXT.replace("x = 1\n", "x = 1 + 2\n\n")
+    found = await assist.suggest(window(accepted, 2, 0), place, True)
+    assert found is not None and found.text == "    return x" and found.from_cache
+    assert len(fake.prompts) == 2
+
+
+async def test_a_request_elsewhere_stops_the_speculation() -> None:
+    fake = FakeBackend(_after_accept, delay=0.05)
+    settings = CompletionSettings(debounce_ms=0, max_tokens=200)
+    assist = completer(fake, settings)
+    place = Place("app.py")
+    assert await assist.suggest(window(NEXT, 1, 9), place, False) is not None
+    await asyncio.sleep(0.02)
+    elsewhere = await assist.suggest(window(NEXT, 3, 5), place, False)
+    assert elsewhere is not None and elsewhere.text == " + 2"
+    accepted = NEXT.replace("x = 1\n", "x = 1 + 2\n\n")
+    found = await assist.suggest(window(accepted, 2, 0), place, True)
+    assert found is not None and not found.from_cache  # the speculation never finished

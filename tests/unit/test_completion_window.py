@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from codeassist_lsp.completion.window import cursor_window, index_to_utf16, utf16_to_index
+from codeassist_lsp.completion.window import (
+    accepted,
+    cursor_window,
+    index_to_utf16,
+    utf16_to_index,
+)
 
 TEXT = "import os\n\ndef main():\n    print(os.getcwd())\n    return 0\n"
 
@@ -35,3 +40,14 @@ def test_no_automatic_trigger_before_a_long_tail() -> None:
     long = cursor_window("x = f(alpha, beta)\n", 0, 6)
     assert short is not None and short.auto_trigger_allowed(8)
     assert long is not None and not long.auto_trigger_allowed(8)
+
+
+def test_accepting_a_suggestion_and_pressing_enter_is_the_window_the_editor_sends() -> None:
+    at_end = cursor_window(TEXT, 3, 22)
+    assert at_end is not None
+    text = TEXT.replace("getcwd())\n", "getcwd())  # cwd\n\n")
+    assert accepted(at_end, "  # cwd") == cursor_window(text, 4, 0)
+    inside = cursor_window(TEXT, 3, 10)  # the text right of the cursor goes down a line
+    assert inside is not None
+    text = TEXT.replace("print(os.getcwd())", "print(sep, 1\nos.getcwd())")
+    assert accepted(inside, "sep, 1") == cursor_window(text, 4, 0)
