@@ -26,6 +26,7 @@ from codeassist_lsp.completion.postprocess import (
     after_typed_indent,
     clean,
     cut_block,
+    enter_indent,
     multiline_allowed,
 )
 from codeassist_lsp.completion.syntax_check import breaks_syntax, code_language
@@ -130,7 +131,8 @@ class InlineCompleter:
                 self._running = None
         suggestion = await self._remember(raw, window, place, settings)
         if suggestion is not None and settings.speculate and not suggestion.replaces_line_suffix:
-            ahead = accepted(window, suggestion.text)
+            line = (window.middle + suggestion.text).rsplit("\n", 1)[-1]
+            ahead = accepted(window, suggestion.text, enter_indent(line, window.prefix))
             speculation = asyncio.create_task(self._speculate(ahead, place, context, settings))
             self._ahead = (speculation, place.path, ahead)
         return suggestion
@@ -168,8 +170,8 @@ class InlineCompleter:
             log.debug("speculation failed: %s", exc)
 
     async def _await_or_stop_ahead(self, path: str, window: CursorWindow) -> None:
-        """Wait for the speculation when `window` is its line (only indentation typed
-        since), else stop it: the cursor went elsewhere."""
+        """Wait for the speculation when `window` is its line with the indentation it
+        expected, else stop it: the cursor went elsewhere."""
         if self._ahead is None:
             return
         task, ahead_path, ahead = self._ahead
@@ -177,7 +179,7 @@ class InlineCompleter:
             path == ahead_path
             and window.prefix == ahead.prefix
             and window.suffix == ahead.suffix
-            and not window.middle.strip()
+            and window.middle == ahead.middle
         )
         if not same_line:
             self._ahead = None

@@ -21,6 +21,28 @@ def multiline_allowed(window: CursorWindow) -> bool:
     return not typed.strip() or typed.endswith(BLOCK_OPENERS)
 
 
+def enter_indent(line: str, prefix: str) -> str:
+    """The indentation an editor gives the line after `line` when Enter is pressed: the
+    same, one level deeper after a block opener (the level as `prefix` indents)."""
+    indent = line[: len(line) - len(line.lstrip())]
+    if not line.rstrip().endswith(BLOCK_OPENERS):
+        return indent
+    return indent + ("\t" if indent.startswith("\t") else " " * _indent_step(prefix))
+
+
+def _indent_step(text: str) -> int:
+    """The most common deepening from one line to the next in `text` (4 when none)."""
+    steps: dict[int, int] = {}
+    last = 0
+    for line in text.split("\n"):
+        if line.strip():
+            width = _indent_width(line)
+            if width > last:
+                steps[width - last] = steps.get(width - last, 0) + 1
+            last = width
+    return max(steps, key=lambda step: (steps[step], -step)) if steps else 4
+
+
 def after_typed_indent(text: str, window: CursorWindow) -> str:
     """The model's output as it goes at the cursor: after a line's bare indentation the
     model's own leading whitespace is dropped, so the indentation the user typed stands."""

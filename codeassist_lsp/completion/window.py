@@ -43,13 +43,12 @@ class CursorWindow:
         return len(self.line_suffix.strip()) <= max_right_chars
 
 
-def accepted(window: CursorWindow, text: str) -> CursorWindow:
-    """The window once `text` is accepted at the cursor and Enter pressed: the cursor at
-    the start of a new empty line, the same text below. The editor's indentation of that
-    line is typed text as far as the cache is concerned (`SuggestionCache.get`)."""
+def accepted(window: CursorWindow, text: str, indent: str) -> CursorWindow:
+    """The window once `text` is accepted at the cursor and Enter pressed: the cursor on a
+    new line after the editor's `indent`, the same text below."""
     return CursorWindow(
         prefix=f"{window.prefix}{window.middle}{text}\n",
-        middle="",
+        middle=indent,
         suffix=window.suffix,
         line=window.line + text.count("\n") + 1,
     )

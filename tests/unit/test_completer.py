@@ -109,7 +109,7 @@ NEXT = "def f():\n    x = 1\n\nprint(f())\n"
 
 def _after_accept(prompt: str) -> str:
     """The fake model's answers: the end of the line, then the line after it."""
-    return "    return x" if "+ 2\n<|fim_suffix|>" in prompt else " + 2"
+    return "    return x" if "x = 1 + 2\n" in prompt else " + 2"
 
 
 async def test_the_line_after_an_accepted_suggestion_is_ready_when_the_editor_asks() -> None:
@@ -133,9 +133,9 @@ async def test_a_request_for_that_line_waits_for_the_speculation_instead_of_star
     assist = completer(fake)
     place = Place("app.py")
     assert await assist.suggest(window(NEXT, 1, 9), place, False) is not None
-    accepted = NEXT.replace("x = 1\n", "x = 1 + 2\n\n")
-    found = await assist.suggest(window(accepted, 2, 0), place, True)
-    assert found is not None and found.text == "    return x" and found.from_cache
+    accepted = NEXT.replace("x = 1\n", "x = 1 + 2\n    \n")
+    found = await assist.suggest(window(accepted, 2, 4), place, True)
+    assert found is not None and found.text == "return x" and found.from_cache
     assert len(fake.prompts) == 2
 
 

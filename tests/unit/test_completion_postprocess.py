@@ -6,6 +6,7 @@ from codeassist_lsp.completion.postprocess import (
     after_typed_indent,
     clean,
     cut_block,
+    enter_indent,
     multiline_allowed,
 )
 from codeassist_lsp.completion.window import CursorWindow, cursor_window
@@ -78,3 +79,10 @@ def test_typed_indentation_stands_and_other_output_goes_at_the_cursor_as_written
     assert after_typed_indent("    return 1\n    y", at("def f():\n    |\n")) == "return 1\n    y"
     assert after_typed_indent("ers.get(k)", at("    x = self.head|\n")) == "ers.get(k)"
     assert after_typed_indent("    return 1", at("|\n")) == "    return 1"
+
+
+def test_enter_keeps_the_indentation_and_deepens_it_after_a_block_opener() -> None:
+    assert enter_indent("    x = 1", "") == "    "
+    assert enter_indent("  if (x) {", "a {\n  b\n  c {\n    d\n") == "    "
+    assert enter_indent("    def f():", "class A:\n    x = 1\n") == "        "
+    assert enter_indent("\tif x:", "") == "\t\t"

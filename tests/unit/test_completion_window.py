@@ -45,9 +45,9 @@ def test_no_automatic_trigger_before_a_long_tail() -> None:
 def test_accepting_a_suggestion_and_pressing_enter_is_the_window_the_editor_sends() -> None:
     at_end = cursor_window(TEXT, 3, 22)
     assert at_end is not None
-    text = TEXT.replace("getcwd())\n", "getcwd())  # cwd\n\n")
-    assert accepted(at_end, "  # cwd") == cursor_window(text, 4, 0)
+    text = TEXT.replace("getcwd())\n", "getcwd())  # cwd\n    \n")
+    assert accepted(at_end, "  # cwd", "    ") == cursor_window(text, 4, 4)
     inside = cursor_window(TEXT, 3, 10)  # the text right of the cursor goes down a line
     assert inside is not None
     text = TEXT.replace("print(os.getcwd())", "print(sep, 1\nos.getcwd())")
-    assert accepted(inside, "sep, 1") == cursor_window(text, 4, 0)
+    assert accepted(inside, "sep, 1", "") == cursor_window(text, 4, 0)
