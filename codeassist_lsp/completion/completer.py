@@ -130,9 +130,16 @@ class InlineCompleter:
             if self._running is task:
                 self._running = None
         suggestion = await self._remember(raw, window, place, settings)
-        if suggestion is not None and settings.speculate and not suggestion.replaces_line_suffix:
+        if (
+            suggestion is not None
+            and settings.speculate
+            and not suggestion.replaces_line_suffix
+            and ticket == self._latest  # else the cursor has moved on already
+        ):
             line = (window.middle + suggestion.text).rsplit("\n", 1)[-1]
             ahead = accepted(window, suggestion.text, enter_indent(line, window.prefix))
+            if self._ahead is not None:
+                self._ahead[0].cancel()
             speculation = asyncio.create_task(self._speculate(ahead, place, context, settings))
             self._ahead = (speculation, place.path, ahead)
         return suggestion
@@ -171,7 +178,8 @@ class InlineCompleter:
 
     async def _await_or_stop_ahead(self, path: str, window: CursorWindow) -> None:
         """Wait for the speculation when `window` is its line with the indentation it
-        expected, else stop it: the cursor went elsewhere."""
+        expected (and maybe more typed since: the cache serves the rest), else stop it:
+        the cursor went elsewhere."""
         if self._ahead is None:
             return
         task, ahead_path, ahead = self._ahead
@@ -179,7 +187,7 @@ class InlineCompleter:
             path == ahead_path
             and window.prefix == ahead.prefix
             and window.suffix == ahead.suffix
-            and window.middle == ahead.middle
+            and window.middle.startswith(ahead.middle)
         )
         if not same_line:
             self._ahead = None

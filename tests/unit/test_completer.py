@@ -151,3 +151,14 @@ async def test_a_request_elsewhere_stops_the_speculation() -> None:
     accepted = NEXT.replace("x = 1\n", "x = 1 + 2\n\n")
     found = await assist.suggest(window(accepted, 2, 0), place, True)
     assert found is not None and not found.from_cache  # the speculation never finished
+
+
+async def test_a_key_typed_on_that_line_before_the_speculation_ends_still_gets_it() -> None:
+    fake = FakeBackend(_after_accept, delay=0.02)
+    assist = completer(fake)
+    place = Place("app.py")
+    assert await assist.suggest(window(NEXT, 1, 9), place, False) is not None
+    typed = NEXT.replace("x = 1\n", "x = 1 + 2\n    r\n")
+    found = await assist.suggest(window(typed, 2, 5), place, True)
+    assert found is not None and found.text == "eturn x" and found.from_cache
+    assert len(fake.prompts) == 2
