@@ -52,7 +52,7 @@ class Source:
 
 def render_sources(sources: Sequence[Source], facts: str = "") -> str:
     """The numbered sources, best (`[1]`) last: nearest the question, where a small model
-    looks first (bench/chat_eval.py: third-party cited 25% -> 29%, facts 27% -> 32%)."""
+    looks first (measured by bench/chat_eval.py, figures in README)."""
     body = "".join(s.render(n) for n, s in reversed(list(enumerate(sources, 1))))
     if facts:
         body += f"Related definitions (not numbered, do not cite):\n{facts}"
