@@ -30,11 +30,14 @@ def enter_indent(line: str, prefix: str) -> str:
     return indent + ("\t" if indent.startswith("\t") else " " * _indent_step(prefix))
 
 
-def _indent_step(text: str) -> int:
-    """The most common deepening from one line to the next in `text` (4 when none)."""
+def _indent_step(text: str, lines: int = 200) -> int:
+    """The most common deepening from one line to the next in the last `lines` lines of
+    `text` (4 when none)."""
+    tail = text[-lines * 120 :].split("\n")
+    rows = tail[-lines:] if len(tail) > lines or len(text) <= lines * 120 else tail[1:]
     steps: dict[int, int] = {}
     last = 0
-    for line in text.split("\n"):
+    for line in rows:
         if line.strip():
             width = _indent_width(line)
             if width > last:
