@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 
+import pytest
+
 from codeassist_lsp.completion.completer import InlineCompleter, Place
 from codeassist_lsp.completion.window import CursorWindow, cursor_window
 from codeassist_lsp.config import CompletionSettings
@@ -126,16 +128,20 @@ async def test_the_line_after_an_accepted_suggestion_is_ready_when_the_editor_as
     assert len(fake.prompts) == 2
 
 
-async def test_a_request_for_that_line_waits_for_the_speculation_instead_of_starting_again() -> (
-    None
-):
+@pytest.mark.parametrize(
+    ("line", "character", "expected"),
+    [("    ", 4, "return x"), ("    r", 5, "eturn x")],  # the indentation, then a key more
+)
+async def test_a_request_for_that_line_waits_for_the_speculation_instead_of_starting_again(
+    line: str, character: int, expected: str
+) -> None:
     fake = FakeBackend(_after_accept, delay=0.02)
     assist = completer(fake)
     place = Place("app.py")
     assert await assist.suggest(window(NEXT, 1, 9), place, False) is not None
-    accepted = NEXT.replace("x = 1\n", "x = 1 + 2\n    \n")
-    found = await assist.suggest(window(accepted, 2, 4), place, True)
-    assert found is not None and found.text == "return x" and found.from_cache
+    typed = NEXT.replace("x = 1\n", f"x = 1 + 2\n{line}\n")
+    found = await assist.suggest(window(typed, 2, character), place, True)
+    assert found is not None and found.text == expected and found.from_cache
     assert len(fake.prompts) == 2
 
 
@@ -148,17 +154,6 @@ async def test_a_request_elsewhere_stops_the_speculation() -> None:
     await asyncio.sleep(0.02)
     elsewhere = await assist.suggest(window(NEXT, 3, 5), place, False)
     assert elsewhere is not None and elsewhere.text == " + 2"
-    accepted = NEXT.replace("x = 1\n", "x = 1 + 2\n\n")
-    found = await assist.suggest(window(accepted, 2, 0), place, True)
+    accepted = NEXT.replace("x = 1\n", "x = 1 + 2\n    \n")
+    found = await assist.suggest(window(accepted, 2, 4), place, True)
     assert found is not None and not found.from_cache  # the speculation never finished
-
-
-async def test_a_key_typed_on_that_line_before_the_speculation_ends_still_gets_it() -> None:
-    fake = FakeBackend(_after_accept, delay=0.02)
-    assist = completer(fake)
-    place = Place("app.py")
-    assert await assist.suggest(window(NEXT, 1, 9), place, False) is not None
-    typed = NEXT.replace("x = 1\n", "x = 1 + 2\n    r\n")
-    found = await assist.suggest(window(typed, 2, 5), place, True)
-    assert found is not None and found.text == "eturn x" and found.from_cache
-    assert len(fake.prompts) == 2
