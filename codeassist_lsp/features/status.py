@@ -1,5 +1,6 @@
 """`codeassist/status` -> index counts (and descriptions written, when the server writes
-them), model, backend, memory, the file inline completion keeps read, last error."""
+them), model, backend, memory, the file inline completion keeps read and where its
+answers came from, last error."""
 
 from __future__ import annotations
 
@@ -22,6 +23,20 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def completion_status(feature: CompletionFeature) -> dict[str, Any]:
+    """The file inline completion keeps read, and where its answers came from."""
+    kept = feature.keeper.kept
+    counts = feature.completer.counts
+    return {
+        "keptFile": kept[0] if kept else None,
+        "keptTokens": kept[1] if kept else 0,
+        "fromCache": counts.from_cache,
+        "fromModel": counts.from_model,
+        "speculated": counts.speculated,
+        "speculationHits": counts.speculation_hits,
+    }
+
+
 def register(server: LanguageServer, ctx: ServerContext) -> None:
     @server.feature(STATUS)
     async def status(ls: LanguageServer, params: Any) -> dict[str, Any]:
@@ -35,9 +50,8 @@ def register(server: LanguageServer, ctx: ServerContext) -> None:
                 info["described"] = {"done": done, "of": wanted}
             workspaces.append(info)
         loaded = ctx.model.loaded() if ctx.model is not None else []
-        kept = next(
-            (f.keeper.kept for f in ctx.features.features if isinstance(f, CompletionFeature)),
-            None,
+        completion = next(
+            (f for f in ctx.features.features if isinstance(f, CompletionFeature)), None
         )
         return {
             "version": __version__,
@@ -51,6 +65,6 @@ def register(server: LanguageServer, ctx: ServerContext) -> None:
             "embedder": ctx.settings.index.embedder,
             "dataDir": str(ctx.settings.data_dir),
             "memory": {"peakRssMb": round(peak_rss_mb(), 1)},
-            "completion": {"keptFile": kept[0], "keptTokens": kept[1]} if kept else None,
+            "completion": completion_status(completion) if completion is not None else None,
             "lastError": ctx.last_error,
         }

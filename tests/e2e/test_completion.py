@@ -282,3 +282,23 @@ async def test_the_completed_file_is_kept_read_and_completion_elsewhere_still_an
     line = REPORT.split("\n").index("    squares = sum(square_area(s) for s in sides)")
     texts = await _inline(client, uri, line, len("    squares = sum("))  # answered
     assert len(texts) <= 1
+
+
+async def test_the_line_after_an_accepted_suggestion_comes_from_the_speculation(
+    client: LanguageClient,
+) -> None:
+    if client.flavour != "visual-studio-code":  # type: ignore[attr-defined]
+        pytest.skip("one flavour is enough: the same server path")
+    uri = _open(client, _typed_text())
+    [first] = await _inline(client, uri, HOLE_LINE, HOLE_COL)
+    assert "\n" not in first  # the rest of a `return` line
+    indent = "    "  # what an editor gives the line after a `return` line: the same
+    _type(client, uri, 2, HOLE_LINE, HOLE_COL, f"{first}\n{indent}")  # accept, then Enter
+    start = time.perf_counter()
+    await _inline(client, uri, HOLE_LINE + 1, len(indent))
+    elapsed = time.perf_counter() - start
+    status = await client.protocol.send_request_async("codeassist/status", {})
+    counts = status.completion
+    print(f"\nthe next line in {1000 * elapsed:.0f} ms; {counts!r}")
+    assert counts.speculated == 1 and counts.speculationHits == 1
+    assert counts.fromModel == 1  # the editor never waited for the model on that line

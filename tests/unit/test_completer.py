@@ -8,7 +8,7 @@ import dataclasses
 
 import pytest
 
-from codeassist_lsp.completion.completer import InlineCompleter, Place
+from codeassist_lsp.completion.completer import CompletionCounts, InlineCompleter, Place
 from codeassist_lsp.completion.window import CursorWindow, cursor_window
 from codeassist_lsp.config import CompletionSettings
 from codeassist_lsp.llm.fake import FakeBackend
@@ -58,6 +58,7 @@ async def test_typing_through_a_suggestion_is_served_from_the_cache() -> None:
     found = await assist.suggest(window(typed, 4, 20), place, True)
     assert found is not None and found.text == "() + '/x'" and found.from_cache
     assert len(fake.prompts) == 1
+    assert (assist.counts.from_cache, assist.counts.speculation_hits) == (1, 0)
 
 
 async def test_a_newer_request_stops_the_running_one_and_only_it_answers() -> None:
@@ -126,6 +127,9 @@ async def test_the_line_after_an_accepted_suggestion_is_ready_when_the_editor_as
     found = await assist.suggest(window(accepted, 2, 4), place, True)  # editor's indent
     assert found is not None and found.text == "return x" and found.from_cache
     assert len(fake.prompts) == 2
+    assert assist.counts == CompletionCounts(
+        from_cache=1, from_model=1, speculated=1, speculation_hits=1
+    )
 
 
 @pytest.mark.parametrize(
@@ -157,3 +161,4 @@ async def test_a_request_elsewhere_stops_the_speculation() -> None:
     accepted = NEXT.replace("x = 1\n", "x = 1 + 2\n    \n")
     found = await assist.suggest(window(accepted, 2, 4), place, True)
     assert found is not None and not found.from_cache  # the speculation never finished
+    assert assist.counts.speculated == 0 and assist.counts.speculation_hits == 0
