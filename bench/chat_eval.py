@@ -4,16 +4,18 @@ The questions are retrieval questions (`fixtures/eval/*.json` over the fixture w
 `bench/thirdparty/*.json` over tenacity and semver, fetched from PyPI / npm once and cached
 as `bench/retrieval_eval.py` does) that `bench/chat_facts.json` gives facts for: short
 case-insensitive regular expressions a correct short answer states. Each question is asked
-through `ChatManager` in-process with the real model, in a fresh conversation.
+through `ChatManager` in-process with the real model, in a fresh conversation, or with
+`--conversation` all of a workspace's questions in one (what a long chat costs).
 
 Per configuration it prints: the share of answers citing an expected location (a cited
 range overlaps an expected one), the share with invented citations (a `[n]` past the
 sources), the share of expected facts stated, and time to sources, first token and total
-(p50/p95), with the load average. Configurations: `base` (the settings' defaults) and any
-of `rewrite`, `hyde`, `selfrag` joined by `+` (`--configs base,rewrite,hyde+rewrite`).
+(p50/p95), the prompt tokens read per answer (not cached), with the load average.
+Configurations: `base` (the settings' defaults) and any of `rewrite`, `hyde`, `selfrag`
+joined by `+` (`--configs base,rewrite,hyde+rewrite`).
 
     python bench/chat_eval.py [--only NAME] [--limit N] [--model TIER] [--configs LIST]
-        [--sources-only] [--threads N] [--show]
+        [--sources-only] [--conversation] [--threads N] [--show]
         [--context-tokens N] [--item-lines N] [--search-limit N] [--answer-tokens N]
         [--facts-per-hit N] [--temperature T]
 
@@ -84,6 +86,7 @@ class Outcome:
     first_token_ms: float
     total_ms: float
     third_party: bool
+    read_tokens: int = 0  # prompt tokens the model read: not in its cache
 
 
 @dataclass
@@ -129,15 +132,21 @@ def overlaps_expected(citations: Sequence[Citation], expected: list[dict]) -> bo
 
 
 async def ask_one(
-    manager: ChatManager, workspace: IndexWorkspace, question: Question, sources_only: bool
+    manager: ChatManager,
+    workspace: IndexWorkspace,
+    question: Question,
+    sources_only: bool,
+    conversation_id: str | None = None,
 ) -> tuple[SourcesEvent, float, ChatResult | None]:
-    """One fresh conversation: the sources event, its time, and the result (None when only
-    the sources were wanted: the turn is then cancelled as soon as they arrive)."""
+    """One turn, in a fresh conversation unless `conversation_id` is given: the sources
+    event, its time, and the result (None when only the sources were wanted: the turn is
+    then cancelled as soon as they arrive)."""
     start = time.perf_counter()
     sources: SourcesEvent | None = None
     sources_ms = 0.0
     result: ChatResult | None = None
-    async with aclosing(manager.ask(ChatRequest(question.question), workspace)) as events:
+    request = ChatRequest(question.question, conversation_id)
+    async with aclosing(manager.ask(request, workspace)) as events:
         async for event in events:
             if isinstance(event, SourcesEvent):
                 sources, sources_ms = event, (time.perf_counter() - start) * 1000
@@ -170,7 +179,7 @@ def print_table(runs: list[Run], model: str) -> None:
     head = (
         f"{'config':<22} {'qs':>3} {'given':>6} {'cited':>6} {'3rd-p':>6} {'invent':>6}"
         f" {'facts':>6} {'3rd-p':>6}  {'sources p50/p95':>15}  {'first p50/p95':>15}"
-        f"  {'total p50/p95':>15}  load"
+        f"  {'total p50/p95':>15}  {'read p50/p95':>12}  load"
     )
     print(head)
     for run in runs:
@@ -186,10 +195,12 @@ def print_table(runs: list[Run], model: str) -> None:
             if answered
             else f" {'-':>6} {'-':>6} {'-':>6} {'-':>6} {'-':>6}"
         )
+        read = [float(x.read_tokens) for x in o]
         later = (
             f"  {_times(o, 'first_token_ms'):>15}  {_times(o, 'total_ms'):>15}"
+            f"  {_pct(read, 0.5):>5.0f}/{_pct(read, 0.95):<6.0f}"
             if answered
-            else f"  {'-':>15}  {'-':>15}"
+            else f"  {'-':>15}  {'-':>15}  {'-':>12}"
         )
         print(
             f"{run.name:<22} {len(o):>3}"
@@ -199,6 +210,7 @@ def print_table(runs: list[Run], model: str) -> None:
     print("given: an expected location among the sources given to the model")
     print("cited: answers citing an expected location; 3rd-p: the same on tenacity and semver")
     print("invent: answers with an invented [n]; facts: expected facts stated")
+    print("read: prompt tokens the model read per answer (those not in its cache)")
 
 
 def chat_settings(config: str, base: ChatSettings) -> ChatSettings:
@@ -227,10 +239,17 @@ async def run_all(
         history = History(history_dir / f"{config}.duckdb")
         manager = ChatManager(history, lambda: backend, settings)
         run = Run(config)
+        conversations: dict[str, str] = {}  # workspace -> its one conversation (--conversation)
         for q in questions:
             sources, sources_ms, result = await ask_one(
-                manager, workspaces[q.workspace], q, args.sources_only
+                manager,
+                workspaces[q.workspace],
+                q,
+                args.sources_only,
+                conversations.get(q.workspace),
             )
+            if args.conversation and result is not None:
+                conversations[q.workspace] = result.conversation_id
             given = overlaps_expected(sources.citations, q.expected)
             if result is None:
                 run.outcomes.append(
@@ -249,6 +268,7 @@ async def run_all(
                 result.usage.first_token_ms,
                 result.usage.total_ms,
                 "@" in q.workspace,
+                result.usage.prompt_tokens - result.usage.cached_tokens,
             )
             run.outcomes.append(outcome)
             mark = "ok " if outcome.cited_expected else "-- "
@@ -285,6 +305,11 @@ def main() -> None:
     parser.add_argument(
         "--sources-only", action="store_true", help="stop each turn at its sources (retrieval)"
     )
+    parser.add_argument(
+        "--conversation",
+        action="store_true",
+        help="ask each workspace's questions as one conversation (a long chat's cost)",
+    )
     for name in TUNABLES:
         parser.add_argument(f"--{name.replace('_', '-')}", type=int)
     parser.add_argument("--temperature", type=float, help="0: greedy, repeatable runs")
@@ -292,6 +317,9 @@ def main() -> None:
     questions, roots = load_questions(args.only, args.limit)
     if not questions:
         raise SystemExit("no question matches")
+    if args.conversation:  # one conversation after the other: the chat cache holds one
+        order = list(roots)
+        questions.sort(key=lambda q: order.index(q.workspace))
     settings = Settings()
     index_settings = Settings(data_dir=CACHE / "chat-eval")
     if args.model:

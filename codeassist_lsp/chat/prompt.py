@@ -80,22 +80,36 @@ def earlier_turns(history: Sequence[ChatMessage]) -> list[Message]:
 def fit_history(
     history: Sequence[Message], budget: int, count: Callable[[str], int]
 ) -> list[Message]:
-    """The newest whole turns (a question and its answer) that fit in `budget` tokens;
-    the oldest go first."""
+    """Whole turns (a question and its answer) within `budget` tokens, from a first turn
+    that stays the same from one question to the next.
+
+    Dropping the oldest turn at each question would change the prompt right after the
+    system prompt every time, so the model would read all the kept turns again (~4 ms a
+    token here). Instead the first kept turn is one of fixed marks, the first turn of
+    each half-budget of the conversation; when the turns from it no longer fit, the start
+    moves to a later mark, dropping about half the budget at once. With no mark that
+    fits, the newest whole turns that fit."""
     turns: list[list[Message]] = []
     for message in history:
         if message.role == "user" or not turns:
             turns.append([])
         turns[-1].append(message)
-    kept: list[Message] = []
-    used = 0
-    for turn in reversed(turns):
-        cost = sum(count(m.content) + 4 for m in turn)
-        if used + cost > budget:
-            break
-        kept[:0] = turn
-        used += cost
-    return kept
+    costs = [sum(count(m.content) + 4 for m in turn) for turn in turns]
+    step = max(budget // 2, 1)
+    marks: list[int] = []
+    band = -1
+    before = 0  # the tokens of the turns before this one
+    for index, cost in enumerate(costs):
+        if before // step > band:
+            marks.append(index)
+            band = before // step
+        before += cost
+    start = next((m for m in marks if sum(costs[m:]) <= budget), None)
+    if start is None:
+        start = len(turns)
+        while start > 0 and sum(costs[start - 1 :]) <= budget:
+            start -= 1
+    return [message for turn in turns[start:] for message in turn]
 
 
 def chat_messages(

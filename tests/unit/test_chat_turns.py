@@ -119,6 +119,24 @@ def test_history_keeps_the_newest_whole_turns_that_fit() -> None:
     assert fit_history(turns, 1, lambda t: len(t.split())) == []
 
 
+def test_history_starts_at_the_same_turn_until_it_must_drop_half_the_budget() -> None:
+    """The kept turns' start changes once every few questions, not at each one, so the
+    model's cache of the conversation so far is read again only then."""
+    budget = 600
+    words = lambda text: len(text.split())  # noqa: E731
+    history: list[Message] = []
+    starts: list[str] = []
+    for n in range(20):
+        history += [Message("user", f"q{n} " + "w " * 20), Message("assistant", "a " * 70)]
+        kept = fit_history(history, budget, words)
+        assert kept[-2:] == history[-2:], "the newest turn is always kept"
+        assert sum(words(m.content) + 4 for m in kept) <= budget
+        assert len(kept) >= min(len(history), 6), "about half the budget stays at least"
+        starts.append(kept[0].content.split()[0])
+    assert starts[:6] == ["q0"] * 6
+    assert 3 <= len(set(starts)) <= 7  # dropping one turn a question: 15 starts
+
+
 def test_titles_are_one_line_and_cut_at_a_word() -> None:
     assert title_of("how\ndoes  it work") == "how does it work"
     long = title_of("word " * 30, width=22)
