@@ -187,7 +187,7 @@ class InlineCompleter:
         if self._cache.get(place.path, ahead) is not None:
             return
         try:
-            raw = await self._generate(ahead, place, context, settings)
+            raw = await self._generate(ahead, place, context, settings, background=True)
             await self._remember(raw, ahead, place, settings)
             self.counts.speculated += 1
         except Exception as exc:  # it only costs the next request its head start
@@ -227,6 +227,7 @@ class InlineCompleter:
         place: Place,
         context: ContextSource,
         settings: CompletionSettings,
+        background: bool = False,
     ) -> str:
         backend = self._backend()
         await backend.load()
@@ -247,6 +248,7 @@ class InlineCompleter:
             max_tokens=settings.max_tokens * (2 if multiline else 1),
             temperature=0.0,
             stop=FIM_STOPS if multiline else (*FIM_STOPS, "\n"),
+            background=background,
         )
         text = ""
         started = time.perf_counter()

@@ -44,6 +44,7 @@ class FakeBackend:
         self._info = ModelInfo("fake", "fake", context_length, fim)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fake-llm")
         self.prompts: list[str] = []
+        self.options: list[GenerationOptions] = []  # of each request, as `prompts`
         self.produced = 0
         self.kept: list[tuple[str, int]] = []  # keep_file calls: (text, line)
         self.loaded = False
@@ -90,6 +91,7 @@ class FakeBackend:
 
     def _stream(self, prompt: str, options: GenerationOptions) -> AsyncGenerator[str, None]:
         self.prompts.append(prompt)
+        self.options.append(options)
         text = self._reply(prompt) if callable(self._reply) else self._reply
 
         def produce(stop: threading.Event) -> Iterator[str]:

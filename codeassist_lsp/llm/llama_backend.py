@@ -3,6 +3,10 @@
 The model is loaded lazily, once, on a worker thread. Chat runs in its own context and
 inline completion / FIM / raw completion in another, each on its own worker thread, so
 neither evicts the other's KV cache and the event loop never runs model code.
+
+The two share the machine's cores, so inline completion goes first: while a fill-in-the-
+middle runs, a chat answer waits before its next model step (for `GIVE_WAY_S` at most),
+instead of both running at once on the same cores (bench/completion_during_chat.py).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import time
 import weakref
 from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, nullcontext
 from enum import Enum
 from pathlib import Path
 
@@ -46,6 +51,7 @@ RANDOM_SEED = 0xFFFFFFFF
 # so their answers do not depend on what was asked before.
 COMPLETION_REUSE_MIN = 32
 FILE_GRID = 32  # lines: where the kept window of a file may start (`file_window`)
+GIVE_WAY_S = 3.0  # the longest a chat step waits for inline completion (one suggestion)
 
 
 class Role(Enum):
@@ -63,6 +69,39 @@ def _stop_file_reads() -> None:
     """A request to any model stops every backend's `keep_file` read at once."""
     for backend in list(_BACKENDS):
         backend._keep_stop.set()
+
+
+class _Running:
+    """How many fill-in-the-middle requests of this process are running (someone is
+    waiting for them at the keyboard), and a way to wait until there are none."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._changed = threading.Condition()
+
+    @contextmanager
+    def one(self) -> Iterator[None]:
+        with self._changed:
+            self._count += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._count -= 1
+                self._changed.notify_all()
+
+    def wait_none(self, stop: threading.Event, limit: float) -> None:
+        """Wait until none runs, `stop` is set or `limit` seconds have passed."""
+        deadline = time.monotonic() + limit
+        with self._changed:
+            while self._count and not stop.is_set():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                self._changed.wait(min(left, 0.05))
+
+
+_FIM_RUNNING = _Running()
 
 
 def _chat_running() -> bool:
@@ -172,8 +211,12 @@ class LlamaCppBackend:
             prompt = render_chat(fit_messages(messages, budget, measure), template, bos, eos)
             add_bos = model.add_bos and not (bos and prompt.startswith(bos))
             tokens = model.tokenize(prompt, add_bos=add_bos)[-budget:]
+
+            def give_way() -> None:
+                _FIM_RUNNING.wait_none(stop, GIVE_WAY_S)
+
             try:
-                yield from _decode_text(model, slot, tokens, options, stop)
+                yield from _decode_text(model, slot, tokens, options, stop, give_way)
             finally:
                 self._chat_usage = PromptUsage(len(tokens), slot.reused)
 
@@ -214,7 +257,8 @@ class LlamaCppBackend:
                 return len(model.tokenize(text))
 
             ids = model.tokenize(fim_prompt(request, tokens, budget, count))
-            yield from _decode_text(model, slot, ids, options, stop)
+            with nullcontext() if options.background else _FIM_RUNNING.one():
+                yield from _decode_text(model, slot, ids, options, stop)
             log.debug("fim: %d prompt tokens, %d of them cached", len(ids), slot.reused)
 
         return stream_in_thread(produce, self._executors[Role.COMPLETION])
@@ -294,23 +338,40 @@ def _decode_text(
     tokens: list[int],
     options: GenerationOptions,
     stop: threading.Event,
+    give_way: Callable[[], None] | None = None,
 ) -> Iterator[str]:
-    """Generate in `slot` and turn token ids into text, honouring max_tokens and stops."""
+    """Generate in `slot` and turn token ids into text, honouring max_tokens and stops;
+    `give_way` runs before each model step."""
     sampling = Sampling(temperature=options.temperature, seed=RANDOM_SEED)
+    with slot.lock:
+        slot.give_way = give_way
+        try:
+            yield from _texts(model, slot, tokens, sampling, options, stop)
+        finally:
+            slot.give_way = None
+
+
+def _texts(
+    model: LlamaModel,
+    slot: Slot,
+    tokens: list[int],
+    sampling: Sampling,
+    options: GenerationOptions,
+    stop: threading.Event,
+) -> Iterator[str]:
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     matcher = StopMatcher(options.stop)
-    with slot.lock:
-        produced = 0
-        try:
-            for token in slot.generate(tokens, sampling, stop, options.prompt_lookup):
-                text = matcher.feed(decoder.decode(model.piece(token)))
-                if text:
-                    yield text
-                produced += 1
-                if matcher.stopped or produced >= options.max_tokens:
-                    break
-        except (ValueError, RuntimeError) as exc:
-            raise BackendError(f"generation failed: {exc}") from exc
-        tail = matcher.feed(decoder.decode(b"", final=True)) + matcher.flush()
-        if tail:
-            yield tail
+    produced = 0
+    try:
+        for token in slot.generate(tokens, sampling, stop, options.prompt_lookup):
+            text = matcher.feed(decoder.decode(model.piece(token)))
+            if text:
+                yield text
+            produced += 1
+            if matcher.stopped or produced >= options.max_tokens:
+                break
+    except (ValueError, RuntimeError) as exc:
+        raise BackendError(f"generation failed: {exc}") from exc
+    tail = matcher.feed(decoder.decode(b"", final=True)) + matcher.flush()
+    if tail:
+        yield tail

@@ -13,7 +13,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -314,6 +314,7 @@ class Slot:
         self.file: list[int] = []  # the tokens of the file sequence (positions 0, 1, ...)
         self.reused = 0  # prompt tokens the last prefill took from the KV cache
         self.reuse_min = reuse_min
+        self.give_way: Callable[[], None] | None = None  # called before each model step
         self.lock = threading.Lock()
         self._abort_on: threading.Event | None = None  # see `_abortable`
         self._abort_callback = llama_cpp.ggml_abort_callback(self._should_abort)
@@ -332,6 +333,8 @@ class Slot:
     def _decode(self, tokens: Sequence[int], index: int, logits: str, seq: int = -1) -> None:
         """Evaluate `tokens` as the sequence's tokens from `index` on; logits for the
         "last" token or "all" tokens. `seq` -1 is the request sequence."""
+        if self.give_way is not None:
+            self.give_way()
         batch = self._batch
         n = len(tokens)
         batch.n_tokens = n

@@ -18,12 +18,15 @@ class Message:
 
 @dataclass(frozen=True)
 class GenerationOptions:
-    """How much to generate and how; `prompt_lookup` speeds up answers that copy the input."""
+    """How much to generate and how; `prompt_lookup` speeds up answers that copy the input;
+    `background`: nobody waits for this answer yet (a speculation), so a chat answer does
+    not give way to it."""
 
     max_tokens: int = 512
     temperature: float = 0.2
     stop: tuple[str, ...] = ()
     prompt_lookup: bool = False
+    background: bool = False
 
 
 @dataclass(frozen=True)

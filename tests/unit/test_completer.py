@@ -130,6 +130,7 @@ async def test_the_line_after_an_accepted_suggestion_is_ready_when_the_editor_as
     assert assist.counts == CompletionCounts(
         from_cache=1, from_model=1, speculated=1, speculation_hits=1
     )
+    assert [o.background for o in fake.options] == [False, True]  # no chat waits for it
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ import llama_cpp
 import numpy as np
 import pytest
 
+from codeassist_lsp.llm import llama_backend
 from codeassist_lsp.llm.errors import BackendError, ModelUnavailable
 from codeassist_lsp.llm.llama_backend import LlamaCppBackend, Role
 from codeassist_lsp.llm.llama_engine import (
@@ -449,6 +450,27 @@ async def test_a_chat_on_another_model_stops_the_file_read_and_keeps_it_from_sta
     finally:
         await chat.close()
         await completion.close()
+
+
+async def test_a_chat_gives_way_while_a_fill_in_the_middle_runs(
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend = backend_for(tiny, tmp_path)
+    try:
+        await backend.load()
+        async with aclosing(backend.chat([Message("user", "hello")], greedy(4))) as stream:
+            with llama_backend._FIM_RUNNING.one():  # as if a suggestion were being computed
+                first = asyncio.create_task(anext(stream))
+                await asyncio.sleep(0.5)
+                waited = not first.done()
+            assert await asyncio.wait_for(first, 5)
+        assert waited, "the chat waits for the suggestion"
+        monkeypatch.setattr(llama_backend, "GIVE_WAY_S", 0.05)
+        with llama_backend._FIM_RUNNING.one():  # one that never ends does not stop chat
+            answer = collect(backend.chat([Message("user", "hi")], greedy(4)))
+            assert await asyncio.wait_for(answer, 5)
+    finally:
+        await backend.close()
 
 
 async def test_backend_chat_streams_and_fits_a_long_history(tiny: Path, tmp_path: Path) -> None:
