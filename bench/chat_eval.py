@@ -105,13 +105,18 @@ def load_questions(only: str | None, limit: int | None) -> tuple[list[Question],
         asked = [
             Question(suite.name, q["id"], q["question"], q["expected"], facts[q["id"]])
             for q in suite.questions
-            if q["id"] in facts and (only is None or only in suite.name or only == q["id"])
+            if q["id"] in facts and (only is None or _matches(only, suite.name, q["id"]))
         ]
         if asked:
             roots[suite.name] = suite.root
             per_suite.append(asked)
     ordered = [q for turn in _zip_longest(per_suite) for q in turn]
     return ordered[:limit] if limit else ordered, roots
+
+
+def _matches(only: str, suite: str, question_id: str) -> bool:
+    """`only` is a comma list of workspace name parts and question ids."""
+    return any(part in suite or part == question_id for part in only.split(","))
 
 
 def _zip_longest(lists: list[list[Question]]) -> list[list[Question]]:
@@ -293,7 +298,7 @@ async def run_all(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--only", help="a workspace name part or a question id")
+    parser.add_argument("--only", help="workspace name parts or question ids, comma-separated")
     parser.add_argument("--limit", type=int)
     parser.add_argument("--model", help="model tier or GGUF path (default: the settings')")
     parser.add_argument("--configs", default="base", help="comma list: base, rewrite+hyde, ...")

@@ -87,10 +87,11 @@ class CodeActionSettings:
 
 @dataclass
 class ChatSettings:
-    """Budgets of a chat turn, in tokens (estimated at ~3 characters each): on this CPU
-    every prompt token costs ~4 ms before the first word of the answer."""
+    """Budgets of a chat turn, in the model's tokens (estimated at ~3 characters each for
+    a remote model): on this CPU every prompt token costs ~4 ms before the first word of
+    the answer."""
 
-    context_tokens: int = 800
+    context_tokens: int = 600
     history_tokens: int = 600
     answer_tokens: int = 320
     search_limit: int = 6

@@ -37,7 +37,7 @@ from codeassist_lsp.index.view import IndexView
 from codeassist_lsp.llm.backend import Backend
 from codeassist_lsp.llm.errors import BackendError, ModelUnavailable
 from codeassist_lsp.llm.types import GenerationOptions
-from codeassist_lsp.rag.context import approx_tokens, candidates, fit
+from codeassist_lsp.rag.context import TokenCounter, approx_tokens, candidates, fit
 from codeassist_lsp.rag.retriever import SearchHit
 
 log = logging.getLogger(__name__)
@@ -277,11 +277,12 @@ class ChatManager:
         if self.settings.focus_hits:
             hits = [focus_hit(hit, query, self.settings.item_lines) for hit in hits]
         view = workspace.view()
-        budget = self.settings.context_tokens - sum(approx_tokens(s.text) for s in turn.sources)
+        count = await self._token_counter()
+        budget = self.settings.context_tokens - sum(count(s.text) for s in turn.sources)
         items = candidates(
             view, hits, self.settings.facts_per_hit, max_item_lines=self.settings.item_lines
         )
-        context = fit(items, max(budget, 0))
+        context = await run(fit, items, max(budget, 0), count)
         for item in context.sources:
             citation = Citation(item.path, item.start_line, item.end_line, item.symbol)
             if not any(_overlaps(citation, s.citation) for s in turn.sources):
@@ -291,12 +292,25 @@ class ChatManager:
         facts = [i for i in context.items if i.relation != "hit"]
         turn.facts = "".join(item.render() for item in facts)
 
+    async def _token_counter(self) -> TokenCounter:
+        """What the budgets count: the model's own tokens when it has them here (code runs
+        0.5 to 1.3 of them per 3 characters, so with an estimate the prompt, and the wait
+        for the first token, varied by half at the same budget), else an estimate."""
+        try:
+            backend = self._backend()
+            if not backend.exact_counts:
+                return approx_tokens
+            await backend.load()
+        except (ModelUnavailable, BackendError):
+            return approx_tokens
+        return backend.count_tokens
+
     async def _generate(self, turn: _Turn, earlier: Sequence[ChatMessage]) -> AsyncIterator[str]:
         """Stream the model's answer; without a model, say so and list the sources."""
         try:
             backend = self._backend()
             history = fit_history(
-                earlier_turns(earlier), self.settings.history_tokens, approx_tokens
+                earlier_turns(earlier), self.settings.history_tokens, await self._token_counter()
             )
             messages = chat_messages(history, turn.question.content, turn.sources, turn.facts)
             options = GenerationOptions(

@@ -29,6 +29,9 @@ class Backend(Protocol):
     message.
     """
 
+    # `count_tokens` is the model's own tokenizer once loaded (else an estimate by length)
+    exact_counts: bool
+
     async def load(self) -> ModelInfo:
         """Make the model ready (off the event loop) and return its facts."""
         ...

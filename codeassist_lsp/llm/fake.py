@@ -31,6 +31,8 @@ _TOKEN_RE = re.compile(r"\s*\S+|\s+")
 class FakeBackend:
     """Replies with `reply(prompt)` (or a fixed string), `delay` seconds per token."""
 
+    exact_counts = True  # its tokens are its words
+
     def __init__(
         self,
         reply: str | Callable[[str], str] = "ok",

@@ -115,6 +115,8 @@ def _chat_running() -> bool:
 class LlamaCppBackend:
     """`Backend` over llama-cpp-python's low-level API (see `llama_engine`)."""
 
+    exact_counts = True
+
     def __init__(self, settings: LLMSettings, data_dir: Path) -> None:
         self._settings = settings
         self._data_dir = data_dir

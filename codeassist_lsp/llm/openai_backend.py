@@ -74,6 +74,8 @@ def event_text(event: dict[str, Any]) -> str:
 class OpenAIBackend:
     """`Backend` over `/v1/chat/completions` and `/v1/completions` with SSE streaming."""
 
+    exact_counts = False  # counts by characters: the server's tokenizer is not here
+
     def __init__(self, settings: LLMSettings) -> None:
         if not settings.openai_url:
             raise ModelUnavailable("backend 'openai' needs llm.openaiUrl (the server's URL)")

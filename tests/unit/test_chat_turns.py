@@ -4,6 +4,7 @@ manager with `FakeBackend` (a scripted fake model) over a small real index view.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from contextlib import aclosing
 from pathlib import Path
 
@@ -342,3 +343,26 @@ async def test_the_file_the_user_is_in_steers_the_sources(tmp_path: Path) -> Non
     assert isinstance(plain[0], SourcesEvent) and isinstance(steered[0], SourcesEvent)
     assert plain[0].citations[0].path == "net/retry.py"
     assert steered[0].citations[0].path == "net/clock.py"
+
+
+BUDGET = 80  # tokens: a budget where counting words fits more sources than the estimate
+
+
+async def test_the_context_budget_counts_the_models_own_tokens(tmp_path: Path) -> None:
+    """With a model that has its tokenizer here, the budget is what the model reads; else
+    an estimate (three characters a token)."""
+    settings = dataclasses.replace(ChatSettings(), context_tokens=BUDGET)
+    exact = FakeBackend("ok")  # its tokens are its words: fewer than the estimate says
+    estimate = FakeBackend("ok")
+    estimate.exact_counts = False
+    shown = {}
+    for name, fake in (("exact", exact), ("estimate", estimate)):
+        history = History(tmp_path / f"{name}.duckdb")
+        manager = ChatManager(history, lambda f=fake: f, settings)  # type: ignore[misc]
+        events = await _collect(manager, ChatRequest("how does retry wait between attempts?"))
+        assert isinstance(events[0], SourcesEvent)
+        shown[name] = events[0].citations
+        prompt = fake.prompts[-1]
+        sources = prompt[prompt.index("Sources from the user's code:") : prompt.index("Question:")]
+        assert exact.count_tokens(sources) <= BUDGET + 20  # the budget holds the code itself
+    assert len(shown["exact"]) > len(shown["estimate"])
