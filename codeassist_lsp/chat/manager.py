@@ -277,7 +277,7 @@ class ChatManager:
         if self.settings.focus_hits:
             hits = [focus_hit(hit, query, self.settings.item_lines) for hit in hits]
         view = workspace.view()
-        count = await self._token_counter()
+        count = self._token_counter()
         budget = self.settings.context_tokens - sum(count(s.text) for s in turn.sources)
         items = candidates(
             view, hits, self.settings.facts_per_hit, max_item_lines=self.settings.item_lines
@@ -292,25 +292,23 @@ class ChatManager:
         facts = [i for i in context.items if i.relation != "hit"]
         turn.facts = "".join(item.render() for item in facts)
 
-    async def _token_counter(self) -> TokenCounter:
-        """What the budgets count: the model's own tokens when it has them here (code runs
-        0.5 to 1.3 of them per 3 characters, so with an estimate the prompt, and the wait
-        for the first token, varied by half at the same budget), else an estimate."""
+    def _token_counter(self) -> TokenCounter:
+        """What the budgets count: the model's own tokens once it is loaded (code runs 0.5
+        to 1.3 of them per 3 characters, so with an estimate the prompt, and the wait for
+        the first token, varied by half at the same budget), else an estimate: the first
+        turn of a fresh server does not hold its sources back for the model to load."""
         try:
-            backend = self._backend()
-            if not backend.exact_counts:
-                return approx_tokens
-            await backend.load()
+            counter = self._backend().loaded_counter()
         except (ModelUnavailable, BackendError):
-            return approx_tokens
-        return backend.count_tokens
+            counter = None
+        return counter or approx_tokens
 
     async def _generate(self, turn: _Turn, earlier: Sequence[ChatMessage]) -> AsyncIterator[str]:
         """Stream the model's answer; without a model, say so and list the sources."""
         try:
             backend = self._backend()
             history = fit_history(
-                earlier_turns(earlier), self.settings.history_tokens, await self._token_counter()
+                earlier_turns(earlier), self.settings.history_tokens, self._token_counter()
             )
             messages = chat_messages(history, turn.question.content, turn.sources, turn.facts)
             options = GenerationOptions(

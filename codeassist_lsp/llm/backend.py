@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -29,9 +29,6 @@ class Backend(Protocol):
     message.
     """
 
-    # `count_tokens` is the model's own tokenizer once loaded (else an estimate by length)
-    exact_counts: bool
-
     async def load(self) -> ModelInfo:
         """Make the model ready (off the event loop) and return its facts."""
         ...
@@ -42,6 +39,12 @@ class Backend(Protocol):
 
     def count_tokens(self, text: str) -> int:
         """Tokens `text` costs with this model's tokenizer (call after `load()`)."""
+        ...
+
+    def loaded_counter(self) -> Callable[[str], int] | None:
+        """The model's own token count when its tokenizer is here and loaded (a budget
+        then holds what the model reads), else None: estimate, and do not wait for a
+        model to load just to count."""
         ...
 
     def chat(

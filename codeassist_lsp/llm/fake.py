@@ -31,8 +31,6 @@ _TOKEN_RE = re.compile(r"\s*\S+|\s+")
 class FakeBackend:
     """Replies with `reply(prompt)` (or a fixed string), `delay` seconds per token."""
 
-    exact_counts = True  # its tokens are its words
-
     def __init__(
         self,
         reply: str | Callable[[str], str] = "ok",
@@ -45,6 +43,7 @@ class FakeBackend:
         self._delay = delay
         self._info = ModelInfo("fake", "fake", context_length, fim)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fake-llm")
+        self.exact_counts = True  # whether `loaded_counter` gives its count (tests set it)
         self.prompts: list[str] = []
         self.options: list[GenerationOptions] = []  # of each request, as `prompts`
         self.produced = 0
@@ -62,6 +61,9 @@ class FakeBackend:
     def count_tokens(self, text: str) -> int:
         """One token per word or run of spaces, like the fake's own output."""
         return len(_TOKEN_RE.findall(text))
+
+    def loaded_counter(self) -> Callable[[str], int] | None:
+        return self.count_tokens if self.exact_counts else None
 
     def chat(
         self, messages: Sequence[Message], options: GenerationOptions = DEFAULT_OPTIONS

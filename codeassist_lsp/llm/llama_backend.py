@@ -115,8 +115,6 @@ def _chat_running() -> bool:
 class LlamaCppBackend:
     """`Backend` over llama-cpp-python's low-level API (see `llama_engine`)."""
 
-    exact_counts = True
-
     def __init__(self, settings: LLMSettings, data_dir: Path) -> None:
         self._settings = settings
         self._data_dir = data_dir
@@ -194,6 +192,9 @@ class LlamaCppBackend:
 
     def count_tokens(self, text: str) -> int:
         return len(self._ensure().tokenize(text))
+
+    def loaded_counter(self) -> Callable[[str], int] | None:
+        return self.count_tokens if self._model is not None else None
 
     def chat(
         self, messages: Sequence[Message], options: GenerationOptions = DEFAULT_OPTIONS

@@ -74,8 +74,6 @@ def event_text(event: dict[str, Any]) -> str:
 class OpenAIBackend:
     """`Backend` over `/v1/chat/completions` and `/v1/completions` with SSE streaming."""
 
-    exact_counts = False  # counts by characters: the server's tokenizer is not here
-
     def __init__(self, settings: LLMSettings) -> None:
         if not settings.openai_url:
             raise ModelUnavailable("backend 'openai' needs llm.openaiUrl (the server's URL)")
@@ -151,6 +149,9 @@ class OpenAIBackend:
 
     def count_tokens(self, text: str) -> int:
         return math.ceil(len(text) / CHARS_PER_TOKEN)
+
+    def loaded_counter(self) -> Callable[[str], int] | None:
+        return None  # the server's tokenizer is not here
 
     def _body(self, options: GenerationOptions, **fields: Any) -> dict[str, Any]:
         body: dict[str, Any] = {

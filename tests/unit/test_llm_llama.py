@@ -476,6 +476,7 @@ async def test_a_chat_gives_way_while_a_fill_in_the_middle_runs(
 async def test_backend_chat_streams_and_fits_a_long_history(tiny: Path, tmp_path: Path) -> None:
     backend = backend_for(tiny, tmp_path)
     try:
+        assert backend.loaded_counter() is None  # budgets do not wait for a model to load
         info = await backend.load()
         assert info.fim and info.context_length == 256
         history = [Message("system", "hello")]
@@ -483,6 +484,7 @@ async def test_backend_chat_streams_and_fits_a_long_history(tiny: Path, tmp_path
         text = await collect(backend.chat(history, greedy(20)))
         assert text
         assert backend.count_tokens("def hello") == len(backend._ensure().tokenize("def hello"))
+        assert backend.loaded_counter() == backend.count_tokens
     finally:
         await backend.close()
 
