@@ -6,6 +6,8 @@ as `bench/retrieval_eval.py` does) that `bench/chat_facts.json` gives facts for:
 case-insensitive regular expressions a correct short answer states. Each question is asked
 through `ChatManager` in-process with the real model, in a fresh conversation, or with
 `--conversation` all of a workspace's questions in one (what a long chat costs).
+`--general` asks general programming questions over the first workspace instead: how many
+skip retrieval, and their time to the first token.
 
 Per configuration it prints: the share of answers citing an expected location (a cited
 range overlaps an expected one), the share with invented citations (a `[n]` past the
@@ -15,7 +17,7 @@ Configurations: `base` (the settings' defaults) and any of `rewrite`, `hyde`, `s
 joined by `+` (`--configs base,rewrite,hyde+rewrite`).
 
     python bench/chat_eval.py [--only NAME] [--limit N] [--model TIER] [--configs LIST]
-        [--sources-only] [--conversation] [--threads N] [--show]
+        [--sources-only] [--conversation] [--general] [--threads N] [--show]
         [--context-tokens N] [--item-lines N] [--search-limit N] [--answer-tokens N]
         [--facts-per-hit N] [--temperature T]
 
@@ -64,6 +66,19 @@ from codeassist_lsp.llm.backend import Backend, create_backend  # noqa: E402
 SWITCHES = {"rewrite": "rewrite_query", "hyde": "hyde", "selfrag": "self_rag"}
 UNSWITCHES = {"nofocus": "focus_hits"}
 TUNABLES = ("context_tokens", "item_lines", "search_limit", "answer_tokens", "facts_per_hit")
+# `--general`: programming questions that are not about the workspace (routed past retrieval)
+GENERAL = (
+    "What is a Python list?",
+    "What is the difference between a list and a tuple in Python?",
+    "How do I reverse a string in JavaScript?",
+    "What does async/await do?",
+    "What is a closure?",
+    "How do I read a file line by line in Go?",
+    "What is the difference between == and === in JavaScript?",
+    "What is a mutex?",
+    "Explain big O notation briefly",
+    "What is a trait in Rust?",
+)
 
 
 @dataclass
@@ -296,6 +311,35 @@ async def run_all(
     return runs
 
 
+async def run_general(
+    workspace: IndexWorkspace, backend: Backend, base: ChatSettings, history_dir: Path
+) -> None:
+    """Ask `GENERAL` in fresh conversations over `workspace`: how many skip retrieval, and
+    their time to the first token (the system prompt stays in the model's cache)."""
+    await backend.load()
+    manager = ChatManager(History(history_dir / "general.duckdb"), lambda: backend, base)
+    firsts: list[float] = []
+    general = 0
+    for question in GENERAL:
+        _, _, result = await ask_one(
+            manager, workspace, Question("", "", question, [], []), sources_only=False
+        )
+        assert result is not None
+        general += result.intent == "general"
+        firsts.append(result.usage.first_token_ms / 1000)
+        print(
+            f"  {result.intent:<8} first {firsts[-1]:.2f}s prompt {result.usage.prompt_tokens}"
+            f" cached {result.usage.cached_tokens}  {question}",
+            file=sys.stderr,
+        )
+    await backend.close()
+    load = Path("/proc/loadavg").read_text().split(" ", 1)[0]
+    print(
+        f"\ngeneral questions: {general} of {len(GENERAL)} skipped retrieval; first token"
+        f" p50 / p95 {_pct(firsts, 0.5):.2f} / {_pct(firsts, 0.95):.2f} s; load {load}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--only", help="workspace name parts or question ids, comma-separated")
@@ -318,6 +362,9 @@ def main() -> None:
     for name in TUNABLES:
         parser.add_argument(f"--{name.replace('_', '-')}", type=int)
     parser.add_argument("--temperature", type=float, help="0: greedy, repeatable runs")
+    parser.add_argument(
+        "--general", action="store_true", help="ask general programming questions instead"
+    )
     args = parser.parse_args()
     questions, roots = load_questions(args.only, args.limit)
     if not questions:
@@ -349,6 +396,10 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory(prefix="codeassist-chat-eval-") as tmp:
             workspaces = {name: IndexWorkspace(index) for name, index in indexes.items()}
+            if args.general:
+                first = next(iter(workspaces.values()))
+                asyncio.run(run_general(first, backend, base, Path(tmp)))
+                return
             runs = asyncio.run(run_all(args, questions, workspaces, backend, base, Path(tmp)))
     finally:
         for index in indexes.values():
