@@ -18,8 +18,8 @@ joined by `+` (`--configs base,rewrite,hyde+rewrite`).
 
     python bench/chat_eval.py [--only NAME] [--limit N] [--model TIER] [--configs LIST]
         [--sources-only] [--conversation] [--general] [--threads N] [--show]
-        [--context-tokens N] [--item-lines N] [--search-limit N] [--answer-tokens N]
-        [--facts-per-hit N] [--temperature T]
+        [--context-tokens N] [--history-tokens N] [--item-lines N] [--search-limit N]
+        [--answer-tokens N] [--facts-per-hit N] [--temperature T]
 
 The model samples at the settings' temperature with a random seed, so two runs of the same
 configuration differ on a few answers; `--temperature 0` (greedy) makes runs repeatable for
@@ -65,7 +65,14 @@ from codeassist_lsp.llm.backend import Backend, create_backend  # noqa: E402
 
 SWITCHES = {"rewrite": "rewrite_query", "hyde": "hyde", "selfrag": "self_rag"}
 UNSWITCHES = {"nofocus": "focus_hits"}
-TUNABLES = ("context_tokens", "item_lines", "search_limit", "answer_tokens", "facts_per_hit")
+TUNABLES = (
+    "context_tokens",
+    "history_tokens",
+    "item_lines",
+    "search_limit",
+    "answer_tokens",
+    "facts_per_hit",
+)
 # `--general`: programming questions that are not about the workspace (routed past retrieval)
 GENERAL = (
     "What is a Python list?",
