@@ -33,8 +33,11 @@ def enter_indent(line: str, prefix: str) -> str:
 def _indent_step(text: str, lines: int = 200) -> int:
     """The most common deepening from one line to the next in the last `lines` lines of
     `text` (4 when none)."""
-    tail = text[-lines * 120 :].split("\n")
-    rows = tail[-lines:] if len(tail) > lines or len(text) <= lines * 120 else tail[1:]
+    tail = text[-lines * 120 :]
+    rows = tail.split("\n")
+    if len(tail) < len(text):
+        rows = rows[1:]  # cut inside a line: its indentation is not known
+    rows = rows[-lines:]
     steps: dict[int, int] = {}
     last = 0
     for line in rows:
