@@ -54,6 +54,9 @@ class Editor:
 
     async def start(self) -> None:
         await self.client.start_io(sys.executable, "-m", "codeassist_lsp", "serve", env=self.env)
+        # pygls pipes the server's stderr and never reads it: a full pipe would stall the
+        # server's logging, so it is copied to a file of the run
+        self._stderr = asyncio.create_task(_drain(self.client._server.stderr, self.run_dir))
         caps = types.ClientCapabilities(
             text_document=types.TextDocumentClientCapabilities(
                 inline_completion=types.InlineCompletionClientCapabilities()
@@ -164,6 +167,15 @@ class Editor:
         finally:
             await self.client.stop()
             shutil.rmtree(self.run_dir, ignore_errors=True)
+
+
+async def _drain(stream: asyncio.StreamReader | None, run_dir: Path) -> None:
+    """Copy the server's stderr to `server.log` in the run's folder until it closes."""
+    if stream is None:
+        return
+    with (run_dir / "server.log").open("ab") as out:
+        while chunk := await stream.read(65536):
+            out.write(chunk)
 
 
 def field_of(obj: Any, name: str) -> Any:

@@ -24,6 +24,7 @@ from pygls.exceptions import (
     FeatureNotificationError,
     FeatureRequestError,
     JsonRpcException,
+    JsonRpcInternalError,
     JsonRpcInvalidParams,
     JsonRpcInvalidRequest,
     JsonRpcServerNotInitialized,
@@ -128,6 +129,9 @@ class CodeAssistServer(LanguageServer):
     def report_server_error(self, error: Exception, source: Any) -> None:
         if source is FeatureRequestError:
             return  # the request's own error reply says it
+        if source is JsonRpcInternalError:  # a write to the client failed: another would too
+            log.error("cannot write to the client: %s", error)
+            return
         if isinstance(error, JsonRpcException) or source is FeatureNotificationError:
             log.error("%s", error)
             return

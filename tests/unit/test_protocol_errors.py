@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sys
@@ -9,6 +10,7 @@ import sys
 import pytest
 from pygls.exceptions import JsonRpcInternalError
 
+from codeassist_lsp.features.log import forward_logs
 from codeassist_lsp.protocol import CodeAssistServer
 
 
@@ -41,3 +43,33 @@ def test_internal_errors_reach_the_client_without_a_traceback(
     assert "data" not in reply["error"] or not reply["error"]["data"]
     assert "Traceback" not in body.decode() and "test_protocol_errors.py" not in body.decode()
     assert "test_protocol_errors.py" in caplog.text, "the traceback is in the log"
+
+
+class ClosedStream:
+    """A client channel that is gone: every write fails, as after `exit` closed stdout."""
+
+    def __init__(self) -> None:
+        self.attempts = 0
+
+    def write(self, data: bytes) -> None:
+        self.attempts += 1
+        raise ValueError("I/O operation on closed file")
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_failed_write_to_the_client_is_logged_once_not_reported_to_it_again() -> None:
+    server = CodeAssistServer("t", "0")
+    stream = ClosedStream()
+    server.protocol.set_writer(stream)
+    handler = forward_logs(server)
+    try:
+
+        async def log_an_error() -> None:
+            logging.getLogger("codeassist_lsp.test").error("something the user should see")
+
+        asyncio.run(log_an_error())
+    finally:
+        logging.getLogger("codeassist_lsp").removeHandler(handler)
+    assert 1 <= stream.attempts <= 2, f"{stream.attempts} writes after the channel broke"
