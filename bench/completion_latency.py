@@ -163,7 +163,11 @@ async def run(args: argparse.Namespace) -> None:
     rng = random.Random(18)
     options = {
         "completion": {"contextTokens": args.context_tokens, "speculate": not args.no_speculate},
-        "llm": {"threads": args.threads, "fileCacheTokens": args.file_cache_tokens},
+        "llm": {
+            "threads": args.threads,
+            "fileCacheTokens": args.file_cache_tokens,
+            "requantize": not args.no_requantize,
+        },
         "index": {"describe": "on" if args.describe else "off"},
     }
     editor = Editor(package_dir(args.package), options)
@@ -248,6 +252,11 @@ def main() -> None:
     parser.add_argument("--think", type=float, default=1.5, help="seconds before accepting")
     parser.add_argument(
         "--no-speculate", action="store_true", help="completion.speculate off (the baseline)"
+    )
+    parser.add_argument(
+        "--no-requantize",
+        action="store_true",
+        help="load the model's original file, not its faster copy (llm.requantize off)",
     )
     parser.add_argument(
         "--describe",

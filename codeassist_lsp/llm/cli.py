@@ -213,6 +213,14 @@ def install_model(args: argparse.Namespace) -> int:
         )
     path = store.install(spec, settings.data_dir)
     print(f"{spec.name}: ready at {path}")
+    if settings.llm.requantize and spec.fast_copy is not None:
+        from codeassist_lsp.llm import requantize
+
+        original = store.ModelFile(spec.name, path, spec.sha256, spec)
+        threads = settings.llm.threads or sysinfo.physical_cores()
+        fast = requantize.fast_model(original, settings.data_dir, threads)
+        if fast.path != path:
+            print(f"{spec.name}: loads its faster copy for this CPU, {fast.path}")
     return 0
 
 

@@ -24,7 +24,7 @@ from enum import Enum
 from pathlib import Path
 
 from codeassist_lsp import sysinfo
-from codeassist_lsp.llm import store
+from codeassist_lsp.llm import requantize, store
 from codeassist_lsp.llm.backend import DEFAULT_OPTIONS
 from codeassist_lsp.llm.catalog import find_spec
 from codeassist_lsp.llm.chat_format import render_chat
@@ -154,6 +154,8 @@ class LlamaCppBackend:
 
     def _load(self) -> LlamaModel:
         chosen = store.prepare(self._settings.model, self._data_dir)
+        if self._settings.requantize:
+            chosen = requantize.fast_model(chosen, self._data_dir, self._threads)
         if chosen.spec is None:
             ensure_loadable(chosen.path, store.cache_file(self._data_dir))
         try:

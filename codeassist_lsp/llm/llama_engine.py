@@ -48,7 +48,8 @@ _init_lock = threading.Lock()
 _initialized = False
 
 
-def _init_backend() -> None:
+def init_backend() -> None:
+    """Start llama.cpp once per process, its log lines routed to Python logging."""
     global _initialized
     with _init_lock:
         if not _initialized:
@@ -72,7 +73,7 @@ class LlamaModel:
     """One GGUF loaded once (mmap'd weights), shared by all slots."""
 
     def __init__(self, path: Path) -> None:
-        _init_backend()
+        init_backend()
         params = llama_cpp.llama_model_default_params()
         params.n_gpu_layers = 0
         model = llama_cpp.llama_model_load_from_file(str(path).encode(), params)

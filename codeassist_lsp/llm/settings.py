@@ -31,6 +31,9 @@ class LLMSettings:
     # tokens of the file being completed kept read in the completion context (on top of
     # `completion_context_size`), around the last completion: bench/warm_file.py
     file_cache_tokens: int = 2048
+    # load a packaged model's faster copy for llama.cpp's CPU kernels where it has one
+    # (`requantize.py`, made once): faster prompts, but chat cited its sources less often
+    requantize: bool = False
     openai_url: str = ""
     openai_model: str = ""
     openai_api_key: str = ""
