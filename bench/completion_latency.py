@@ -16,11 +16,12 @@ server, with the default model. Three figures, p50 / p95 from request to respons
 
 Goal (issue 18): typing p50 < 400 ms and p95 < 1 s; warm file p95 < 1.5 s. Figures only.
 `--describe` runs the same with the server describing the package in the background
-(issue 22: the describer must never slow the editor down).
+(issue 22: the describer must never slow the editor down). `--requantize` loads the
+model's faster copy (`llm.requantize`).
 
     PYTHONPATH=$PWD python3 bench/completion_latency.py [--package requests] [--files 6]
         [--pause 20] [--file-cache-tokens 2048] [--describe] [--accepts 8] [--think 1.5]
-        [--no-speculate]
+        [--no-speculate] [--requantize]
 """
 
 from __future__ import annotations
@@ -166,7 +167,7 @@ async def run(args: argparse.Namespace) -> None:
         "llm": {
             "threads": args.threads,
             "fileCacheTokens": args.file_cache_tokens,
-            "requantize": not args.no_requantize,
+            "requantize": args.requantize,
         },
         "index": {"describe": "on" if args.describe else "off"},
     }
@@ -203,7 +204,8 @@ async def run(args: argparse.Namespace) -> None:
         f"{index_s:.0f} s), context {args.context_tokens} tokens, background descriptions "
         f"{'on' if args.describe else 'off'}, {args.pause:.0f} s between two places of a file, "
         f"llm.fileCacheTokens {args.file_cache_tokens}, "
-        f"completion.speculate {'off' if args.no_speculate else 'on'}"
+        f"completion.speculate {'off' if args.no_speculate else 'on'}, "
+        f"llm.requantize {'on' if args.requantize else 'off'}"
     )
     print(f"CPU: {cpu_name()}; code: {code_state()}")
     print(f"load average (1/5/15 min): start {load_start}, end {load_end}")
@@ -254,9 +256,9 @@ def main() -> None:
         "--no-speculate", action="store_true", help="completion.speculate off (the baseline)"
     )
     parser.add_argument(
-        "--no-requantize",
+        "--requantize",
         action="store_true",
-        help="load the model's original file, not its faster copy (llm.requantize off)",
+        help="load the model's faster copy for llama.cpp's CPU kernels (llm.requantize on)",
     )
     parser.add_argument(
         "--describe",
