@@ -19,7 +19,7 @@ joined by `+` (`--configs base,rewrite,hyde+rewrite`).
     python bench/chat_eval.py [--only NAME] [--limit N] [--model TIER] [--configs LIST]
         [--sources-only] [--conversation] [--general] [--threads N] [--show]
         [--context-tokens N] [--history-tokens N] [--item-lines N] [--search-limit N]
-        [--answer-tokens N] [--facts-per-hit N] [--temperature T]
+        [--answer-tokens N] [--facts-per-hit N] [--temperature T] [--requantize]
 
 The model samples at the settings' temperature with a random seed, so two runs of the same
 configuration differ on a few answers; `--temperature 0` (greedy) makes runs repeatable for
@@ -370,6 +370,11 @@ def main() -> None:
         parser.add_argument(f"--{name.replace('_', '-')}", type=int)
     parser.add_argument("--temperature", type=float, help="0: greedy, repeatable runs")
     parser.add_argument(
+        "--requantize",
+        action="store_true",
+        help="load the model's faster copy for llama.cpp's CPU kernels (llm.requantize on)",
+    )
+    parser.add_argument(
         "--general", action="store_true", help="ask general programming questions instead"
     )
     args = parser.parse_args()
@@ -385,6 +390,8 @@ def main() -> None:
         settings.llm = dataclasses.replace(settings.llm, model=args.model)
     if args.threads:
         settings.llm = dataclasses.replace(settings.llm, threads=args.threads)
+    if args.requantize:
+        settings.llm = dataclasses.replace(settings.llm, requantize=True)
     tuned: dict[str, float] = {
         n: getattr(args, n) for n in TUNABLES if getattr(args, n) is not None
     }
@@ -412,7 +419,8 @@ def main() -> None:
         for index in indexes.values():
             index.close()
     budget = ", ".join(f"{n}={getattr(base, n)}" for n in (*TUNABLES, "temperature"))
-    print_table(runs, f"{settings.llm.model} ({budget})")
+    weights = ", requantized" if settings.llm.requantize else ""
+    print_table(runs, f"{settings.llm.model}{weights} ({budget})")
 
 
 if __name__ == "__main__":
