@@ -1,7 +1,7 @@
 """Chat quality and latency: does the answer cite the right code and state the right facts?
 
 The questions are retrieval questions (`fixtures/eval/*.json` over the fixture workspaces,
-`bench/thirdparty/*.json` over tenacity and semver, fetched from PyPI / npm once and cached
+`bench/thirdparty/*.json` over five projects we did not write, fetched once and cached
 as `bench/retrieval_eval.py` does) that `bench/chat_facts.json` gives facts for: short
 case-insensitive regular expressions a correct short answer states. Each question is asked
 through `ChatManager` in-process with the real model, in a fresh conversation, or with
@@ -235,7 +235,7 @@ def print_table(runs: list[Run], model: str) -> None:
             f"  {_times(o, 'sources_ms'):>15}{later}  {run.load}"
         )
     print("given: an expected location among the sources given to the model")
-    print("cited: answers citing an expected location; 3rd-p: the same on tenacity and semver")
+    print("cited: answers citing an expected location; 3rd-p: the same on the third-party projects")
     print("invent: answers with an invented [n]; facts: expected facts stated")
     print("read: prompt tokens the model read per answer (those not in its cache)")
 

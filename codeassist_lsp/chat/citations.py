@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 
 from codeassist_lsp.chat.conversation import Citation
+from codeassist_lsp.chat.intent import QUOTED_NAME
 
 _MARK = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 
@@ -60,13 +61,10 @@ def resolve_citations(
     return cited, invented
 
 
-_QUOTED = re.compile(r"`([A-Za-z_][\w.:]*?)(?:\(\))?`")
-
-
 def _quoted_identifiers(answer: str) -> list[str]:
     """Identifiers the answer quotes as code, last part of a dotted name included."""
     found: list[str] = []
-    for match in _QUOTED.finditer(answer):
+    for match in QUOTED_NAME.finditer(answer):
         for name in {match.group(1), re.split(r"[.:]+", match.group(1))[-1]}:
             if name not in found:
                 found.append(name)

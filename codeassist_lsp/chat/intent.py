@@ -38,6 +38,7 @@ _CHANGE_START = re.compile(
     re.IGNORECASE,
 )
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
+QUOTED_NAME = re.compile(r"`([A-Za-z_][\w.:]*?)(?:\(\))?`")  # a name quoted as code
 
 # Names so common in every codebase (builtins, everyday verbs and nouns of programming)
 # that a workspace defining one says nothing about whether a question is about it.
@@ -128,11 +129,35 @@ _FOLLOW_UP = re.compile(
 FOLLOW_UP_WORDS = 14
 
 
-def retrieval_query(question: str, earlier_questions: Sequence[str]) -> str:
-    """The query to search with: a short follow-up ("and where is it called?") borrows the
-    words of the question before it, so that the search knows what "it" is."""
-    if not earlier_questions:
+_PRONOUN = re.compile(r"\b(it|its|it's|that|this|them|they|those)\b", re.IGNORECASE)
+
+
+def is_follow_up(question: str) -> bool:
+    """A short question that leans on the one before ("and where is it called?")."""
+    return len(question.split()) <= FOLLOW_UP_WORDS and _FOLLOW_UP.search(question) is not None
+
+
+def retrieval_query(
+    question: str, earlier_questions: Sequence[str], subject: str | None = None
+) -> str:
+    """The query to search with. A short follow-up ("and where is it called?") names what
+    the answer before was about (`subject`, a definition it named) in place of its first
+    pronoun, so the search treats it as a question naming that definition, and a caller
+    question gets the callers; without a subject it borrows the words of the question
+    before it, so that the search knows what "it" is."""
+    if not earlier_questions or not is_follow_up(question):
         return question
-    if len(question.split()) > FOLLOW_UP_WORDS or not _FOLLOW_UP.search(question):
-        return question
+    if subject:
+        named, replaced = _PRONOUN.subn(f"`{subject}`", question, count=1)
+        return named if replaced else f"{question} `{subject}`"
     return f"{earlier_questions[-1]} {question}"
+
+
+def answer_subject(answer: str, known_name: Callable[[str], bool]) -> str | None:
+    """The definition an answer is about: the first name it quotes as code (`like_this`)
+    that the workspace defines; answers are asked to start with it."""
+    for match in QUOTED_NAME.finditer(answer):
+        name = re.split(r"[.:]+", match.group(1))[-1]
+        if len(name) >= 3 and name.lower() not in UBIQUITOUS and known_name(name):
+            return name
+    return None

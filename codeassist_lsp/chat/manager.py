@@ -21,7 +21,14 @@ from codeassist_lsp.chat.citations import resolve_citations, strip_invented
 from codeassist_lsp.chat.conversation import ChatMessage, Citation, Conversation, Usage, title_of
 from codeassist_lsp.chat.focus import focus_hit
 from codeassist_lsp.chat.history import History, new_id
-from codeassist_lsp.chat.intent import Intent, identifier_words, retrieval_query, route
+from codeassist_lsp.chat.intent import (
+    Intent,
+    answer_subject,
+    identifier_words,
+    is_follow_up,
+    retrieval_query,
+    route,
+)
 from codeassist_lsp.chat.prompt import (
     CHANGE_HINT,
     Source,
@@ -222,6 +229,7 @@ class ChatManager:
     ) -> None:
         """Route the question and, unless it is general, find its sources."""
         question = turn.question.content
+        subject = None
         if workspace is None:
             turn.intent = "general" if request.selection is None else "code"
         else:
@@ -229,8 +237,11 @@ class ChatManager:
             names = view.derived("chat.known_names", lambda: _known_names(view))
             words = view.derived("chat.name_words", lambda: _name_words(view))
             routing = route(question, lambda w: w.lower() in names, lambda w: w in words)
+            subject = _earlier_subject(earlier, lambda w: w.lower() in names)
             turn.intent = routing.intent
-            log.debug("chat intent %s: %s", routing.intent, routing.reason)
+            if routing.intent == "general" and subject and is_follow_up(question):
+                turn.intent = "code"  # "what does it return?" after an answer about code
+            log.debug("chat intent %s: %s", turn.intent, routing.reason)
         if turn.intent == "change":
             turn.notices.append(CHANGE_HINT)
         if request.selection is not None:
@@ -245,7 +256,7 @@ class ChatManager:
         begin = time.perf_counter()
         query = await self._rewritten(
             question,
-            retrieval_query(question, asked),
+            retrieval_query(question, asked, subject),
             self.settings.rewrite_query,
             self.settings.hyde,
         )
@@ -411,6 +422,14 @@ def _usage(tokens: tuple[int, int], turn: _Turn) -> Usage:
         first_token_ms=turn.first_token_ms,
         total_ms=_ms(turn.started),
     )
+
+
+def _earlier_subject(
+    earlier: Sequence[ChatMessage], known_name: Callable[[str], bool]
+) -> str | None:
+    """The definition the last answer was about, for a follow-up's "it"."""
+    answers = [m for m in earlier if m.role == "assistant"]
+    return answer_subject(answers[-1].content, known_name) if answers else None
 
 
 def _defined_names(view: IndexView, citation: Citation) -> tuple[str, ...]:

@@ -21,7 +21,7 @@ from codeassist_lsp.chat.history import (
     UnknownConversation,
     open_history,
 )
-from codeassist_lsp.chat.intent import identifier_words, retrieval_query, route
+from codeassist_lsp.chat.intent import answer_subject, identifier_words, retrieval_query, route
 from codeassist_lsp.chat.manager import (
     ChatError,
     ChatManager,
@@ -106,6 +106,24 @@ def test_a_short_follow_up_borrows_the_previous_question() -> None:
         "How is the cache invalidated?"
     )
     assert retrieval_query("where is it called?", []) == "where is it called?"
+
+
+def test_a_follow_up_names_what_the_answer_before_was_about() -> None:
+    earlier = ["How is the backoff delay computed?"]
+    assert retrieval_query("And where is it called?", earlier, "compute_backoff") == (
+        "And where is `compute_backoff` called?"
+    )
+    assert retrieval_query("what about the jitter?", earlier, "compute_backoff") == (
+        "what about the jitter? `compute_backoff`"
+    )
+    assert retrieval_query("How is the cache invalidated?", earlier, "compute_backoff") == (
+        "How is the cache invalidated?"
+    )
+    known = {"compute_backoff", "Retrying", "sleep"}.__contains__
+    answer = "The `delay` is computed by `Retrying.compute_backoff()` [2], which calls `sleep`."
+    assert answer_subject(answer, known) == "compute_backoff"
+    assert answer_subject("It uses a `dict` and `x` [1].", lambda name: True) is None
+    assert answer_subject("compute_backoff [1] does it.", known) is None, "only names as code"
 
 
 def test_history_keeps_the_newest_whole_turns_that_fit() -> None:
@@ -222,6 +240,38 @@ async def test_a_turn_sends_sources_first_then_pieces_and_is_remembered(tmp_path
     assert "how does retry wait between attempts?" in fake.prompts[-1], "earlier turn replayed"
     stored = manager.history.messages(result.conversation_id)
     assert [m.role for m in stored] == ["user", "assistant"] * 2
+
+
+class RecordingWorkspace(SmallWorkspace):
+    """`SmallWorkspace` that keeps the queries it was asked."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.queries: list[str] = []
+
+    def search(self, query: str, limit: int) -> list[SearchHit]:
+        self.queries.append(query)
+        return super().search(query, limit)
+
+
+async def test_a_follow_up_searches_for_what_the_answer_before_named(tmp_path: Path) -> None:
+    manager = _manager(tmp_path, FakeBackend("`sleep_for` [1] sleeps between attempts."))
+    workspace = RecordingWorkspace()
+
+    async def ask(question: str, conversation_id: str | None = None) -> ChatResult:
+        async with aclosing(manager.ask(ChatRequest(question, conversation_id), workspace)) as ev:
+            events = [event async for event in ev]
+        assert isinstance(events[-1], ChatResult)
+        return events[-1]
+
+    first = await ask("how does retry wait between attempts?")
+    await ask("and where is it called?", first.conversation_id)
+    assert workspace.queries[-1] == "and where is `sleep_for` called?"
+    returned = await ask("What does it return?", first.conversation_id)
+    assert returned.intent == "code", "a follow-up about code is not a general question"
+    assert workspace.queries[-1] == "What does `sleep_for` return?"
+    general = await ask("What does it return?")
+    assert general.intent == "general", "without an earlier answer it stays general"
 
 
 async def test_a_selection_is_the_first_source(tmp_path: Path) -> None:
