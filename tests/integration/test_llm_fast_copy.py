@@ -30,6 +30,8 @@ async def test_the_default_model_loads_as_its_faster_copy_and_fills_in(
     models = tmp_path / "models"
     models.mkdir()
     (models / spec.filename).symlink_to(installed_models / spec.filename)
+    installed_copy = installed_models / f"{Path(spec.filename).stem}.{spec.fast_copy.suffix}.gguf"
+    before = _state(installed_copy)  # a user's own copy may be there already
     settings = LLMSettings(model=DEFAULT_MODEL, threads=2, requantize=True)
     backend = create_backend(settings, tmp_path)
     try:
@@ -42,4 +44,13 @@ async def test_the_default_model_loads_as_its_faster_copy_and_fills_in(
     assert len(copies) == 1, "the copy is made beside the original"
     kinds = {t.name: t.tensor_type.name for t in gguf.GGUFReader(copies[0]).tensors}
     assert kinds["blk.0.ffn_gate.weight"] == "IQ4_NL" and kinds["blk.0.attn_q.weight"] == "Q8_0"
-    assert not (installed_models / copies[0].name).exists(), "the installed folder is untouched"
+    assert copies[0].name == installed_copy.name
+    assert _state(installed_copy) == before, "the installed folder is untouched"
+
+
+def _state(path: Path) -> tuple[int, int] | None:
+    """Size and modification time of `path`, None when it does not exist."""
+    if not path.exists():
+        return None
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns
