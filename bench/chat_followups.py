@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from chat_eval import overlaps_expected  # noqa: E402
 from retrieval_eval import CACHE, load_suites  # noqa: E402
 
 from codeassist_lsp.chat.conversation import ChatMessage, Citation  # noqa: E402
@@ -72,7 +73,15 @@ class Case:
     question: str
     path: str
     symbol: Symbol
-    users: tuple[tuple[str, int, int], ...]
+    users: list[dict]  # where the users are, as the eval files write expected places
+
+    @property
+    def definition(self) -> list[dict]:
+        return [_place(self.path, self.symbol)]
+
+
+def _place(path: str, symbol: Symbol) -> dict:
+    return {"path": path, "start_line": symbol.start_line, "end_line": symbol.end_line}
 
 
 def subject_of(view: IndexView, expected: list[dict]) -> tuple[str, Symbol] | None:
@@ -82,16 +91,16 @@ def subject_of(view: IndexView, expected: list[dict]) -> tuple[str, Symbol] | No
     return (first["path"], found) if found is not None else None
 
 
-def user_spans(view: IndexView, path: str, symbol: Symbol) -> tuple[tuple[str, int, int], ...]:
-    """Where the graph's users of `symbol` are defined (path, first line, last line)."""
-    spans = []
+def user_places(view: IndexView, path: str, symbol: Symbol) -> list[dict]:
+    """Where the graph's users of `symbol` are defined."""
+    places = []
     for node in view.users(view.node_of(path, symbol)):
         data = view.graph.nodes.get(node, {})
         other_path, qualname = str(data.get("path")), data.get("qualname")
         for other in view.symbols_in(other_path):
             if other.qualname == qualname:
-                spans.append((other_path, other.start_line, other.end_line))
-    return tuple(spans)
+                places.append(_place(other_path, other))
+    return places
 
 
 def cases(view: IndexView, workspace: str, questions: list[dict]) -> list[Case]:
@@ -101,7 +110,7 @@ def cases(view: IndexView, workspace: str, questions: list[dict]) -> list[Case]:
         if found is None:
             continue
         path, symbol = found
-        users = user_spans(view, path, symbol)
+        users = user_places(view, path, symbol)
         if users:
             out.append(Case(workspace, q["question"], path, symbol, users))
     return out
@@ -112,24 +121,15 @@ def first_answer(case: Case, style: str) -> str:
     return f"{name} [1] is where this happens; it is defined in {case.path}."
 
 
-def hits(citations: tuple[Citation, ...], spans: tuple[tuple[str, int, int], ...]) -> bool:
-    return any(
-        c.path == p and c.start_line <= end and start <= c.end_line
-        for c in citations
-        for p, start, end in spans
-    )
-
-
 async def model_answer(
     manager: ChatManager, workspace: IndexWorkspace, case: Case
 ) -> tuple[str, bool]:
     """The model's own answer to the first question, in a conversation of its own, and
     whether it cites the definition the case is about."""
-    definition = ((case.path, case.symbol.start_line, case.symbol.end_line),)
     async with aclosing(manager.ask(ChatRequest(case.question), workspace)) as events:
         async for event in events:
             if isinstance(event, ChatResult):
-                return event.answer, hits(event.citations, definition)
+                return event.answer, overlaps_expected(event.citations, case.definition)
     return "", False
 
 
@@ -188,13 +188,12 @@ async def run(
                 )
             else:
                 first = first_answer(case, style)
-            target = {"users": case.users}
-            target["definition"] = ((case.path, case.symbol.start_line, case.symbol.end_line),)
+            target = {"users": case.users, "definition": case.definition}
             for follow_up, kind in FOLLOW_UPS:
                 citations, ms = await ask_follow_up(
                     manager, workspaces[case.workspace], case, first, follow_up, answer
                 )
-                ok = hits(citations, target[kind])
+                ok = overlaps_expected(citations, target[kind])
                 found.setdefault((style, follow_up), []).append(ok)
                 if style == "model" and on_track:
                     found.setdefault(("on track", follow_up), []).append(ok)

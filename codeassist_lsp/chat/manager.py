@@ -237,9 +237,10 @@ class ChatManager:
             names = view.derived("chat.known_names", lambda: _known_names(view))
             words = view.derived("chat.name_words", lambda: _name_words(view))
             routing = route(question, lambda w: w.lower() in names, lambda w: w in words)
-            subject = _earlier_subject(earlier, lambda w: w.lower() in names)
+            if is_follow_up(question):
+                subject = _earlier_subject(earlier, lambda w: w.lower() in names)
             turn.intent = routing.intent
-            if routing.intent == "general" and subject and is_follow_up(question):
+            if routing.intent == "general" and subject:
                 turn.intent = "code"  # "what does it return?" after an answer about code
             log.debug("chat intent %s: %s", turn.intent, routing.reason)
         if turn.intent == "change":
