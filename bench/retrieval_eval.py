@@ -24,12 +24,8 @@ The plain-English tables also score a plain reference pipeline in the same run
 (`plain_pipeline.py`: function and class chunks, BM25 + MiniLM over path and code, RRF
 k=60), which the product's hybrid search must beat on every project.
 
-With `--rerank N`, the top N hits of each plain-English question are also reordered by
-the model's likelihood of the question after each hit (`rag/rerank.py`, `chat.rerank`),
-at several weights from one scoring pass (`--only-rerank`: that table alone).
-
     python bench/retrieval_eval.py [--only NAME] [--no-thirdparty] [--embedder minilm]
-        [--describe] [--model TIER] [--threads N] [--rerank N [--only-rerank]]
+        [--describe] [--model TIER] [--threads N]
 """
 
 from __future__ import annotations
@@ -331,72 +327,6 @@ def describe_workspace(index: WorkspaceIndex, model: str, threads: int | None) -
     return f"   ({done} of {wanted} described; {count} now in {seconds:.0f}s, {rate})"
 
 
-RERANK_WEIGHTS = (0.25, 0.5, 1.0, 2.0)
-
-
-class RerankTable:
-    """MRR@5 / R@5 of the hybrid search's top hits as they come and as the model reorders
-    them (`rag/rerank.py`) at several weights, from one scoring pass per question."""
-
-    def __init__(self, model: str, threads: int | None, candidates: int) -> None:
-        from codeassist_lsp.config import default_data_dir
-        from codeassist_lsp.llm.backend import create_backend
-        from codeassist_lsp.llm.settings import LLMSettings
-
-        self.backend = create_backend(
-            LLMSettings(model=model, threads=threads or 0), default_data_dir()
-        )
-        self.candidates = candidates
-        self.columns = ("search", *(f"w={w}" for w in RERANK_WEIGHTS), "model alone")
-        self.rows: list[str] = []
-        self.ranks: dict[str, list[int | None]] = {c: [] for c in self.columns}
-        self.seconds: list[float] = []
-
-    def add(self, index: WorkspaceIndex, name: str, questions: list[dict]) -> None:
-        import asyncio
-
-        from codeassist_lsp.rag.rerank import mixed_order, scoring_text
-
-        ranks: dict[str, list[int | None]] = {c: [] for c in self.columns}
-        for q in questions:
-            hits = search_index(index, q["question"], self.candidates)
-            texts = [scoring_text(h, self.backend.count_tokens) for h in hits]
-            start = time.perf_counter()
-            found = asyncio.run(self.backend.likelihoods(texts, " " + q["question"].strip()))
-            self.seconds.append(time.perf_counter() - start)
-            scores = [h.score for h in hits]
-            orders = {"search": list(range(len(hits)))}
-            for w in RERANK_WEIGHTS:
-                orders[f"w={w}"] = mixed_order(scores, found, w) if len(hits) > 1 else [0]
-            orders["model alone"] = sorted(range(len(hits)), key=lambda i: -found[i])
-            for column, order in orders.items():
-                ranks[column].append(first_hit_rank([hits[i].chunk for i in order], q["expected"]))
-        cells = []
-        for column in self.columns:
-            self.ranks[column] += ranks[column]
-            cells.append(_mrr_recall(ranks[column]))
-        self.rows.append(f"{name:<22} {len(questions):>4}  " + "  ".join(cells))
-
-    def print(self) -> None:
-        print(f"\nplain-English questions, top {self.candidates} reordered by the model")
-        print(f"{'workspace':<22} {'qs':>4}  " + "  ".join(f"{c:>18}" for c in self.columns))
-        for row in self.rows:
-            print(row)
-        total = len(self.ranks["search"])
-        cells = "  ".join(_mrr_recall(self.ranks[c]) for c in self.columns)
-        print(f"{'overall':<22} {total:>4}  " + cells)
-        if self.seconds:
-            ordered = sorted(self.seconds)
-            p50, p95 = ordered[len(ordered) // 2], ordered[int(len(ordered) * 0.95)]
-            print(f"model scoring per question: p50 {p50:.2f} s, p95 {p95:.2f} s")
-
-
-def _mrr_recall(ranks: list[int | None]) -> str:
-    n = max(len(ranks), 1)
-    mrr = sum(1.0 / r for r in ranks if r) / n
-    return f"{mrr:>12.3f} {sum(1 for r in ranks if r) / n:>5.2f}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--only")
@@ -406,10 +336,6 @@ def main() -> None:
     parser.add_argument("--describe", action="store_true")
     parser.add_argument("--model", default="qwen2.5-coder-0.5b")
     parser.add_argument("--threads", type=int)
-    parser.add_argument(
-        "--rerank", type=int, metavar="N", help="also reorder the top N hits by the model"
-    )
-    parser.add_argument("--only-rerank", action="store_true", help="skip the other tables")
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="codeassist-eval-"))
     settings = Settings(data_dir=data_dir)
@@ -418,7 +344,6 @@ def main() -> None:
     identifiers = Table(f"identifier queries (up to {IDENTIFIER_QUERIES} definitions each)")
     users = Table(f"'where is X called/used' (up to {IDENTIFIER_QUERIES} definitions each)")
     described = Table(f"plain-English questions with descriptions by {args.model}", plain=True)
-    reranked = RerankTable(args.model, args.threads, args.rerank) if args.rerank else None
     try:
         for suite in load_suites(args.only, not args.no_thirdparty):
             index = WorkspaceIndex(suite.root, settings, embedder)
@@ -428,24 +353,18 @@ def main() -> None:
                 f"   ({stats.files} files, {stats.chunks} chunks,"
                 f" indexed in {time.perf_counter() - start:.1f}s)"
             )
-            if reranked is not None:
-                reranked.add(index, suite.name, suite.questions)
-            if not args.only_rerank:
-                plain = plain_searcher(index, embedder)
-                questions.add(index, suite.name, suite.questions, note, args.show_misses, plain)
-                named = identifier_questions(index)
-                identifiers.add(index, suite.name, named, "", args.show_misses)
-                users.add(index, suite.name, user_questions(index), "", args.show_misses)
+            plain = plain_searcher(index, embedder)
+            questions.add(index, suite.name, suite.questions, note, args.show_misses, plain)
+            named = identifier_questions(index)
+            identifiers.add(index, suite.name, named, "", args.show_misses)
+            users.add(index, suite.name, user_questions(index), "", args.show_misses)
             if args.describe:
                 cost = describe_workspace(index, args.model, args.threads)
                 described.add(index, suite.name, suite.questions, cost, args.show_misses, plain)
             index.close()
-        if not args.only_rerank:
-            questions.print()
-            identifiers.print()
-            users.print()
-        if reranked is not None:
-            reranked.print()
+        questions.print()
+        identifiers.print()
+        users.print()
         if args.describe:
             described.print()
     finally:

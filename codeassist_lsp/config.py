@@ -104,8 +104,6 @@ class ChatSettings:
     rewrite_query: bool = False  # likely identifiers and keywords added to the search
     hyde: bool = False  # a hypothetical snippet added to the search
     self_rag: bool = False  # check the answer against its sources; retry once if not
-    rerank: bool = False  # order the hits by the model's likelihood of the question too
-    rerank_candidates: int = 8  # hits searched for and reordered when `rerank` is on
 
 
 @dataclass

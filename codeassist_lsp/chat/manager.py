@@ -45,7 +45,6 @@ from codeassist_lsp.llm.backend import Backend
 from codeassist_lsp.llm.errors import BackendError, ModelUnavailable
 from codeassist_lsp.llm.types import GenerationOptions
 from codeassist_lsp.rag.context import TokenCounter, approx_tokens, candidates, fit
-from codeassist_lsp.rag.rerank import rerank
 from codeassist_lsp.rag.retriever import SearchHit
 
 log = logging.getLogger(__name__)
@@ -256,11 +255,13 @@ class ChatManager:
             )
         asked = [m.content for m in earlier if m.role == "user"]
         begin = time.perf_counter()
-        standalone = retrieval_query(question, asked, subject)
         query = await self._rewritten(
-            question, standalone, self.settings.rewrite_query, self.settings.hyde
+            question,
+            retrieval_query(question, asked, subject),
+            self.settings.rewrite_query,
+            self.settings.hyde,
         )
-        await self._search(turn, request, query, standalone, workspace, run)
+        await self._search(turn, request, query, workspace, run)
         turn.retrieval_ms = _ms(begin)
 
     async def _rewritten(self, question: str, query: str, keywords: bool, hyde: bool) -> str:
@@ -278,17 +279,11 @@ class ChatManager:
         turn: _Turn,
         request: ChatRequest,
         query: str,
-        standalone: str,
         workspace: ChatWorkspace,
         run: Callable[..., Any],
     ) -> None:
-        """Add the hits for `query` and their graph facts to the turn, within the budget;
-        with `rerank`, ordered by the model's likelihood of `standalone` too."""
-        settings = self.settings
-        limit = max(settings.rerank_candidates, 1) if settings.rerank else settings.search_limit
-        hits = await run(workspace.search, query, limit)
-        if settings.rerank:
-            hits = await self._reranked(hits, standalone)
+        """Add the hits for `query` and their graph facts to the turn, within the budget."""
+        hits = await run(workspace.search, query, self.settings.search_limit)
         if request.current_path:
             hits.sort(key=lambda hit: hit.chunk.path != request.current_path)
         if self.settings.focus_hits:
@@ -308,14 +303,6 @@ class ChatManager:
                 turn.sources.append(Source(citation, item.text, language, defined))
         facts = [i for i in context.items if i.relation != "hit"]
         turn.facts = "".join(item.render() for item in facts)
-
-    async def _reranked(self, hits: list[SearchHit], question: str) -> list[SearchHit]:
-        """`hits` reordered by the model (`rag/rerank.py`), or as they are without one."""
-        try:
-            return await rerank(self._backend(), hits, question, self._token_counter())
-        except (ModelUnavailable, BackendError) as exc:
-            log.info("chat reranking skipped: %s", exc)
-            return hits
 
     def _token_counter(self) -> TokenCounter:
         """What the budgets count: the model's own tokens once it is loaded (code runs 0.5
@@ -376,7 +363,7 @@ class ChatManager:
             turn.sources = turn.sources[:1] if request.selection is not None else []
             turn.pieces = []
             query = await self._rewritten(question, question, True, False)
-            await self._search(turn, request, query, question, workspace, run)
+            await self._search(turn, request, query, workspace, run)
             async for _ in self._generate(turn, earlier):
                 pass
         turn.first_token_ms = _ms(turn.started)

@@ -69,12 +69,6 @@ class Backend(Protocol):
         """Stream the text that belongs between `request.prefix` and `request.suffix`."""
         ...
 
-    async def likelihoods(self, texts: Sequence[str], follow: str) -> list[float]:
-        """How likely `follow` is to come after each of `texts`: the mean log-probability
-        of its tokens, one figure per text (higher is likelier). Backends that cannot
-        read a prompt's probabilities raise `BackendError`."""
-        ...
-
     async def keep_file(self, text: str, line: int) -> int:
         """Read the file being completed, around `line`, into the completion cache while
         the editor is idle, so that a completion anywhere near reads little; returns how

@@ -48,7 +48,6 @@ class FakeBackend:
         self.options: list[GenerationOptions] = []  # of each request, as `prompts`
         self.produced = 0
         self.kept: list[tuple[str, int]] = []  # keep_file calls: (text, line)
-        self.scored: list[tuple[list[str], str]] = []  # likelihoods calls: (texts, follow)
         self.loaded = False
         self._chat_usage = PromptUsage()
 
@@ -86,15 +85,6 @@ class FakeBackend:
     ) -> AsyncGenerator[str, None]:
         prompt = fim_prompt(request, QWEN_FIM, self._info.context_length, self.count_tokens)
         return self._stream(prompt, options)
-
-    async def likelihoods(self, texts: Sequence[str], follow: str) -> list[float]:
-        """A fake score, not a model's: the share of `follow`'s words found in each text."""
-        self.scored.append((list(texts), follow))
-        words = set(re.findall(r"\w+", follow.lower()))
-        return [
-            len(words & set(re.findall(r"\w+", text.lower()))) / max(len(words), 1)
-            for text in texts
-        ]
 
     async def keep_file(self, text: str, line: int) -> int:
         self.kept.append((text, line))

@@ -55,15 +55,10 @@ GIVE_WAY_S = 3.0  # the longest a chat step waits for inline completion (one sug
 
 
 class Role(Enum):
-    """Which warm context a request runs in (scoring runs on chat's thread: it comes
-    before a chat answer, in a small context of its own that leaves chat's cache be)."""
+    """Which warm context a request runs in."""
 
     CHAT = "chat"
     COMPLETION = "completion"
-    SCORE = "score"
-
-
-SCORE_CONTEXT = 512  # tokens: a short text and what may follow it (`likelihoods`)
 
 
 # Every backend of this process (one per model, `llm.chatModel`): they share its cores.
@@ -139,7 +134,7 @@ class LlamaCppBackend:
         self._keep_stop = threading.Event()  # set by every request: stops `keep_file`
         self._executors = {
             role: ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"llm-{role.value}")
-            for role in (Role.CHAT, Role.COMPLETION)
+            for role in Role
         }
         _BACKENDS.add(self)
 
@@ -182,7 +177,6 @@ class LlamaCppBackend:
                     reuse_min=COMPLETION_REUSE_MIN,
                     file_tokens=file_tokens,
                 ),
-                Role.SCORE: model.new_slot(min(SCORE_CONTEXT, n_ctx), self._threads),
             }
         except (ValueError, RuntimeError) as exc:
             model.close()
@@ -273,39 +267,6 @@ class LlamaCppBackend:
             log.debug("fim: %d prompt tokens, %d of them cached", len(ids), slot.reused)
 
         return stream_in_thread(produce, self._executors[Role.COMPLETION])
-
-    async def likelihoods(self, texts: Sequence[str], follow: str) -> list[float]:
-        _stop_file_reads()
-        stop = threading.Event()
-
-        def score() -> list[float]:
-            model = self._ensure()
-            slot = self._slots[Role.SCORE]
-            after = model.tokenize(follow, special=False)[: slot.n_batch]
-            room = slot.n_ctx - len(after) - 1
-            found: list[float] = []
-            with slot.lock:
-                slot.give_way = lambda: _FIM_RUNNING.wait_none(stop, GIVE_WAY_S)
-                try:
-                    for text in texts:
-                        ids = model.tokenize(text, special=False, add_bos=model.add_bos)
-                        probs = slot.logprobs_after(ids[-room:], after, stop) if after else [0.0]
-                        if probs is None:
-                            break
-                        found.append(sum(probs) / len(probs))
-                except (ValueError, RuntimeError) as exc:
-                    raise BackendError(f"scoring failed: {exc}") from exc
-                finally:
-                    slot.give_way = None
-            return found
-
-        running = asyncio.get_running_loop().run_in_executor(self._executors[Role.CHAT], score)
-        try:
-            return await running
-        except asyncio.CancelledError:
-            stop.set()  # the model is free again before the caller goes on
-            await asyncio.wait([running])
-            raise
 
     async def keep_file(self, text: str, line: int) -> int:
         self._keep_stop.set()  # one that is still queued gives way to this one

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import llama_cpp
-import numpy as np
 
 from codeassist_lsp.llm.prompts import FimTokens
 
@@ -552,29 +551,6 @@ class Slot:
             llama_cpp.llama_memory_seq_cp(mem, WORK_SEQ, FILE_SEQ, common, to)
             llama_cpp.llama_memory_seq_rm(mem, WORK_SEQ, -1, -1)
         self.file = tokens[: to + n]
-
-    def logprobs_after(
-        self, prefix: Sequence[int], continuation: Sequence[int], stop: threading.Event
-    ) -> list[float] | None:
-        """The log-probability of each token of `continuation` read after `prefix`; None
-        when `stop` came first. The continuation must fit one batch."""
-        if not continuation or len(continuation) > self.n_batch:
-            raise ValueError(f"a continuation of 1 to {self.n_batch} tokens is needed")
-        if not self.prefill(prefix, stop):
-            return None
-        found = [self._logprob(-1, continuation[0])]
-        if len(continuation) > 1:
-            self._decode(continuation[:-1], len(self.cached), "all")
-            self.cached.extend(continuation[:-1])
-            found += [self._logprob(i, t) for i, t in enumerate(continuation[1:])]
-        return found
-
-    def _logprob(self, index: int, token: int) -> float:
-        """log p(`token`) from the logits of the last batch's token `index` (-1: its last)."""
-        n_vocab = llama_cpp.llama_vocab_n_tokens(self.model.vocab)
-        row = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(self._ctx, index), (n_vocab,))
-        top = float(row.max())
-        return float(row[token]) - top - float(np.log(np.exp(row - top).sum()))
 
     def _sampler(self, sampling: Sampling) -> object:
         chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())

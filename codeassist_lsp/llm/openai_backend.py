@@ -211,9 +211,6 @@ class OpenAIBackend:
     ) -> AsyncGenerator[str, None]:
         return self._stream("/completions", lambda: self._body(options, prompt=prompt), options)
 
-    async def likelihoods(self, texts: Sequence[str], follow: str) -> list[float]:
-        raise BackendError("an OpenAI-compatible server does not say how likely a prompt is")
-
     async def keep_file(self, text: str, line: int) -> int:
         """The server keeps its own cache; nothing to do here."""
         return 0

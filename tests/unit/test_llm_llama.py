@@ -349,28 +349,6 @@ def test_roles_keep_their_own_kv_cache(model: LlamaModel) -> None:
     assert chat.reused == len(a) and completion.reused == len(b)
 
 
-def test_logprobs_of_a_continuation_are_those_of_reading_it_token_by_token(
-    model: LlamaModel,
-) -> None:
-    slot, stop = model.new_slot(256, 1, 16), threading.Event()
-    prefix = model.tokenize("def hello(self):\n    return world\n" * 3)
-    follow = model.tokenize(" print hello world")
-    found = slot.logprobs_after(prefix, follow, stop)
-    assert found is not None and len(found) == len(follow)
-    one_by_one = [
-        slot.logprobs_after([*prefix, *follow[:k]], [t], stop) for k, t in enumerate(follow)
-    ]
-    assert found == pytest.approx([p[0] for p in one_by_one if p], abs=1e-3)
-    assert all(p <= 0 for p in found)
-    greedy_next = next(slot.generate(prefix, Sampling(temperature=0), stop))
-    other = next(t for t in follow if t != greedy_next)
-    best = slot.logprobs_after(prefix, [greedy_next], stop)
-    assert best is not None and best[0] >= (slot.logprobs_after(prefix, [other], stop) or [0])[0]
-    assert slot.reused == len(prefix) - 1  # the prefix stayed cached
-    stop.set()
-    assert slot.logprobs_after(model.tokenize("class import " * 20), follow, stop) is None
-
-
 def test_prefill_stops_between_batches(model: LlamaModel) -> None:
     slot = model.new_slot(256, 1, 8)
     stop = threading.Event()
@@ -507,23 +485,6 @@ async def test_backend_chat_streams_and_fits_a_long_history(tiny: Path, tmp_path
         assert text
         assert backend.count_tokens("def hello") == len(backend._ensure().tokenize("def hello"))
         assert backend.loaded_counter() == backend.count_tokens
-    finally:
-        await backend.close()
-
-
-async def test_scoring_runs_in_its_own_context_and_leaves_the_chat_cache_be(
-    tiny: Path, tmp_path: Path
-) -> None:
-    backend = backend_for(tiny, tmp_path)
-    try:
-        await collect(backend.chat([Message("user", "def hello world")], greedy(4)))
-        chat = list(backend._slots[Role.CHAT].cached)
-        texts = ["def hello(self):\n    return world", "class import print " * 3, "self"]
-        found = await backend.likelihoods(texts, " hello world")
-        assert len(found) == 3 and all(p <= 0 for p in found) and len(set(found)) == 3
-        assert backend._slots[Role.CHAT].cached == chat
-        assert await backend.likelihoods(texts, " hello world") == pytest.approx(found, abs=1e-3)
-        assert await backend.likelihoods(["hello " * 400], " world")  # cut to fit
     finally:
         await backend.close()
 
