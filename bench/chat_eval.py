@@ -372,7 +372,7 @@ def main() -> None:
     parser.add_argument(
         "--requantize",
         action="store_true",
-        help="load the model's faster copy for llama.cpp's CPU kernels (llm.requantize on)",
+        help="chat on the model's faster copy for llama.cpp's CPU kernels (llm.requantize all)",
     )
     parser.add_argument(
         "--general", action="store_true", help="ask general programming questions instead"
@@ -391,7 +391,7 @@ def main() -> None:
     if args.threads:
         settings.llm = dataclasses.replace(settings.llm, threads=args.threads)
     if args.requantize:
-        settings.llm = dataclasses.replace(settings.llm, requantize=True)
+        settings.llm = dataclasses.replace(settings.llm, requantize="all")
     tuned: dict[str, float] = {
         n: getattr(args, n) for n in TUNABLES if getattr(args, n) is not None
     }
@@ -419,7 +419,7 @@ def main() -> None:
         for index in indexes.values():
             index.close()
     budget = ", ".join(f"{n}={getattr(base, n)}" for n in (*TUNABLES, "temperature"))
-    weights = ", requantized" if settings.llm.requantize else ""
+    weights = ", requantized" if settings.llm.fast_weights("chat") else ""
     print_table(runs, f"{settings.llm.model}{weights} ({budget})")
 
 

@@ -16,12 +16,12 @@ server, with the default model. Three figures, p50 / p95 from request to respons
 
 Goal (issue 18): typing p50 < 400 ms and p95 < 1 s; warm file p95 < 1.5 s. Figures only.
 `--describe` runs the same with the server describing the package in the background
-(issue 22: the describer must never slow the editor down). `--requantize` loads the
-model's faster copy (`llm.requantize`).
+(issue 22: the describer must never slow the editor down). `--requantize MODE` sets
+`llm.requantize` (off, completion, all: which purposes load the model's faster copy).
 
     PYTHONPATH=$PWD python3 bench/completion_latency.py [--package requests] [--files 6]
         [--pause 20] [--file-cache-tokens 2048] [--describe] [--accepts 8] [--think 1.5]
-        [--no-speculate] [--requantize]
+        [--no-speculate] [--requantize off|completion|all]
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from bench_common import code_state, cpu_name, loadavg
 from completion_client import Editor, field_of, package_dir, percentile
 
 from codeassist_lsp.config import CompletionSettings
-from codeassist_lsp.llm.settings import LLMSettings
+from codeassist_lsp.llm.settings import REQUANTIZE, LLMSettings
 
 KEYSTROKE = 0.1
 CACHE_HIT = 0.03
@@ -205,7 +205,7 @@ async def run(args: argparse.Namespace) -> None:
         f"{'on' if args.describe else 'off'}, {args.pause:.0f} s between two places of a file, "
         f"llm.fileCacheTokens {args.file_cache_tokens}, "
         f"completion.speculate {'off' if args.no_speculate else 'on'}, "
-        f"llm.requantize {'on' if args.requantize else 'off'}"
+        f"llm.requantize {args.requantize}"
     )
     print(f"CPU: {cpu_name()}; code: {code_state()}")
     print(f"load average (1/5/15 min): start {load_start}, end {load_end}")
@@ -257,8 +257,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--requantize",
-        action="store_true",
-        help="load the model's faster copy for llama.cpp's CPU kernels (llm.requantize on)",
+        choices=REQUANTIZE,
+        default=LLMSettings().requantize,
+        help="llm.requantize: which purposes load the model's faster copy (default: the setting)",
     )
     parser.add_argument(
         "--describe",

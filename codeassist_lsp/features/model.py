@@ -4,8 +4,9 @@ closed at shutdown.
 Chat, code actions and inline completion share one backend, so the weights are loaded once
 and each role keeps its own warm KV cache (see `llm/llama_backend.py`); with
 `llm.chatModel` set, chat and the other model tasks get a backend of their own while
-inline completion keeps `llm.model`. Nothing is loaded until a feature asks: a server used
-only for search never pays for a model.
+inline completion keeps `llm.model`, and with `llm.requantize` "completion" inline
+completion gets one of its own on the model's faster copy. Nothing is loaded until a
+feature asks: a server used only for search never pays for a model.
 """
 
 from __future__ import annotations
@@ -48,19 +49,23 @@ class ModelHolder(Feature):
     def get(self, purpose: Purpose = "chat", interactive: bool = True) -> Backend:
         """The backend for `purpose` under the current settings (raises `ModelUnavailable`
         with a message the user can act on). Chat and completion share one backend unless
-        `llm.chatModel` names another model. Background work (descriptions) passes
+        `llm.chatModel` names another model or `llm.requantize` is "completion" (then
+        inline completion loads the faster copy). Background work (descriptions) passes
         `interactive=False` and gives way whenever `wanted_at` moves."""
         if interactive:
             self.wanted_at = time.monotonic()
         settings = self._ctx.settings
         model = settings.llm.model_for(purpose)
+        fast = settings.llm.fast_weights(purpose)
+        key = f"{model} (faster copy)" if fast else model
         with self._lock:
             stale = self._retire_if_changed(settings.llm)
-            backend = self._backends.get(model)
+            backend = self._backends.get(key)
             if backend is None:
-                llm = dataclasses.replace(settings.llm, model=model)
+                requantize = "all" if fast else "off"
+                llm = dataclasses.replace(settings.llm, model=model, requantize=requantize)
                 backend = self._factory(dataclasses.replace(settings, llm=llm))
-                self._backends[model] = backend
+                self._backends[key] = backend
         for old in stale:  # settings changed before their hook ran: never keep two sets
             self._close_later(old)
         return backend

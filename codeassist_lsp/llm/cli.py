@@ -213,7 +213,7 @@ def install_model(args: argparse.Namespace) -> int:
         )
     path = store.install(spec, settings.data_dir)
     print(f"{spec.name}: ready at {path}")
-    if settings.llm.requantize and spec.fast_copy is not None:
+    if settings.llm.requantize != "off" and spec.fast_copy is not None:
         from codeassist_lsp.llm import requantize
 
         original = store.ModelFile(spec.name, path, spec.sha256, spec)

@@ -154,7 +154,7 @@ class LlamaCppBackend:
 
     def _load(self) -> LlamaModel:
         chosen = store.prepare(self._settings.model, self._data_dir)
-        if self._settings.requantize:
+        if self._settings.requantize == "all":  # the server resolves "completion"
             chosen = requantize.fast_model(chosen, self._data_dir, self._threads)
         if chosen.spec is None:
             ensure_loadable(chosen.path, store.cache_file(self._data_dir))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 Purpose = Literal["chat", "completion"]
+REQUANTIZE = ("off", "completion", "all")
 
 
 @dataclass
@@ -31,9 +32,10 @@ class LLMSettings:
     # tokens of the file being completed kept read in the completion context (on top of
     # `completion_context_size`), around the last completion: bench/warm_file.py
     file_cache_tokens: int = 2048
-    # load a packaged model's faster copy for llama.cpp's CPU kernels where it has one
-    # (`requantize.py`, made once): faster prompts, but chat cited its sources less often
-    requantize: bool = False
+    # which purposes load a packaged model's faster copy for llama.cpp's CPU kernels where
+    # it has one (`requantize.py`, made once): "off", "completion" (inline completion
+    # only) or "all". Faster prompts; chat cited its sources less often with it (README)
+    requantize: str = field(default="off", metadata={"choices": REQUANTIZE})
     openai_url: str = ""
     openai_model: str = ""
     openai_api_key: str = ""
@@ -43,3 +45,9 @@ class LLMSettings:
     def model_for(self, purpose: Purpose) -> str:
         """The model that serves `purpose`."""
         return self.chat_model if purpose == "chat" and self.chat_model else self.model
+
+    def fast_weights(self, purpose: Purpose) -> bool:
+        """Whether `purpose` runs on the model's faster copy (`requantize`)."""
+        return self.requantize == "all" or (
+            self.requantize == "completion" and purpose == "completion"
+        )

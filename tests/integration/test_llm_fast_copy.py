@@ -32,7 +32,7 @@ async def test_the_default_model_loads_as_its_faster_copy_and_fills_in(
     (models / spec.filename).symlink_to(installed_models / spec.filename)
     installed_copy = installed_models / f"{Path(spec.filename).stem}.{spec.fast_copy.suffix}.gguf"
     before = _state(installed_copy)  # a user's own copy may be there already
-    settings = LLMSettings(model=DEFAULT_MODEL, threads=2, requantize=True)
+    settings = LLMSettings(model=DEFAULT_MODEL, threads=2, requantize="all")
     backend = create_backend(settings, tmp_path)
     try:
         request = FimRequest("import math\n\ndef area(r):\n    return ", "\n")

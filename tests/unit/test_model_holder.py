@@ -62,3 +62,22 @@ def test_a_request_after_a_settings_change_does_not_wait_for_the_hook() -> None:
     assert second is not first and len(made) == 2
     models.on_settings(changed)  # nothing left to close twice
     assert models.get("completion") is second
+
+
+def test_faster_weights_for_completion_alone_give_it_a_backend_of_its_own() -> None:
+    settings = Settings()
+    settings.llm = dataclasses.replace(settings.llm, requantize="completion")
+    weights: list[str] = []
+
+    def factory(given: Settings) -> FakeBackend:
+        weights.append(f"{given.llm.model} {given.llm.requantize}")
+        return FakeBackend()
+
+    models = ModelHolder(SimpleNamespace(settings=settings, backend_factory=factory))
+    chat, completion = models.get("chat"), models.get("completion")
+    assert chat is not completion and models.get("completion") is completion
+    assert weights == ["qwen2.5-coder-0.5b off", "qwen2.5-coder-0.5b all"]
+    settings.llm = dataclasses.replace(settings.llm, requantize="all")
+    models.on_settings(settings)
+    assert models.get("chat") is models.get("completion")
+    assert weights[-1] == "qwen2.5-coder-0.5b all" and len(weights) == 3
