@@ -154,7 +154,9 @@ class LlamaCppBackend:
 
     def _load(self) -> LlamaModel:
         chosen = store.prepare(self._settings.model, self._data_dir)
-        if self._settings.requantize == "all":  # the server resolves "completion"
+        # "completion" is the server's to resolve: it gives inline completion a backend
+        # of its own with "all"; any other backend (chat's, the CLI's) keeps the original
+        if self._settings.requantize == "all":
             chosen = requantize.fast_model(chosen, self._data_dir, self._threads)
         if chosen.spec is None:
             ensure_loadable(chosen.path, store.cache_file(self._data_dir))
