@@ -8,12 +8,14 @@ asks: "`name` [1] …"), then follow-ups are asked in the same conversation thro
 holds a caller or user of the definition; "What does it return?" and "Show me its code."
 when a source holds the definition itself.
 
-Two ways of stating the first answer are compared in the same run: the name quoted as
-code, which the follow-up's query takes as what "it" is (`chat/intent.retrieval_query`),
-and the same answer without backquotes, where the query borrows the words of the
-question before (how follow-ups were searched until 2026-12-04). `--model-first` adds a
-third way: the real model answers the first question (greedy), as in a real chat, so a
-follow-up counts only when that answer was about the expected definition. `--answer` lets
+Three ways of stating the first answer are compared in the same run: the name quoted as
+code and the definition cited, which the follow-up's query takes as what "it" is
+(`chat/intent.retrieval_query`); the name unquoted with the citation, where the cited
+definition stands for "it" (since 2026-12-04, session 15); and the name unquoted with no
+citation, where the query borrows the words of the question before (how follow-ups were
+searched until 2026-12-04). `--model-first` adds a fourth way: the real model answers the
+first question (greedy) and its own citations are stored with it, as in a real chat, so a
+follow-up counts only when that answer cited the expected definition. `--answer` lets
 the model answer the follow-ups too and scores its citations instead of the sources.
 
     python bench/chat_followups.py [--only NAME] [--limit N] [--model-first] [--answer]
@@ -62,7 +64,7 @@ FOLLOW_UPS = (
     ("Show me its code.", "definition"),
 )
 # the first answer names the definition `quoted` or plain; or the model writes it
-STYLES = ("quoted", "plain")
+STYLES = ("quoted", "cited", "plain")
 
 
 @dataclass(frozen=True)
@@ -123,14 +125,19 @@ def first_answer(case: Case, style: str) -> str:
 
 async def model_answer(
     manager: ChatManager, workspace: IndexWorkspace, case: Case
-) -> tuple[str, bool]:
+) -> tuple[str, tuple[Citation, ...]]:
     """The model's own answer to the first question, in a conversation of its own, and
-    whether it cites the definition the case is about."""
+    its citations."""
     async with aclosing(manager.ask(ChatRequest(case.question), workspace)) as events:
         async for event in events:
             if isinstance(event, ChatResult):
-                return event.answer, overlaps_expected(event.citations, case.definition)
-    return "", False
+                return event.answer, event.citations
+    return "", ()
+
+
+def case_citation(case: Case) -> Citation:
+    """What a first answer about the case's definition cites."""
+    return Citation(case.path, case.symbol.start_line, case.symbol.end_line, case.symbol.qualname)
 
 
 async def ask_follow_up(
@@ -138,16 +145,16 @@ async def ask_follow_up(
     workspace: IndexWorkspace,
     case: Case,
     first: str,
+    cited: tuple[Citation, ...],
     follow_up: str,
     answer: bool,
 ) -> tuple[tuple[Citation, ...], float]:
-    """Store the first turn with the answer `first`, ask `follow_up` after it: the
-    citations scored and the time to the sources."""
+    """Store the first turn with the answer `first` citing `cited`, ask `follow_up` after
+    it: the citations scored and the time to the sources."""
     conversation_id = manager.history.create(workspace.root, case.question[:40]).id
     now = time.time()
     question = ChatMessage(new_id(), conversation_id, "user", case.question, now)
-    span = Citation(case.path, case.symbol.start_line, case.symbol.end_line, case.symbol.qualname)
-    reply = ChatMessage(new_id(), conversation_id, "assistant", first, now, (span,))
+    reply = ChatMessage(new_id(), conversation_id, "assistant", first, now, cited)
     manager.history.add_turn(question, reply)
     start = time.perf_counter()
     sources: tuple[Citation, ...] = ()
@@ -182,16 +189,18 @@ async def run(
         for case in all_cases:
             on_track = True
             if style == "model":
-                first, on_track = await model_answer(manager, workspaces[case.workspace], case)
+                first, cited = await model_answer(manager, workspaces[case.workspace], case)
+                on_track = overlaps_expected(cited, case.definition)
                 print(
                     f"  model: {'on track' if on_track else 'off'} {first[:90]!r}", file=sys.stderr
                 )
             else:
                 first = first_answer(case, style)
+                cited = () if style == "plain" else (case_citation(case),)
             target = {"users": case.users, "definition": case.definition}
             for follow_up, kind in FOLLOW_UPS:
                 citations, ms = await ask_follow_up(
-                    manager, workspaces[case.workspace], case, first, follow_up, answer
+                    manager, workspaces[case.workspace], case, first, cited, follow_up, answer
                 )
                 ok = overlaps_expected(citations, target[kind])
                 found.setdefault((style, follow_up), []).append(ok)
@@ -251,7 +260,8 @@ def main() -> None:
     )
     heads = {
         "quoted": "answer names it `quoted`",
-        "plain": "plain (before)",
+        "cited": "unquoted, cites it",
+        "plain": "unquoted, uncited",
         "model": "model's answer",
         "on track": "model's, it cites the case",
     }

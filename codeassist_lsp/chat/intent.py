@@ -153,11 +153,15 @@ def retrieval_query(
     return f"{earlier_questions[-1]} {question}"
 
 
-def answer_subject(answer: str, known_name: Callable[[str], bool]) -> str | None:
+def answer_subject(
+    answer: str, known_name: Callable[[str], bool], cited: Sequence[str | None] = ()
+) -> str | None:
     """The definition an answer is about: the first name it quotes as code (`like_this`)
-    that the workspace defines; answers are asked to start with it."""
-    for match in QUOTED_NAME.finditer(answer):
-        name = re.split(r"[.:]+", match.group(1))[-1]
+    that the workspace defines (answers are asked to start with it); else, for an answer
+    that quotes none, the first one its citations are about (`cited`: their symbols)."""
+    quoted = [match.group(1) for match in QUOTED_NAME.finditer(answer)]
+    for raw in [*quoted, *(symbol for symbol in cited if symbol)]:
+        name = re.split(r"[.:]+", raw)[-1]
         if len(name) >= 3 and name.lower() not in UBIQUITOUS and known_name(name):
             return name
     return None

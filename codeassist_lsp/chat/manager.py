@@ -430,7 +430,10 @@ def _earlier_subject(
 ) -> str | None:
     """The definition the last answer was about, for a follow-up's "it"."""
     answers = [m for m in earlier if m.role == "assistant"]
-    return answer_subject(answers[-1].content, known_name) if answers else None
+    if not answers:
+        return None
+    cited = [citation.symbol for citation in answers[-1].citations]
+    return answer_subject(answers[-1].content, known_name, cited)
 
 
 def _defined_names(view: IndexView, citation: Citation) -> tuple[str, ...]:

@@ -19,6 +19,7 @@ from codeassist_lsp.chat.history import (
     History,
     HistoryError,
     UnknownConversation,
+    new_id,
     open_history,
 )
 from codeassist_lsp.chat.intent import answer_subject, identifier_words, retrieval_query, route
@@ -124,6 +125,9 @@ def test_a_follow_up_names_what_the_answer_before_was_about() -> None:
     assert answer_subject(answer, known) == "compute_backoff"
     assert answer_subject("It uses a `dict` and `x` [1].", lambda name: True) is None
     assert answer_subject("compute_backoff [1] does it.", known) is None, "only names as code"
+    cited = [None, "Retrying.compute_backoff"]
+    assert answer_subject("It waits longer each time [2].", known, cited) == "compute_backoff"
+    assert answer_subject("`sleep` waits [2].", known, cited) == "sleep", "quoted names first"
 
 
 def test_history_keeps_the_newest_whole_turns_that_fit() -> None:
@@ -272,6 +276,25 @@ async def test_a_follow_up_searches_for_what_the_answer_before_named(tmp_path: P
     assert workspace.queries[-1] == "What does `sleep_for` return?"
     general = await ask("What does it return?")
     assert general.intent == "general", "without an earlier answer it stays general"
+
+
+async def test_a_follow_up_after_an_answer_that_quotes_no_name_takes_what_it_cited(
+    tmp_path: Path,
+) -> None:
+    manager = _manager(tmp_path, FakeBackend("It is called by the retry loop [1]."))
+    conversation = manager.history.create("/ws", "waiting")
+    question = ChatMessage(new_id(), conversation.id, "user", "how does it wait?", 1.0)
+    cited = (Citation("net/clock.py", 4, 5, "sleep_for"),)
+    answer = ChatMessage(
+        new_id(), conversation.id, "assistant", "It sleeps for a while [1].", 2.0, cited
+    )
+    manager.history.add_turn(question, answer)
+    workspace = RecordingWorkspace()
+    request = ChatRequest("and where is it called?", conversation.id)
+    async with aclosing(manager.ask(request, workspace)) as events:
+        async for _ in events:
+            pass
+    assert workspace.queries == ["and where is `sleep_for` called?"]
 
 
 async def test_a_selection_is_the_first_source(tmp_path: Path) -> None:
