@@ -23,7 +23,7 @@ from codeassist_lsp.llm.types import GenerationOptions
 
 log = logging.getLogger(__name__)
 
-OPTIONS = GenerationOptions(max_tokens=72, temperature=0.0, stop=("\n\n", "```"))
+OPTIONS = GenerationOptions(max_tokens=72, temperature=0.0, stop=("\n\n", "```"), background=True)
 SAVE_EVERY = 8
 
 

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from codeassist_lsp.config import IndexSettings
+from codeassist_lsp.foreground import give_way
 from codeassist_lsp.index.descriptions import keyword_docs
 from codeassist_lsp.index.embed_text import embedding_text
 from codeassist_lsp.index.embedder import Embedder
@@ -50,6 +51,7 @@ from codeassist_lsp.index.view import ViewKeeper
 log = logging.getLogger(__name__)
 
 BATCH_FILES = 64
+EMBED_STEP = 16  # chunks embedded between two looks for a model request (~0.1 s here)
 EMBED_SLICE = 256  # chunks embedded per `embed_pending` call of a server (~2.5 s here)
 # An edit writes the vector table twice (delete, add); compacting after ~32 edits takes
 # 0.1-0.2 s and keeps versions and fragments on disk from growing without end.
@@ -207,6 +209,7 @@ class Indexer:
             if cancel is not None and cancel.is_set():
                 stats.cancelled = True
                 break
+            give_way(cancel)
             files = candidates[begin : begin + BATCH_FILES]
             batch = self._read(files, removed if begin == 0 else [], catalog, stats, {})
             self._write(batch, stats)
@@ -239,7 +242,7 @@ class Indexer:
                 chunks = self.stores.meta.chunks_by_id(ids)
             ids = [cid for cid in ids if cid in chunks]
             texts = self._texts_for(ids, chunks, missing)
-            vectors = self.embedder.embed_documents([texts[cid] for cid in ids])
+            vectors = self._embed_giving_way([texts[cid] for cid in ids])
             self.stores.vectors.add(ids, [chunks[cid].path for cid in ids], vectors)
             for cid in list(missing)[:limit]:
                 missing.pop(cid, None)
@@ -266,6 +269,19 @@ class Indexer:
                     )
                     texts[cid] = embedding_text(chunks[cid], symbols)
         return texts
+
+    def _embed_giving_way(self, texts: list[str]) -> np.ndarray:
+        """Embed `texts` a few at a time, giving the cores to the model before each step.
+
+        Texts of similar length go in the same step, as the embedder's batches want.
+        """
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), self.embedder.dim), dtype=np.float32)
+        for begin in range(0, len(order), EMBED_STEP):
+            rows = order[begin : begin + EMBED_STEP]
+            give_way()
+            out[rows] = self.embedder.embed_documents([texts[i] for i in rows])
+        return out
 
     def update_paths(self, paths: Sequence[str], texts: dict[str, str] | None = None) -> IndexStats:
         """Re-index the given workspace-relative files (deleted ones are removed).

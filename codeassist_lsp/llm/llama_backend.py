@@ -19,11 +19,12 @@ import time
 import weakref
 from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager
 from enum import Enum
 from pathlib import Path
 
 from codeassist_lsp import sysinfo
+from codeassist_lsp.foreground import MODEL_REQUESTS, Running
 from codeassist_lsp.llm import requantize, store
 from codeassist_lsp.llm.backend import DEFAULT_OPTIONS
 from codeassist_lsp.llm.catalog import find_spec
@@ -71,37 +72,18 @@ def _stop_file_reads() -> None:
         backend._keep_stop.set()
 
 
-class _Running:
-    """How many fill-in-the-middle requests of this process are running (someone is
-    waiting for them at the keyboard), and a way to wait until there are none."""
-
-    def __init__(self) -> None:
-        self._count = 0
-        self._changed = threading.Condition()
-
-    @contextmanager
-    def one(self) -> Iterator[None]:
-        with self._changed:
-            self._count += 1
-        try:
-            yield
-        finally:
-            with self._changed:
-                self._count -= 1
-                self._changed.notify_all()
-
-    def wait_none(self, stop: threading.Event, limit: float) -> None:
-        """Wait until none runs, `stop` is set or `limit` seconds have passed."""
-        deadline = time.monotonic() + limit
-        with self._changed:
-            while self._count and not stop.is_set():
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return
-                self._changed.wait(min(left, 0.05))
+_FIM_RUNNING = Running()  # fill-in-the-middle requests: a chat step waits for them
 
 
-_FIM_RUNNING = _Running()
+@contextmanager
+def _waited_for(options: GenerationOptions, *also: Running) -> Iterator[None]:
+    """Count a request as one a user waits for (`MODEL_REQUESTS`, and `also`), unless it
+    is background work."""
+    with ExitStack() as counted:
+        if not options.background:
+            for running in (MODEL_REQUESTS, *also):
+                counted.enter_context(running.one())
+        yield
 
 
 def _chat_running() -> bool:
@@ -223,7 +205,8 @@ class LlamaCppBackend:
                 _FIM_RUNNING.wait_none(stop, GIVE_WAY_S)
 
             try:
-                yield from _decode_text(model, slot, tokens, options, stop, give_way)
+                with _waited_for(options):
+                    yield from _decode_text(model, slot, tokens, options, stop, give_way)
             finally:
                 self._chat_usage = PromptUsage(len(tokens), slot.reused)
 
@@ -241,9 +224,10 @@ class LlamaCppBackend:
             model = self._ensure()
             slot = self._slots[Role.COMPLETION]
             tokens = model.tokenize(prompt, add_bos=model.add_bos)
-            yield from _decode_text(
-                model, slot, tokens[-_prompt_budget(slot.n_ctx, options) :], options, stop
-            )
+            with _waited_for(options):
+                yield from _decode_text(
+                    model, slot, tokens[-_prompt_budget(slot.n_ctx, options) :], options, stop
+                )
 
         return stream_in_thread(produce, self._executors[Role.COMPLETION])
 
@@ -264,7 +248,7 @@ class LlamaCppBackend:
                 return len(model.tokenize(text))
 
             ids = model.tokenize(fim_prompt(request, tokens, budget, count))
-            with nullcontext() if options.background else _FIM_RUNNING.one():
+            with _waited_for(options, _FIM_RUNNING):
                 yield from _decode_text(model, slot, ids, options, stop)
             log.debug("fim: %d prompt tokens, %d of them cached", len(ids), slot.reused)
 

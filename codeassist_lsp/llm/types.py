@@ -19,8 +19,8 @@ class Message:
 @dataclass(frozen=True)
 class GenerationOptions:
     """How much to generate and how; `prompt_lookup` speeds up answers that copy the input;
-    `background`: nobody waits for this answer yet (a speculation), so a chat answer does
-    not give way to it."""
+    `background`: nobody waits for this answer yet (a speculation, a description), so
+    neither a chat answer nor the indexer gives way to it (`foreground`)."""
 
     max_tokens: int = 512
     temperature: float = 0.2
