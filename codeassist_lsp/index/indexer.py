@@ -205,13 +205,13 @@ class Indexer:
     ) -> None:
         """Read, parse and write the files in batches, leaving their vectors for later."""
         total = len(candidates)
+        pace = cancel if cancel is not None else threading.Event()
         for begin in range(0, max(total, 1), BATCH_FILES):
             if cancel is not None and cancel.is_set():
                 stats.cancelled = True
                 break
-            give_way(cancel)
             files = candidates[begin : begin + BATCH_FILES]
-            batch = self._read(files, removed if begin == 0 else [], catalog, stats, {})
+            batch = self._read(files, removed if begin == 0 else [], catalog, stats, {}, pace)
             self._write(batch, stats)
             if progress:
                 done = min(begin + BATCH_FILES, total)
@@ -370,14 +370,18 @@ class Indexer:
         catalog: dict[str, FileRecord],
         stats: IndexStats,
         texts: dict[str, str],
+        pace: threading.Event | None = None,
     ) -> _Batch:
         """Hash and parse the files whose content changed; list the chunks to embed.
 
-        Writes nothing, so it may run while an earlier batch is still being embedded.
+        Writes nothing, so it may run while an earlier batch is still being embedded. With
+        `pace` (a whole index, its cancel event), each file first gives way to the model.
         """
         parsed: list[tuple[FileRecord, ParsedFile]] = []
         touched: list[FileRecord] = []
         for wf in files:
+            if pace is not None:
+                give_way(pace)
             if wf.path in texts:
                 text = texts[wf.path]
                 digest = content_hash(text.encode("utf-8", "replace"))

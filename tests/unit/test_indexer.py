@@ -8,12 +8,16 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from codeassist_lsp import foreground
 from codeassist_lsp.cli import main
 from codeassist_lsp.config import Settings
+from codeassist_lsp.foreground import MODEL_REQUESTS
 from codeassist_lsp.index import code_graph
 from codeassist_lsp.index.embed_fake import FakeEmbedder
 from codeassist_lsp.index.graph_build import build_graph, resolve_file_edges
@@ -376,4 +380,27 @@ def test_a_lost_keyword_index_and_damaged_vectors_are_rebuilt(ws: Path, settings
     assert any("damaged" in n for n in index.notices)
     index.refresh()
     assert _all_ids(index) == (meta_ids, meta_ids, meta_ids)
+    index.close()
+
+
+def _runs_while_a_model_request_runs(work: Callable[[], object]) -> tuple[bool, bool]:
+    """Whether `work` finished while a model request ran, and once it ended."""
+    done = threading.Event()
+    thread = threading.Thread(target=lambda: (work(), done.set()))
+    with MODEL_REQUESTS.one():
+        thread.start()
+        during = done.wait(0.5)
+    thread.join(30)
+    return during, done.is_set()
+
+
+def test_indexing_and_embedding_wait_while_the_model_answers_someone(
+    ws: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(foreground, "GIVE_WAY_S", 30.0)
+    index = _open(ws, settings)
+    assert _runs_while_a_model_request_runs(lambda: index.refresh(vectors=False)) == (False, True)
+    assert index.indexer.pending_vectors() > 0
+    assert _runs_while_a_model_request_runs(index.indexer.embed_pending) == (False, True)
+    assert index.indexer.pending_vectors() == 0
     index.close()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from contextlib import aclosing
+from contextlib import AbstractContextManager, aclosing
 from pathlib import Path
 
 import gguf
@@ -19,6 +19,7 @@ import llama_cpp
 import numpy as np
 import pytest
 
+from codeassist_lsp.foreground import Running
 from codeassist_lsp.llm import llama_backend
 from codeassist_lsp.llm.errors import BackendError, ModelUnavailable
 from codeassist_lsp.llm.llama_backend import LlamaCppBackend, Role
@@ -469,6 +470,37 @@ async def test_a_chat_gives_way_while_a_fill_in_the_middle_runs(
         with llama_backend._FIM_RUNNING.one():  # one that never ends does not stop chat
             answer = collect(backend.chat([Message("user", "hi")], greedy(4)))
             assert await asyncio.wait_for(answer, 5)
+    finally:
+        await backend.close()
+
+
+class CountingRunning(Running):
+    """A `Running` that also counts how many requests it ever saw."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen = 0
+
+    def one(self) -> AbstractContextManager[None]:
+        self.seen += 1
+        return super().one()
+
+
+async def test_requests_a_user_waits_for_are_counted_for_background_work_to_give_way(
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counted = CountingRunning()
+    monkeypatch.setattr(llama_backend, "MODEL_REQUESTS", counted)
+    backend = backend_for(tiny, tmp_path)
+    try:
+        await backend.load()
+        await collect(backend.fim(FimRequest("def hello(", "):\n"), greedy(4)))
+        await collect(backend.chat([Message("user", "hello")], greedy(4)))
+        await collect(backend.complete("def hello", greedy(4)))
+        assert counted.seen == 3
+        await collect(backend.fim(FimRequest("def hello(", "):\n"), greedy(4, background=True)))
+        await collect(backend.chat([Message("user", "hi")], greedy(4, background=True)))
+        assert counted.seen == 3, "speculations and descriptions hold nothing up"
     finally:
         await backend.close()
 
