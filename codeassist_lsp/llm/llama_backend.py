@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import codecs
 import logging
+import math
 import threading
 import time
 import weakref
@@ -51,7 +52,9 @@ RANDOM_SEED = 0xFFFFFFFF
 # (`Slot.reuse_min`, bench/kv_reuse.py); chat and code actions read their prompts again,
 # so their answers do not depend on what was asked before.
 COMPLETION_REUSE_MIN = 32
-FILE_GRID = 32  # lines: where the kept window of a file may start (`file_window`)
+FILE_GRID = 32  # lines: the step between the kept windows of a file is a multiple (`file_tiles`)
+TILE_ABOVE_TOKENS = 320  # a window holds this much above the lines it serves (the prefix) ...
+TILE_BELOW_TOKENS = 128  # ... and this much below them (the suffix)
 GIVE_WAY_S = 3.0  # the longest a chat step waits for inline completion (one suggestion)
 
 
@@ -160,6 +163,7 @@ class LlamaCppBackend:
                     self._threads,
                     reuse_min=COMPLETION_REUSE_MIN,
                     file_tokens=file_tokens,
+                    file_windows=self._settings.file_cache_windows,
                 ),
             }
         except (ValueError, RuntimeError) as exc:
@@ -262,24 +266,37 @@ class LlamaCppBackend:
             model = self._ensure()
             slot = self._slots[Role.COMPLETION]
             tokens = model.fim_tokens()
-            if not slot.file_limit or tokens is None or _chat_running():
-                return 0  # no file cache, no FIM, or chat has the CPU
-            text_ids = file_window(model.tokenize, tokens.prefix, text, line, slot.file_limit)
-            started = time.perf_counter()
-            with slot.lock:
-                try:
-                    done = slot.warm_file(text_ids, stop)
-                except (ValueError, RuntimeError) as exc:
-                    log.warning("could not keep the file read: %s", exc)
-                    return 0
-            log.debug(
-                "kept %d of %d file tokens in %.1f s%s",
-                len(slot.file),
-                len(text_ids),
-                time.perf_counter() - started,
-                "" if done else " (stopped by a request)",
+            if not slot.file_limit or tokens is None:
+                return 0  # no file cache or no FIM
+            tiles = file_tiles(
+                model.tokenize, tokens.prefix, text, line, slot.file_limit, slot.file_windows
             )
-            return len(slot.file)
+            started, kept = time.perf_counter(), 0
+            for tile in tiles:
+                if stop.is_set() or _chat_running():
+                    break  # a request, or chat has the CPU
+                with slot.lock:
+                    done = slot.file == tile or slot.remembers(tile)
+                    try:
+                        if not done:
+                            slot.recall_file(tile)
+                            done = slot.warm_file(tile, stop)
+                            if done:
+                                slot.remember_file()
+                    except (ValueError, RuntimeError) as exc:
+                        log.warning("could not keep the file read: %s", exc)
+                        break
+                if not done:
+                    break
+                kept += len(tile)
+            log.debug(
+                "kept %d tokens of the file in %.1f s (%d windows)%s",
+                kept,
+                time.perf_counter() - started,
+                len(tiles),
+                " (stopped by a request)" if stop.is_set() else "",
+            )
+            return kept
 
         return await asyncio.get_running_loop().run_in_executor(
             self._executors[Role.COMPLETION], keep
@@ -299,23 +316,37 @@ class LlamaCppBackend:
         await asyncio.to_thread(shutdown)
 
 
-def file_window(
-    tokenize: Callable[[str], list[int]], head: str, text: str, line: int, limit: int
-) -> list[int]:
-    """Token ids of `head` and the text from a line on a grid of 32, chosen so that about a
-    third of `limit` lies above `line` when the whole file does not fit; cut to `limit`.
+def file_tiles(
+    tokenize: Callable[[str], list[int]],
+    head: str,
+    text: str,
+    line: int,
+    limit: int,
+    count: int,
+) -> list[list[int]]:
+    """Token ids of `head` and the text of up to `count` windows of `limit` tokens that
+    tile the file: the cursor's window first, then the nearest. A file that fits is one.
 
-    The start moves only when the cursor moves far, and a moved start costs only the
-    moves of cells (`Slot.warm_file`), not a new read.
+    Windows start on lines that are multiples of a fixed step (itself a multiple of
+    `FILE_GRID`), so the same lines give the same windows wherever the cursor is, and
+    they overlap so that every line has one holding the prompt's prefix above it and its
+    suffix below (`TILE_ABOVE_TOKENS`, `TILE_BELOW_TOKENS`).
     """
     ids = tokenize(head + text)
     if len(ids) <= limit:
-        return ids
+        return [ids]
     lines = text.split("\n")
     per_line = len(ids) / max(len(lines), 1)
-    above = int(limit / 3 / per_line)
-    start = max(0, line - above) // FILE_GRID * FILE_GRID
-    return tokenize(head + "\n".join(lines[start:]))[:limit]
+    above = math.ceil(TILE_ABOVE_TOKENS / per_line)
+    spare = int((limit - TILE_ABOVE_TOKENS - TILE_BELOW_TOKENS) / per_line)
+    step = max(FILE_GRID, spare // FILE_GRID * FILE_GRID)
+    tiles = max(0, len(lines) - 1 - above) // step + 1
+    fits = math.ceil(len(lines) - limit / per_line)  # a window from there holds the rest
+    tiles = min(tiles, math.ceil(max(0, fits) / step) + 1)
+    mine = min(max(0, line - above) // step, tiles - 1)
+    order = sorted(range(tiles), key=lambda k: (abs(k - mine), k < mine))[: max(1, count)]
+    span = math.ceil(2 * limit / per_line)  # lines enough for `limit` tokens
+    return [tokenize(head + "\n".join(lines[k * step : k * step + span]))[:limit] for k in order]
 
 
 def _prompt_budget(n_ctx: int, options: GenerationOptions) -> int:

@@ -160,13 +160,16 @@ class LlamaModel:
         n_batch: int = 128,
         reuse_min: int = 0,
         file_tokens: int = 0,
+        file_windows: int = 1,
     ) -> Slot:
         """A new context with its own KV cache on the shared weights (`Slot.reuse_min`,
         `Slot.warm_file`)."""
         with self._lock:
             if self._model is None:
                 raise RuntimeError("model is closed")
-            slot = Slot(self, self._model, n_ctx, threads, n_batch, reuse_min, file_tokens)
+            slot = Slot(
+                self, self._model, n_ctx, threads, n_batch, reuse_min, file_tokens, file_windows
+            )
             self._slots.append(slot)
             return slot
 
@@ -249,11 +252,40 @@ def _first_run(
 _NO_ABORT = llama_cpp.ggml_abort_callback(0)  # a NULL callback: llama.cpp never asks
 
 
+@dataclass
+class _Window:
+    """A window of a file read before (`Slot.remember_file`): its tokens and its cells."""
+
+    tokens: list[int]
+    state: ctypes.Array[ctypes.c_uint8]
+
+
+def _same_start(a: Sequence[int], b: Sequence[int]) -> bool:
+    """Whether two windows start on the same line (one may be an edit of the other)."""
+    return common_prefix(a[:SAME_START], b[:SAME_START]) >= min(SAME_START, len(a), len(b))
+
+
+def _file_run(file: Sequence[int], prompt: Sequence[int]) -> tuple[int, int, int, int]:
+    """How a prompt (its last token aside) can use a file's cells: their common start,
+    then the longest run of what follows, which may start up to `RUN_SKIP` prompt tokens
+    later: (common start, skipped tokens, where the run is in the file, its length)."""
+    last = len(prompt) - 1
+    head = common_prefix(file, prompt[:last])
+    skip, at, n = 0, head, 0
+    for tried in range(RUN_SKIP + 1):
+        found_at, found = longest_run(file, prompt[:last], head + tried)
+        if found > n:
+            skip, at, n = tried, found_at, found
+    return head, skip, at, n
+
+
 class _Stopped(Exception):
     """llama.cpp gave up a batch because `Slot._abortable`'s event was set."""
 
 
 RUN_SKIP = 4  # prompt tokens a shared run of the file may start after (`_share_file`)
+SAME_START = 16  # leading tokens two windows of a file share when they start on one line
+RECALL_GAIN = 16  # prompt tokens a remembered window must hold beyond the live one
 FILE_SEQ = 0  # with `file_tokens`, sequence 0 holds the current file ...
 WORK_SEQ = 1  # ... and requests run in sequence 1, on cells copied from it
 
@@ -274,6 +306,11 @@ class Slot:
     positions the file has them, so a completion anywhere in a warm file reads only the
     cursor's line and what follows it. The cells of the file that the prompt skips are
     masked out, as if the positions in between held nothing.
+
+    With `file_windows` above 1, the cells of each window read are also copied out
+    (`remember_file`, ~12 KB a token for the 0.5B), up to that many windows: a prompt that
+    another remembered window holds more of than the live one brings it back
+    (`llama_state_seq_set_data`, milliseconds) instead of reading its text again.
     """
 
     def __init__(
@@ -285,6 +322,7 @@ class Slot:
         n_batch: int,
         reuse_min: int = 0,
         file_tokens: int = 0,
+        file_windows: int = 1,
     ) -> None:
         params = llama_cpp.llama_context_default_params()
         params.n_ctx = n_ctx + file_tokens  # the file's cells come on top of the request's
@@ -313,6 +351,8 @@ class Slot:
         self._gap = 0
         self.file_limit = file_tokens
         self.file: list[int] = []  # the tokens of the file sequence (positions 0, 1, ...)
+        self.file_windows = file_windows
+        self._windows: list[_Window] = []  # windows read before, the most recently used last
         self.reused = 0  # prompt tokens the last prefill took from the KV cache
         self.reuse_min = reuse_min
         self.give_way: Callable[[], None] | None = None  # called before each model step
@@ -436,6 +476,8 @@ class Slot:
         keep = min(
             common_prefix(self.cached, tokens), len(tokens) - 1
         )  # the last token is always re-run
+        if keep < len(tokens) // 2 and self._recall_for(tokens):
+            keep = 0
         read = self._share_file(tokens, keep)
         if read < 0:
             read = 0
@@ -465,13 +507,7 @@ class Slot:
         """
         if not self.file:
             return -1
-        last = len(tokens) - 1
-        head = common_prefix(self.file, tokens[:last])
-        skip, at, n = 0, head, 0
-        for tried in range(RUN_SKIP + 1):
-            found_at, found = longest_run(self.file, tokens[:last], head + tried)
-            if found > n:
-                skip, at, n = tried, found_at, found
+        head, skip, at, n = _file_run(self.file, tokens)
         if n < max(self.reuse_min, 1):
             skip = n = 0
         if head + skip + n <= keep:
@@ -489,6 +525,68 @@ class Slot:
             self._gap_at, self._gap = head + skip, at - head - skip
             self.cached.extend(tokens[head + skip : head + skip + n])
         return skip
+
+    def remember_file(self) -> None:
+        """Copy the file sequence's cells out (see the class), replacing a remembered window
+        that starts on the same line; the least recently used goes beyond `file_windows`."""
+        if self.file_windows < 2 or not self.file:
+            return
+        size = llama_cpp.llama_state_seq_get_size(self._ctx, FILE_SEQ)
+        state = (ctypes.c_uint8 * size)()
+        if llama_cpp.llama_state_seq_get_data(self._ctx, state, size, FILE_SEQ) != size:
+            log.warning("could not copy the cells of the file out")
+            return
+        self._windows = [w for w in self._windows if not _same_start(w.tokens, self.file)]
+        self._windows.append(_Window(list(self.file), state))
+        del self._windows[: -self.file_windows]
+
+    def remembers(self, tokens: Sequence[int]) -> bool:
+        """Whether a remembered window holds exactly `tokens`."""
+        return any(w.tokens == list(tokens) for w in self._windows)
+
+    def recall_file(self, tokens: Sequence[int]) -> None:
+        """Before reading `tokens`: bring back the remembered window that starts on the
+        same line, if the live one does not, so that only what changed is read."""
+        if self.file and _same_start(self.file, tokens):
+            return
+        for window in reversed(self._windows):
+            if _same_start(window.tokens, tokens):
+                self._restore(window)
+                return
+
+    def _recall_for(self, prompt: Sequence[int]) -> bool:
+        """Bring back the remembered window that holds the most of `prompt`, when that is
+        `RECALL_GAIN` tokens more than the live one does; whether it did."""
+        if not self._windows:
+            return False
+
+        def held(file: Sequence[int]) -> int:
+            head, skip, _, n = _file_run(file, prompt)
+            return head + skip + n
+
+        best, most = None, (held(self.file) if self.file else 0) + RECALL_GAIN
+        for window in self._windows:
+            if window.tokens != self.file and (n := held(window.tokens)) > most:
+                best, most = window, n
+        return best is not None and self._restore(best)
+
+    def _restore(self, window: _Window) -> bool:
+        """Make `window` the live file, in place of the live one and the request's cells."""
+        mem = self._mem
+        llama_cpp.llama_memory_seq_rm(mem, self._seq, -1, -1)
+        llama_cpp.llama_memory_seq_rm(mem, FILE_SEQ, -1, -1)
+        self.cached.clear()
+        self.file = []
+        self._gap_at = None
+        self._windows.remove(window)
+        if not llama_cpp.llama_state_seq_set_data(
+            self._ctx, window.state, len(window.state), FILE_SEQ
+        ):
+            log.warning("could not bring back a window of the file read before")
+            return False
+        self.file = list(window.tokens)
+        self._windows.append(window)
+        return True
 
     def warm_file(self, tokens: Sequence[int], stop: threading.Event) -> bool:
         """Make the file sequence hold `tokens` (cut to `file_limit`), reading only what

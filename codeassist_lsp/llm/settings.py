@@ -32,6 +32,9 @@ class LLMSettings:
     # tokens of the file being completed kept read in the completion context (on top of
     # `completion_context_size`), around the last completion: bench/warm_file.py
     file_cache_tokens: int = 2048
+    # windows of that size remembered while the editor is idle: the cursor's, then the
+    # nearest, and those of files completed in before (~24 MB each for the 0.5B)
+    file_cache_windows: int = 4
     # which purposes load a packaged model's faster copy for llama.cpp's CPU kernels where
     # it has one (`requantize.py`, made once): "off", "completion" (inline completion
     # only) or "all". Faster prompts; chat cited its sources less often with it (README)

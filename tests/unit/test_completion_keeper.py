@@ -7,7 +7,12 @@ import asyncio
 import pytest
 
 from codeassist_lsp.completion.keeper import FileKeeper
-from codeassist_lsp.llm.llama_backend import FILE_GRID, file_window
+from codeassist_lsp.llm.llama_backend import (
+    FILE_GRID,
+    TILE_ABOVE_TOKENS,
+    TILE_BELOW_TOKENS,
+    file_tiles,
+)
 
 DELAY = 0.05
 
@@ -19,20 +24,28 @@ def words(text: str) -> list[int]:
 
 def test_a_file_that_fits_is_kept_whole() -> None:
     text = "\n".join(f"line {n}" for n in range(10))
-    assert file_window(words, "<fim>", text, 5, 100) == words("<fim>" + text)
+    assert file_tiles(words, "<fim>", text, 5, 100, 4) == [words("<fim>" + text)]
 
 
-def test_a_long_file_is_kept_from_a_grid_line_above_the_cursor() -> None:
+def _start(tile: list[int], lines: list[str]) -> int:
+    return next(n for n, line in enumerate(lines) if hash(line.split()[0]) == tile[1])
+
+
+def test_a_long_file_is_tiled_from_the_cursor_out() -> None:
     lines = [f"a{n} b{n}" for n in range(1000)]  # two ids a line
-    ids = file_window(words, "<fim> ", "\n".join(lines), 600, 300)
-    assert len(ids) == 300
-    first = ids[1]
-    start = next(n for n, line in enumerate(lines) if hash(line.split()[0]) == first)
-    assert start % FILE_GRID == 0
-    assert start <= 600 < start + 149  # the cursor's line is inside the window
-    assert 600 - start >= 30  # with lines above it for the prompt's prefix
-    near = file_window(words, "<fim> ", "\n".join(lines), 605, 300)
-    assert near == ids  # a small move keeps the same window
+    text = "\n".join(lines)
+    tiles = file_tiles(words, "<fim> ", text, 600, 1000, 9)
+    assert [len(tile) for tile in tiles] == [1000, 977, 1000]  # the last reaches the end
+    starts = [_start(tile, lines) for tile in tiles]
+    assert all(start % FILE_GRID == 0 for start in starts)
+    step = starts[1] - starts[0]
+    assert step > 0 and starts[2] == starts[0] - step  # the nearest, below first
+    assert file_tiles(words, "<fim> ", text, 605, 1000, 3) == tiles  # a small move: the same
+    for line in range(0, 1000, 7):  # every line's own window holds its prefix and suffix
+        start = _start(file_tiles(words, "<fim> ", text, line, 1000, 1)[0], lines)
+        above, below = line - start, start + 499 - line
+        assert above * 2 >= min(TILE_ABOVE_TOKENS, line * 2)
+        assert below * 2 >= min(TILE_BELOW_TOKENS, (999 - line) * 2)
 
 
 async def test_the_file_is_kept_after_a_quiet_delay() -> None:

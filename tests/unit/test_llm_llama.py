@@ -319,6 +319,34 @@ def test_a_stopped_read_of_the_file_gives_the_batch_up_and_keeps_the_rest(
     assert llama_cpp.llama_memory_seq_pos_max(slot._mem, FILE_SEQ) == len(file) - 1
 
 
+def test_a_window_read_before_comes_back_for_a_prompt_it_holds(model: LlamaModel) -> None:
+    slot = model.new_slot(1024, 1, 16, reuse_min=8, file_tokens=512, file_windows=2)
+    stop = threading.Event()
+    file = _file(model)
+    upper, lower = file[:200], [file[0], *file[120:]]
+    for window in (upper, lower):
+        assert slot.warm_file(window, stop)
+        slot.remember_file()
+    assert slot.file == lower and slot.remembers(upper) and slot.remembers(lower)
+    tail = model.tokenize("<|fim_suffix|>print<|fim_middle|>")
+    read = _count_reads(slot)
+    assert slot.prefill([file[0], *file[20:80], *tail], stop)
+    assert slot.file == upper  # brought back, not read again
+    assert slot.reused == 61 and len(read) == len(tail)
+    assert llama_cpp.llama_memory_seq_pos_max(slot._mem, FILE_SEQ) == len(upper) - 1
+    assert list(slot.generate([file[0], *file[20:80], *tail], Sampling(temperature=0), stop))
+    slot.recall_file([*lower[:-3], *model.tokenize("world")])  # an edit of the lower one
+    assert slot.file == lower
+    third = [file[0], *file[60:]]
+    assert slot.warm_file(third, stop)
+    slot.remember_file()
+    assert slot.remembers(third) and slot.remembers(lower) and not slot.remembers(upper)
+    one = model.new_slot(1024, 1, 16, reuse_min=8, file_tokens=512)  # the default: the live one
+    one.warm_file(upper, stop)
+    one.remember_file()
+    assert not one.remembers(upper)
+
+
 def test_a_window_that_starts_elsewhere_reads_only_the_new_lines(model: LlamaModel) -> None:
     slot = model.new_slot(1024, 1, 16, reuse_min=8, file_tokens=512)
     stop = threading.Event()
