@@ -69,11 +69,16 @@ def cut_line(text: str, line: int, keep: int) -> tuple[str, int]:
     return "\n".join(lines), column
 
 
-async def first_requests(editor: Editor, files: list[Path], rng: random.Random, pause: float):
+async def first_requests(
+    editor: Editor, files: list[Path], rng: random.Random, pause: float, returns: bool
+) -> tuple[list[float], list[float], list[float]]:
     """The first request in each file, then `pause` seconds later (the file stays open)
-    the first at another place of it, after its line is cut there."""
+    the first at another place of it, after its line is cut there. With `returns`, then
+    one at another place of the file before (closed meanwhile), opened again."""
     cold: list[float] = []
     warm: list[float] = []
+    back: list[float] = []
+    before: tuple[Path, str, int] | None = None
     for path in files:
         text = path.read_text(encoding="utf-8")
         spots = holes(text, rng, 2)
@@ -93,7 +98,21 @@ async def first_requests(editor: Editor, files: list[Path], rng: random.Random, 
         await editor.complete(uri, spots[1], column)
         warm.append(time.perf_counter() - start)
         editor.close(uri)
-    return cold, warm
+        if returns and before is not None:
+            back.append(await reopened(editor, *before))
+        before = (path, text, holes(text, random.Random(rel), 1)[0])
+    return cold, warm, back
+
+
+async def reopened(editor: Editor, path: Path, text: str, spot: int) -> float:
+    """Seconds to the first suggestion at `spot` of a file opened again."""
+    cut, column = cut_line(text, spot, 3)
+    uri = editor.open(path.relative_to(editor.root).as_posix(), cut)
+    start = time.perf_counter()
+    await editor.complete(uri, spot, column)
+    took = time.perf_counter() - start
+    editor.close(uri)
+    return took
 
 
 async def typing(editor: Editor, path: Path, rng: random.Random, lines: int):
@@ -167,6 +186,7 @@ async def run(args: argparse.Namespace) -> None:
         "llm": {
             "threads": args.threads,
             "fileCacheTokens": args.file_cache_tokens,
+            "fileCacheWindows": args.file_cache_windows,
             "requantize": args.requantize,
         },
         "index": {"describe": "on" if args.describe else "off"},
@@ -185,7 +205,9 @@ async def run(args: argparse.Namespace) -> None:
         warm_uri = editor.open(warmup.relative_to(editor.root).as_posix(), "import os\n")
         await editor.complete(warm_uri, 1, 0)
         load_s = time.perf_counter() - first
-        cold, warm = await first_requests(editor, files[: args.files], rng, args.pause)
+        cold, warm, back = await first_requests(
+            editor, files[: args.files], rng, args.pause, args.returns
+        )
         answered, cancelled = await typing(editor, files[0], rng, args.lines)
         after, accepted = await accepting(editor, files[1], rng, args.accepts, args.think)
         status = await editor.client.protocol.send_request_async("codeassist/status", {})
@@ -203,7 +225,7 @@ async def run(args: argparse.Namespace) -> None:
         f"\ncompletion_latency: {args.package} ({indexed['files']} files indexed in "
         f"{index_s:.0f} s), context {args.context_tokens} tokens, background descriptions "
         f"{'on' if args.describe else 'off'}, {args.pause:.0f} s between two places of a file, "
-        f"llm.fileCacheTokens {args.file_cache_tokens}, "
+        f"llm.fileCacheTokens {args.file_cache_tokens} x {args.file_cache_windows} windows, "
         f"completion.speculate {'off' if args.no_speculate else 'on'}, "
         f"llm.requantize {args.requantize}"
     )
@@ -217,6 +239,8 @@ async def run(args: argparse.Namespace) -> None:
     print("|---|---|---|---|---|")
     print(row("cold file, first request", cold))
     print(row("warm file, first request elsewhere", warm))
+    if back:
+        print(row("the file before, opened again, another place", back))
     print(
         row(
             "typing, per keystroke (answered)",
@@ -247,6 +271,15 @@ def main() -> None:
         type=int,
         default=LLMSettings().file_cache_tokens,
         help="llm.fileCacheTokens (0: the file is not kept read)",
+    )
+    parser.add_argument(
+        "--file-cache-windows",
+        type=int,
+        default=LLMSettings().file_cache_windows,
+        help="llm.fileCacheWindows (1: only the window around the cursor)",
+    )
+    parser.add_argument(
+        "--returns", action="store_true", help="also go back to the file before, closed"
     )
     parser.add_argument("--context-tokens", type=int, default=CompletionSettings().context_tokens)
     parser.add_argument("--threads", type=int, default=0, help="llm.threads (0: one per core)")
