@@ -70,10 +70,10 @@ class Backend(Protocol):
         ...
 
     async def keep_file(self, text: str, line: int) -> int:
-        """Read the file being completed, around `line`, into the completion cache while
-        the editor is idle, so that a completion anywhere near reads little; returns how
-        many of its tokens the cache holds (0: backends without such a cache). Any other
-        request stops it at once."""
+        """Read the file being completed, around `line` first, into the completion cache
+        while the editor is idle, so that a completion anywhere near reads little; returns
+        how many of its tokens the cache holds, over the windows kept (0: backends without
+        such a cache). Any other request stops it at once."""
         ...
 
     async def close(self) -> None:

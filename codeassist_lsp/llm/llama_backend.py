@@ -328,9 +328,10 @@ def file_tiles(
     tile the file: the cursor's window first, then the nearest. A file that fits is one.
 
     Windows start on lines that are multiples of a fixed step (itself a multiple of
-    `FILE_GRID`), so the same lines give the same windows wherever the cursor is, and
-    they overlap so that every line has one holding the prompt's prefix above it and its
-    suffix below (`TILE_ABOVE_TOKENS`, `TILE_BELOW_TOKENS`).
+    `FILE_GRID`), so the same lines give the same windows wherever the cursor is. They
+    overlap by half and more, so that every line has one holding the prompt's prefix
+    above it (`TILE_ABOVE_TOKENS`) and over half of the window below it: the next place
+    asked for is often further down.
     """
     ids = tokenize(head + text)
     if len(ids) <= limit:
@@ -339,7 +340,7 @@ def file_tiles(
     per_line = len(ids) / max(len(lines), 1)
     above = math.ceil(TILE_ABOVE_TOKENS / per_line)
     spare = int((limit - TILE_ABOVE_TOKENS - TILE_BELOW_TOKENS) / per_line)
-    step = max(FILE_GRID, spare // FILE_GRID * FILE_GRID)
+    step = max(FILE_GRID, spare // 2 // FILE_GRID * FILE_GRID)  # each line in two windows
     tiles = max(0, len(lines) - 1 - above) // step + 1
     fits = math.ceil(len(lines) - limit / per_line)  # a window from there holds the rest
     tiles = min(tiles, math.ceil(max(0, fits) / step) + 1)

@@ -35,7 +35,7 @@ def test_a_long_file_is_tiled_from_the_cursor_out() -> None:
     lines = [f"a{n} b{n}" for n in range(1000)]  # two ids a line
     text = "\n".join(lines)
     tiles = file_tiles(words, "<fim> ", text, 600, 1000, 9)
-    assert [len(tile) for tile in tiles] == [1000, 977, 1000]  # the last reaches the end
+    assert [len(tile) for tile in tiles] == [1000, 977, 1000, 1000, 1000]  # the 2nd: to the end
     starts = [_start(tile, lines) for tile in tiles]
     assert all(start % FILE_GRID == 0 for start in starts)
     step = starts[1] - starts[0]
