@@ -40,7 +40,7 @@ def test_a_long_file_is_tiled_from_the_cursor_out() -> None:
     assert all(start % FILE_GRID == 0 for start in starts)
     step = starts[1] - starts[0]
     assert step > 0 and starts[2] == starts[0] - step  # the nearest, below first
-    assert file_tiles(words, "<fim> ", text, 605, 1000, 3) == tiles  # a small move: the same
+    assert file_tiles(words, "<fim> ", text, 605, 1000, 9) == tiles  # a small move: the same
     for line in range(0, 1000, 7):  # every line's own window holds its prefix and suffix
         start = _start(file_tiles(words, "<fim> ", text, line, 1000, 1)[0], lines)
         above, below = line - start, start + 499 - line
