@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
 import os
 import shutil
 import statistics
@@ -32,6 +31,9 @@ from contextlib import aclosing
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from completion_client import package_dir, percentile
 
 from codeassist_lsp import foreground
 from codeassist_lsp.config import Settings, load_settings
@@ -104,21 +106,13 @@ async def during_index(
     return times, took[0] if took else float("nan")
 
 
-def p(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--package", default="networkx", help="installed package to index")
     parser.add_argument("--model", default="qwen2.5-coder-0.5b")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
-    spec = importlib.util.find_spec(args.package)
-    if spec is None or not spec.submodule_search_locations:
-        sys.exit(f"{args.package} is not installed")
-    source = Path(next(iter(spec.submodule_search_locations)))
+    source = package_dir(args.package)
     load_before = os.getloadavg()[0]
     backend = LlamaCppBackend(
         LLMSettings(model=args.model, threads=args.threads, file_cache_tokens=0),
@@ -145,9 +139,10 @@ async def main() -> None:
     print(f"  {'completion':<46} {'n':>3} {'p50 / p95 / max s':>20}   index s")
     for label, values, index_s in rows:
         spent = "" if index_s is None else f"{index_s:.1f}"
+        p50, p95 = percentile(values, 0.5), percentile(values, 0.95)
         print(
-            f"  {label:<46} {len(values):>3} {p(values, 0.5):>6.2f} / {p(values, 0.95):.2f}"
-            f" / {max(values):.2f}   {spent}  (mean {statistics.mean(values):.2f})"
+            f"  {label:<46} {len(values):>3} {p50:>6.2f} / {p95:.2f} / {max(values):.2f}"
+            f"   {spent}  (mean {statistics.mean(values):.2f})"
         )
 
 
