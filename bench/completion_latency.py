@@ -74,7 +74,8 @@ async def first_requests(
 ) -> tuple[list[float], list[float], list[float]]:
     """The first request in each file, then `pause` seconds later (the file stays open)
     the first at another place of it, after its line is cut there. With `returns`, then
-    one at another place of the file before (closed meanwhile), opened again."""
+    one in the file before (closed meanwhile), opened again, on the next line worth
+    completing below its first place, where the pause was spent."""
     cold: list[float] = []
     warm: list[float] = []
     back: list[float] = []
@@ -100,7 +101,8 @@ async def first_requests(
         editor.close(uri)
         if returns and before is not None:
             back.append(await reopened(editor, *before))
-        before = (path, text, holes(text, random.Random(rel), 1)[0])
+        below = [n for n in holes(text, random.Random(0), 10**6) if spots[0] < n != spots[1]]
+        before = (path, text, below[0] if below else spots[0])
     return cold, warm, back
 
 
@@ -240,7 +242,7 @@ async def run(args: argparse.Namespace) -> None:
     print(row("cold file, first request", cold))
     print(row("warm file, first request elsewhere", warm))
     if back:
-        print(row("the file before, opened again, another place", back))
+        print(row("back in the file before, near its first place", back))
     print(
         row(
             "typing, per keystroke (answered)",

@@ -268,9 +268,9 @@ class LlamaCppBackend:
             tokens = model.fim_tokens()
             if not slot.file_limit or tokens is None:
                 return 0  # no file cache or no FIM
-            tiles = file_tiles(
-                model.tokenize, tokens.prefix, text, line, slot.file_limit, slot.file_windows
-            )
+            # beyond two windows, one is left for the place where the file before was left
+            count = slot.file_windows - 1 if slot.file_windows > 2 else slot.file_windows
+            tiles = file_tiles(model.tokenize, tokens.prefix, text, line, slot.file_limit, count)
             started, kept = time.perf_counter(), 0
             for tile in tiles:
                 if stop.is_set() or _chat_running():
@@ -289,6 +289,8 @@ class LlamaCppBackend:
                 if not done:
                     break
                 kept += len(tile)
+            with slot.lock:
+                slot.touch_file(tiles[0])  # the cursor's window goes last
             log.debug(
                 "kept %d tokens of the file in %.1f s (%d windows)%s",
                 kept,

@@ -544,6 +544,14 @@ class Slot:
         """Whether a remembered window holds exactly `tokens`."""
         return any(w.tokens == list(tokens) for w in self._windows)
 
+    def touch_file(self, tokens: Sequence[int]) -> None:
+        """Make the remembered window that holds exactly `tokens` the last to be dropped."""
+        for window in self._windows:
+            if window.tokens == list(tokens):
+                self._windows.remove(window)
+                self._windows.append(window)
+                return
+
     def recall_file(self, tokens: Sequence[int]) -> None:
         """Before reading `tokens`: bring back the remembered window that starts on the
         same line, if the live one does not, so that only what changed is read."""

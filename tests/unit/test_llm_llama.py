@@ -341,6 +341,10 @@ def test_a_window_read_before_comes_back_for_a_prompt_it_holds(model: LlamaModel
     assert slot.warm_file(third, stop)
     slot.remember_file()
     assert slot.remembers(third) and slot.remembers(lower) and not slot.remembers(upper)
+    slot.touch_file(lower)  # used last: the third goes first
+    assert slot.warm_file(upper, stop)
+    slot.remember_file()
+    assert slot.remembers(lower) and slot.remembers(upper) and not slot.remembers(third)
     one = model.new_slot(1024, 1, 16, reuse_min=8, file_tokens=512)  # the default: the live one
     one.warm_file(upper, stop)
     one.remember_file()
