@@ -3,7 +3,7 @@
 On 2 cores llama.cpp's two threads need both: an indexer parsing on one core or
 embedding on two beside them stalls every step of the model (bench/
 completion_during_indexing.py). So the local model counts the requests it runs for a
-user (`MODEL_REQUESTS`), and the indexer, before each batch of files and each few chunks
+user (`MODEL_REQUESTS`), and the indexer, before each file it parses and each few chunks
 it embeds, waits while any runs (`give_way`), for `GIVE_WAY_S` at most, so that it still
 moves on when requests never stop.
 """
