@@ -465,6 +465,28 @@ async def test_backend_keeps_the_file_so_a_fim_inside_it_reads_little(
         await backend.close()
 
 
+async def test_backend_keeps_the_cursors_window_and_its_neighbour_and_room_for_one_more(
+    tiny: Path, tmp_path: Path
+) -> None:
+    backend = backend_for(
+        tiny, tmp_path, completion_context_size=256, file_cache_tokens=256, file_cache_windows=3
+    )
+    model = LlamaModel(tiny)
+    try:
+        words = ["def", "class", "self", "import", "return", "print", "hello", "world"]
+        lines = [f"{words[n % 8]} {words[n // 8 % 8]} {words[n // 64 % 8]}" for n in range(300)]
+        text = "\n".join(lines)
+        kept = await backend.keep_file(text, 150)
+        tiles = llama_backend.file_tiles(model.tokenize, "<|fim_prefix|>", text, 150, 256, 2)
+        slot = backend._slots[Role.COMPLETION]
+        assert kept == sum(len(tile) for tile in tiles) == 512
+        assert [w.tokens for w in slot._windows] == [tiles[1], tiles[0]]  # the cursor's last
+        assert slot.file == tiles[1]  # read last: the cursor's comes back when asked for
+    finally:
+        model.close()
+        await backend.close()
+
+
 async def test_a_chat_on_another_model_stops_the_file_read_and_keeps_it_from_starting(
     tiny: Path, tmp_path: Path
 ) -> None:
