@@ -18,6 +18,7 @@ Scores: exact match of the line (whitespace at the ends ignored) and edit simila
 below the raw model. Figures only.
 
     PYTHONPATH=$PWD python3 bench/completion_eval.py [--package requests] [--holes 24]
+        [--prefix-tokens 256,128] [--suffix-tokens 64,32] [--no-context] [--no-raw]
     PYTHONPATH=$PWD python3 bench/completion_eval.py \
         --source ~/.cache/codeassist-bench/semver-7.6.3/package
 """
@@ -131,13 +132,19 @@ async def through_server(
     source: Path,
     holes: list[Hole],
     context_tokens: int,
-    prefix_tokens: int,
+    budget: tuple[int, int],
     threads: int,
     model: str,
 ) -> tuple[list[str], list[float]]:
-    """Each hole's answer through the server, and the seconds from request to response."""
+    """Each hole's answer through the server, and the seconds from request to response;
+    `budget` is (`prefixTokens`, `suffixTokens`)."""
+    prefix_tokens, suffix_tokens = budget
     options = {
-        "completion": {"contextTokens": context_tokens, "prefixTokens": prefix_tokens},
+        "completion": {
+            "contextTokens": context_tokens,
+            "prefixTokens": prefix_tokens,
+            "suffixTokens": suffix_tokens,
+        },
         "llm": {"threads": threads, "model": model},
     }
     editor = Editor(source, options)
@@ -184,10 +191,14 @@ async def run(args: argparse.Namespace) -> None:
     load_start = loadavg()
     results: dict[str, list[str]] = {}
     seconds: dict[str, list[float]] = {}
-    budgets = [int(n) for n in args.prefix_tokens.split(",")]
+    budgets = [
+        (int(prefix), int(suffix))
+        for prefix in args.prefix_tokens.split(",")
+        for suffix in args.suffix_tokens.split(",")
+    ]
     variants: list[tuple[str, Callable[[], Awaitable[tuple[list[str], list[float]]]]]] = [
         (
-            f"server, prefix {budget}, no repo context",
+            f"server, prefix {budget[0]}, suffix {budget[1]}, no repo context",
             lambda budget=budget: through_server(
                 source, holes, 0, budget, args.threads, args.model
             ),
@@ -197,7 +208,8 @@ async def run(args: argparse.Namespace) -> None:
     if not args.no_context:
         variants.append(
             (
-                f"server, prefix {budgets[0]}, repo context {args.context_tokens} tokens",
+                f"server, prefix {budgets[0][0]}, suffix {budgets[0][1]}, repo context "
+                f"{args.context_tokens} tokens",
                 lambda: through_server(
                     source, holes, args.context_tokens, budgets[0], args.threads, args.model
                 ),
@@ -261,6 +273,11 @@ def main() -> None:
         "--prefix-tokens",
         default=str(CompletionSettings().prefix_tokens),
         help="completion.prefixTokens, one server variant each (comma-separated)",
+    )
+    parser.add_argument(
+        "--suffix-tokens",
+        default=str(CompletionSettings().suffix_tokens),
+        help="completion.suffixTokens, one server variant each with each prefix (comma-separated)",
     )
     parser.add_argument("--threads", type=int, default=0, help="llm.threads (0: one per core)")
     parser.add_argument("--model", default=LLMSettings().model, help="llm.model")
