@@ -540,17 +540,21 @@ class Slot:
         self._windows.append(_Window(list(self.file), state))
         del self._windows[: -self.file_windows]
 
+    def _window_of(self, tokens: Sequence[int]) -> _Window | None:
+        """The remembered window that holds exactly `tokens`, if any."""
+        wanted = list(tokens)
+        return next((w for w in self._windows if w.tokens == wanted), None)
+
     def remembers(self, tokens: Sequence[int]) -> bool:
         """Whether a remembered window holds exactly `tokens`."""
-        return any(w.tokens == list(tokens) for w in self._windows)
+        return self._window_of(tokens) is not None
 
     def touch_file(self, tokens: Sequence[int]) -> None:
         """Make the remembered window that holds exactly `tokens` the last to be dropped."""
-        for window in self._windows:
-            if window.tokens == list(tokens):
-                self._windows.remove(window)
-                self._windows.append(window)
-                return
+        window = self._window_of(tokens)
+        if window is not None:
+            self._windows.remove(window)
+            self._windows.append(window)
 
     def recall_file(self, tokens: Sequence[int]) -> None:
         """Before reading `tokens`: bring back the remembered window that starts on the
