@@ -24,6 +24,7 @@ import time
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from pathlib import Path
+from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -110,10 +111,8 @@ async def main() -> None:
     rows.append(("alone", alone, chat_alone))
     fims, answers = await during_chats(backend, args.chats, 100)
     rows.append(("during a chat that gives way (default)", fims, answers))
-    default_wait = llama_backend.GIVE_WAY_S
-    llama_backend.GIVE_WAY_S = 0.0
-    fims, answers = await during_chats(backend, args.chats, 100)
-    llama_backend.GIVE_WAY_S = default_wait
+    with mock.patch.object(llama_backend, "GIVE_WAY_S", 0.0):
+        fims, answers = await during_chats(backend, args.chats, 100)
     rows.append(("during a chat that does not", fims, answers))
     await backend.close()
     print(

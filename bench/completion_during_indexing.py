@@ -29,6 +29,7 @@ import time
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from pathlib import Path
+from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -124,10 +125,8 @@ async def main() -> None:
     rows: list[tuple[str, list[float], float | None]] = [("alone", alone, None)]
     times, took = await during_index(backend, source, args.threads, 100)
     rows.append(("during indexing, indexer gives way (default)", times, took))
-    default_wait = foreground.GIVE_WAY_S
-    foreground.GIVE_WAY_S = 0.0
-    times, took = await during_index(backend, source, args.threads, 100)
-    foreground.GIVE_WAY_S = default_wait
+    with mock.patch.object(foreground, "GIVE_WAY_S", 0.0):
+        times, took = await during_index(backend, source, args.threads, 100)
     rows.append(("during indexing, indexer does not", times, took))
     await backend.close()
     print(
