@@ -104,6 +104,7 @@ class ChatSettings:
     rewrite_query: bool = False  # likely identifiers and keywords added to the search
     hyde: bool = False  # a hypothetical snippet added to the search
     self_rag: bool = False  # check the answer against its sources; retry once if not
+    read_ahead: bool = True  # read a question's sources while it is typed (chatDraft)
 
 
 @dataclass

@@ -43,7 +43,7 @@ from codeassist_lsp.errors import CodeAssistError
 from codeassist_lsp.index.view import IndexView
 from codeassist_lsp.llm.backend import Backend
 from codeassist_lsp.llm.errors import BackendError, ModelUnavailable
-from codeassist_lsp.llm.types import GenerationOptions
+from codeassist_lsp.llm.types import GenerationOptions, Message
 from codeassist_lsp.rag.context import TokenCounter, approx_tokens, candidates, fit
 from codeassist_lsp.rag.retriever import SearchHit
 
@@ -171,6 +171,8 @@ class ChatManager:
         self.history = history
         self._backend = backend
         self.settings = settings or ChatSettings()
+        self._drafts = 0  # bumped by each draft and each question: older drafts drop out
+        self._primed: tuple[object, ...] | None = None  # what the last draft's read holds
 
     async def ask(
         self,
@@ -182,6 +184,8 @@ class ChatManager:
         message = request.message.strip()
         if not message:
             raise ChatError("the message is empty")
+        self._drafts += 1
+        self._primed = None
         notices: list[str] = []
         if len(message) > MAX_QUESTION_CHARS:
             message = message[:MAX_QUESTION_CHARS]
@@ -218,6 +222,44 @@ class ChatManager:
             await asyncio.shield(run(self._store, turn, True))
             raise
         yield await run(self._store, turn, False)
+
+    async def prime(
+        self,
+        request: ChatRequest,
+        workspace: ChatWorkspace | None,
+        run: Callable[..., Any] = asyncio.to_thread,
+    ) -> int:
+        """Read a question still being typed, with its sources, into the model's cache,
+        so that when it is asked the model reads only what differs (the sources, ~4 ms a
+        token here, are most of a prompt). Nothing is stored. Returns the prompt tokens
+        the cache holds (0 when nothing was read).
+
+        A draft whose sources and earlier turns are those of the draft before reads
+        nothing more: only its question's words changed, and the read of the one before
+        goes on. Not with query rewriting or HyDE, which would ask the model for every
+        draft."""
+        message = request.message.strip()[:MAX_QUESTION_CHARS]
+        if not message or self.settings.rewrite_query or self.settings.hyde:
+            return 0
+        self._drafts += 1
+        draft = self._drafts
+        earlier: list[ChatMessage] = []
+        if request.conversation_id:
+            earlier = await run(self.history.messages, request.conversation_id)
+        conversation = Conversation(request.conversation_id or "", "", "", 0.0, 0.0)
+        question = ChatMessage("", conversation.id, "user", message, 0.0)
+        turn = _Turn(conversation, question, "", time.perf_counter())
+        await self._retrieve(turn, request, earlier, workspace, run)
+        primed = (
+            request.conversation_id,
+            tuple(m.id for m in earlier),
+            tuple(s.citation for s in turn.sources),
+        )
+        if draft != self._drafts or primed == self._primed:
+            return 0  # a newer draft or the question came meanwhile, or nothing new
+        self._primed = primed
+        backend = self._backend()
+        return await backend.prime_chat(self._messages(turn, earlier), self._options())
 
     async def _retrieve(
         self,
@@ -319,14 +361,8 @@ class ChatManager:
         """Stream the model's answer; without a model, say so and list the sources."""
         try:
             backend = self._backend()
-            history = fit_history(
-                earlier_turns(earlier), self.settings.history_tokens, self._token_counter()
-            )
-            messages = chat_messages(history, turn.question.content, turn.sources, turn.facts)
-            options = GenerationOptions(
-                max_tokens=self.settings.answer_tokens, temperature=self.settings.temperature
-            )
-            async with aclosing(backend.chat(messages, options)) as stream:
+            messages = self._messages(turn, earlier)
+            async with aclosing(backend.chat(messages, self._options())) as stream:
                 async for piece in stream:
                     if not turn.pieces:
                         turn.first_token_ms = _ms(turn.started)
@@ -337,6 +373,18 @@ class ChatManager:
             text = _search_only_answer(turn.sources)
             turn.pieces.append(text)
             yield text
+
+    def _messages(self, turn: _Turn, earlier: Sequence[ChatMessage]) -> list[Message]:
+        """The prompt of a turn: the earlier turns that fit, its sources and question."""
+        history = fit_history(
+            earlier_turns(earlier), self.settings.history_tokens, self._token_counter()
+        )
+        return chat_messages(history, turn.question.content, turn.sources, turn.facts)
+
+    def _options(self) -> GenerationOptions:
+        return GenerationOptions(
+            max_tokens=self.settings.answer_tokens, temperature=self.settings.temperature
+        )
 
     async def _checked(
         self,

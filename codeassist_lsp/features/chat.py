@@ -36,6 +36,7 @@ from codeassist_lsp.features.context import ServerContext
 from codeassist_lsp.features.convert import lines_range, param, path_to_uri, range_json
 from codeassist_lsp.features.feature import Feature
 from codeassist_lsp.index.languages import language_for_path
+from codeassist_lsp.llm.errors import BackendError, ModelUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ T = TypeVar("T")
 
 CHAT = "codeassist/chat"
 CHAT_DELTA = "codeassist/chatDelta"
+CHAT_DRAFT = "codeassist/chatDraft"
 CONVERSATIONS = "codeassist/conversations"
 CONVERSATION = "codeassist/conversation"
 DELETE_CONVERSATION = "codeassist/deleteConversation"
@@ -100,6 +102,8 @@ class Chat(Feature):
     def __init__(self, ctx: ServerContext) -> None:
         self._ctx = ctx
         self._manager: ChatManager | None = None
+        self.drafts = 0  # `codeassist/chatDraft` notifications received
+        self.read_ahead_tokens = 0  # prompt tokens the model held after the last draft's read
 
     def manager(self) -> ChatManager:
         if self._manager is None:
@@ -239,6 +243,32 @@ def register(server: LanguageServer, ctx: ServerContext) -> Chat:
         if any(n.startswith("the model is not available") for n in result.notices):
             ctx.error(next(n for n in result.notices if n.startswith("the model")))
         return result_json(result, root)
+
+    @server.feature(CHAT_DRAFT)
+    async def chat_draft(ls: LanguageServer, params: Any) -> None:
+        """A question still being typed (a notification): its sources are found and read
+        by the model ahead of the question (`ChatManager.prime`). Nothing is answered or
+        stored; a draft that cannot be read ahead is only logged."""
+        message = param(params, "message")
+        feature.drafts += 1
+        if not ctx.settings.chat.read_ahead or not isinstance(message, str) or not message.strip():
+            return
+        try:
+            request, workspace = _request(params, feature)
+            manager = await ctx.run(feature.manager)
+            held = await manager.prime(request, workspace, ctx.run)
+        except (
+            JsonRpcInvalidParams,
+            ChatError,
+            HistoryError,
+            ModelUnavailable,
+            BackendError,
+        ) as exc:
+            log.debug("chat draft not read ahead: %s", exc)
+            return
+        if held:
+            feature.read_ahead_tokens = held
+        log.debug("chat draft read ahead: the model holds %d prompt tokens", held)
 
     async def history(call: Callable[..., T], *args: Any) -> T:
         """Run a history call off the loop; its errors become clear replies."""

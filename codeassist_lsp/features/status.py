@@ -1,6 +1,6 @@
 """`codeassist/status` -> index counts (and descriptions written, when the server writes
 them), model, backend, memory, the file inline completion keeps read and where its
-answers came from, last error."""
+answers came from, the chat drafts read ahead, last error."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 from pygls.lsp.server import LanguageServer
 
 from codeassist_lsp import __version__
+from codeassist_lsp.features.chat import Chat
 from codeassist_lsp.features.completion import CompletionFeature
 from codeassist_lsp.features.context import ServerContext
 from codeassist_lsp.features.describing import describe_enabled
@@ -53,6 +54,7 @@ def register(server: LanguageServer, ctx: ServerContext) -> None:
         completion = next(
             (f for f in ctx.features.features if isinstance(f, CompletionFeature)), None
         )
+        chat = next((f for f in ctx.features.features if isinstance(f, Chat)), None)
         return {
             "version": __version__,
             "workspaces": workspaces,
@@ -66,5 +68,10 @@ def register(server: LanguageServer, ctx: ServerContext) -> None:
             "dataDir": str(ctx.settings.data_dir),
             "memory": {"peakRssMb": round(peak_rss_mb(), 1)},
             "completion": completion_status(completion) if completion is not None else None,
+            "chat": (
+                {"drafts": chat.drafts, "readAheadTokens": chat.read_ahead_tokens}
+                if chat is not None
+                else None
+            ),
             "lastError": ctx.last_error,
         }

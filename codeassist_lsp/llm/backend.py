@@ -53,6 +53,15 @@ class Backend(Protocol):
         """Stream the assistant's answer to a conversation."""
         ...
 
+    async def prime_chat(
+        self, messages: Sequence[Message], options: GenerationOptions = DEFAULT_OPTIONS
+    ) -> int:
+        """Read the prompt `chat(messages, options)` would read into the chat cache without
+        answering (a question still being typed), so that the question asked soon after
+        reads only what differs; returns how many of its tokens the cache then holds (0:
+        backends without such a cache). A newer call or any other request stops it."""
+        ...
+
     def chat_usage(self) -> PromptUsage:
         """Tokens of the last `chat()` prompt and how many the KV cache held (0 if unknown)."""
         ...

@@ -48,6 +48,7 @@ class FakeBackend:
         self.options: list[GenerationOptions] = []  # of each request, as `prompts`
         self.produced = 0
         self.kept: list[tuple[str, int]] = []  # keep_file calls: (text, line)
+        self.primed: list[list[Message]] = []  # prime_chat calls: the messages
         self.loaded = False
         self._chat_usage = PromptUsage()
 
@@ -88,6 +89,12 @@ class FakeBackend:
 
     async def keep_file(self, text: str, line: int) -> int:
         self.kept.append((text, line))
+        return 0
+
+    async def prime_chat(
+        self, messages: Sequence[Message], options: GenerationOptions = DEFAULT_OPTIONS
+    ) -> int:
+        self.primed.append(list(messages))
         return 0
 
     async def close(self) -> None:

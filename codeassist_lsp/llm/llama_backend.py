@@ -31,7 +31,7 @@ from codeassist_lsp.llm.backend import DEFAULT_OPTIONS
 from codeassist_lsp.llm.catalog import find_spec
 from codeassist_lsp.llm.chat_format import render_chat
 from codeassist_lsp.llm.errors import BackendError, ModelUnavailable
-from codeassist_lsp.llm.llama_engine import LlamaModel, Sampling, Slot
+from codeassist_lsp.llm.llama_engine import LlamaModel, Sampling, Slot, common_prefix
 from codeassist_lsp.llm.probe import ensure_loadable
 from codeassist_lsp.llm.prompts import fim_prompt, fit_messages
 from codeassist_lsp.llm.settings import LLMSettings
@@ -69,10 +69,12 @@ class Role(Enum):
 _BACKENDS: weakref.WeakSet[LlamaCppBackend] = weakref.WeakSet()
 
 
-def _stop_file_reads() -> None:
-    """A request to any model stops every backend's `keep_file` read at once."""
+def _stop_reads_ahead() -> None:
+    """A request to any model stops every backend's `keep_file` and `prime_chat` read at
+    once: what the user waits for goes first."""
     for backend in list(_BACKENDS):
         backend._keep_stop.set()
+        backend._prime_stop.set()
 
 
 _FIM_RUNNING = Running()  # fill-in-the-middle requests: a chat step waits for them
@@ -117,6 +119,7 @@ class LlamaCppBackend:
         self._error: ModelUnavailable | None = None
         self._chat_usage = PromptUsage()
         self._keep_stop = threading.Event()  # set by every request: stops `keep_file`
+        self._prime_stop = threading.Event()  # ... and `prime_chat`
         self._executors = {
             role: ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"llm-{role.value}")
             for role in Role
@@ -189,21 +192,12 @@ class LlamaCppBackend:
     def chat(
         self, messages: Sequence[Message], options: GenerationOptions = DEFAULT_OPTIONS
     ) -> AsyncGenerator[str, None]:
-        _stop_file_reads()
+        _stop_reads_ahead()
 
         def produce(stop: threading.Event) -> Iterator[str]:
             model = self._ensure()
             slot = self._slots[Role.CHAT]
-            template = model.chat_template()
-            bos, eos = model.special_text("bos"), model.special_text("eos")
-
-            def measure(items: Sequence[Message]) -> int:
-                return len(model.tokenize(render_chat(items, template, bos, eos)))
-
-            budget = _prompt_budget(slot.n_ctx, options)
-            prompt = render_chat(fit_messages(messages, budget, measure), template, bos, eos)
-            add_bos = model.add_bos and not (bos and prompt.startswith(bos))
-            tokens = model.tokenize(prompt, add_bos=add_bos)[-budget:]
+            tokens = _chat_tokens(model, slot, messages, options)
 
             def give_way() -> None:
                 _FIM_RUNNING.wait_none(stop, GIVE_WAY_S)
@@ -216,13 +210,46 @@ class LlamaCppBackend:
 
         return stream_in_thread(produce, self._executors[Role.CHAT])
 
+    async def prime_chat(
+        self, messages: Sequence[Message], options: GenerationOptions = DEFAULT_OPTIONS
+    ) -> int:
+        self._prime_stop.set()  # one still queued or reading gives way to this one
+        stop = self._prime_stop = threading.Event()
+
+        def prime() -> int:
+            if stop.is_set():
+                return 0
+            model = self._ensure()
+            slot = self._slots[Role.CHAT]
+            tokens = _chat_tokens(model, slot, messages, options)
+            started = time.perf_counter()
+            with slot.lock:
+                slot.give_way = lambda: _FIM_RUNNING.wait_none(stop, GIVE_WAY_S)
+                try:
+                    slot.read_ahead(tokens, stop)
+                except (ValueError, RuntimeError) as exc:
+                    log.warning("could not read the chat prompt ahead: %s", exc)
+                finally:
+                    slot.give_way = None
+                held = common_prefix(slot.cached, tokens)
+            log.debug(
+                "read ahead %d of %d chat prompt tokens in %.1f s%s",
+                held - slot.reused,
+                len(tokens),
+                time.perf_counter() - started,
+                " (stopped)" if stop.is_set() else "",
+            )
+            return held
+
+        return await asyncio.get_running_loop().run_in_executor(self._executors[Role.CHAT], prime)
+
     def chat_usage(self) -> PromptUsage:
         return self._chat_usage
 
     def complete(
         self, prompt: str, options: GenerationOptions = DEFAULT_OPTIONS
     ) -> AsyncGenerator[str, None]:
-        _stop_file_reads()
+        _stop_reads_ahead()
 
         def produce(stop: threading.Event) -> Iterator[str]:
             model = self._ensure()
@@ -238,7 +265,7 @@ class LlamaCppBackend:
     def fim(
         self, request: FimRequest, options: GenerationOptions = DEFAULT_OPTIONS
     ) -> AsyncGenerator[str, None]:
-        _stop_file_reads()
+        _stop_reads_ahead()
 
         def produce(stop: threading.Event) -> Iterator[str]:
             model = self._ensure()
@@ -350,6 +377,23 @@ def file_tiles(
     order = sorted(range(tiles), key=lambda k: (abs(k - mine), k < mine))[: max(1, count)]
     span = math.ceil(2 * limit / per_line)  # lines enough for `limit` tokens
     return [tokenize(head + "\n".join(lines[k * step : k * step + span]))[:limit] for k in order]
+
+
+def _chat_tokens(
+    model: LlamaModel, slot: Slot, messages: Sequence[Message], options: GenerationOptions
+) -> list[int]:
+    """The chat prompt's tokens: the model's template over the messages that fit the
+    context beside the answer."""
+    template = model.chat_template()
+    bos, eos = model.special_text("bos"), model.special_text("eos")
+
+    def measure(items: Sequence[Message]) -> int:
+        return len(model.tokenize(render_chat(items, template, bos, eos)))
+
+    budget = _prompt_budget(slot.n_ctx, options)
+    prompt = render_chat(fit_messages(messages, budget, measure), template, bos, eos)
+    add_bos = model.add_bos and not (bos and prompt.startswith(bos))
+    return model.tokenize(prompt, add_bos=add_bos)[-budget:]
 
 
 def _prompt_budget(n_ctx: int, options: GenerationOptions) -> int:

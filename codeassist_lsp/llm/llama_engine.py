@@ -28,8 +28,9 @@ _native_log = logging.getLogger(f"{__name__}.native")
 _LOG_LEVELS = {3: logging.INFO, 4: logging.WARNING}  # ggml: 1 debug, 2 info, 5 continued
 
 
-# what llama.cpp says when `Slot._abortable` stops a batch (ggml status 1 is "aborted")
-_ABORTED = ("failed with error 1", "compute status: 1")
+# what llama.cpp says when `Slot._abortable` stops a batch (ggml status 1 and
+# llama_decode's 2 are "aborted")
+_ABORTED = ("failed with error 1", "compute status: 1", "failed to decode, ret = 2")
 
 
 @llama_cpp.llama_log_callback
@@ -491,9 +492,19 @@ class Slot:
                 return False
             start = len(self.cached)
             chunk = tokens[start : start + self.n_batch]
-            self._decode(chunk, start, "last")
+            try:
+                self._decode(chunk, start, "last")
+            except _Stopped:
+                return False
             self.cached.extend(chunk)
         return True
+
+    def read_ahead(self, tokens: Sequence[int], stop: threading.Event) -> bool:
+        """`prefill` a prompt that may never be asked (a question still being typed):
+        `stop` gives up the batch in progress at once, so a request never waits for it;
+        what was read before stays."""
+        with self._abortable(stop):
+            return self.prefill(tokens, stop)
 
     def _share_file(self, tokens: Sequence[int], keep: int) -> int:
         """Point the request sequence at the file's cells when the file holds more of the

@@ -215,6 +215,12 @@ class OpenAIBackend:
         """The server keeps its own cache; nothing to do here."""
         return 0
 
+    async def prime_chat(
+        self, messages: Sequence[Message], options: GenerationOptions = DEFAULT_OPTIONS
+    ) -> int:
+        """The server keeps its own cache; nothing to do here."""
+        return 0
+
     def fim(
         self, request: FimRequest, options: GenerationOptions = DEFAULT_OPTIONS
     ) -> AsyncGenerator[str, None]:

@@ -294,6 +294,33 @@ async def test_two_chats_at_once_are_both_answered(vscode: LanguageClient) -> No
     assert first["conversationId"] != second["conversationId"]
 
 
+async def test_a_question_read_ahead_while_typed_leaves_little_to_read(
+    vscode: LanguageClient,
+) -> None:
+    client = vscode
+    await _wait_indexed(client)
+    cold = await request(client, "codeassist/chat", {"message": "What does the client send?"})
+    draft = "Which function parses the Retry-After"
+    for n in range(3, 6):  # as the chat panel sends it, a word at a time
+        words = " ".join(draft.split()[:n])
+        client.protocol.notify("codeassist/chatDraft", {"message": words})
+    client.protocol.notify("codeassist/chatDraft", {"message": "   "})  # ignored
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 120
+    status = await request(client, "codeassist/status", {})
+    while not status["chat"]["readAheadTokens"] and loop.time() < deadline:
+        await asyncio.sleep(0.3)
+        status = await request(client, "codeassist/status", {})
+    assert status["chat"]["drafts"] == 4 and status["chat"]["readAheadTokens"] > 100
+    asked = await request(
+        client, "codeassist/chat", {"message": "Which function parses the Retry-After header?"}
+    )
+    usage, before = asked["usage"], cold["usage"]
+    assert usage["promptTokens"] - usage["cachedTokens"] < 40, "only the question's end is read"
+    assert before["promptTokens"] - before["cachedTokens"] > 100
+    assert asked["answer"] and asked["sources"]
+
+
 @pytest_lsp.fixture(
     config=ClientServerConfig(server_command=[sys.executable, "-m", "codeassist_lsp", "serve"]),
 )

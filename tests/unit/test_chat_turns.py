@@ -297,6 +297,30 @@ async def test_a_follow_up_after_an_answer_that_quotes_no_name_takes_what_it_cit
     assert workspace.queries == ["and where is `sleep_for` called?"]
 
 
+async def test_a_draft_is_read_ahead_with_the_sources_of_the_question_and_not_stored(
+    tmp_path: Path,
+) -> None:
+    fake = FakeBackend("`retry` [1] waits with backoff.")
+    manager = _manager(tmp_path, fake)
+    workspace = SmallWorkspace()
+    await manager.prime(ChatRequest("how does retry wait"), workspace)
+    await manager.prime(ChatRequest("how does retry wait between"), workspace)
+    assert len(fake.primed) == 1, "the same sources again: the first read goes on"
+    assert manager.history.conversations() == []
+    async with aclosing(manager.ask(ChatRequest("how does retry wait?"), workspace)) as events:
+        result = [event async for event in events][-1]
+    assert isinstance(result, ChatResult)
+    primed = "".join(f"<{m.role}>{m.content}\n" for m in fake.primed[0])
+    before_question = fake.prompts[-1].split("Question:")[0]
+    assert "[1] net/" in before_question and primed.startswith(before_question)
+
+    await manager.prime(ChatRequest("and where is it called", result.conversation_id), workspace)
+    assert "how does retry wait?" in fake.primed[-1][1].content, "the earlier turn is read too"
+    manager.settings = dataclasses.replace(manager.settings, rewrite_query=True)
+    assert await manager.prime(ChatRequest("how does sleep_for work"), workspace) == 0
+    assert len(fake.primed) == 2, "no draft asks the model to rewrite it"
+
+
 async def test_a_selection_is_the_first_source(tmp_path: Path) -> None:
     fake = FakeBackend("It sleeps.")
     selection = Selection("net/clock.py", 4, 5, "def sleep_for(seconds):\n    time.sleep(seconds)")

@@ -390,6 +390,24 @@ def test_prefill_stops_between_batches(model: LlamaModel) -> None:
     assert slot.cached == []
 
 
+def test_a_prompt_read_ahead_is_taken_from_the_cache_and_a_stop_gives_up_its_batch(
+    model: LlamaModel,
+) -> None:
+    slot = model.new_slot(512, 1, 16)
+    draft = model.tokenize("def hello world " * 12 + "return self")
+    asked = draft[:-2] + model.tokenize(" print world")
+    assert slot.read_ahead(draft, threading.Event())
+    assert slot.cached == draft
+    read = _count_reads(slot)
+    assert slot.prefill(asked, threading.Event())
+    assert slot.reused == len(draft) - 2 and len(read) == len(asked) - len(draft) + 2
+    stop = threading.Event()
+    slot.give_way = stop.set  # the stop comes while llama.cpp reads the next batch
+    assert not slot.read_ahead(asked + model.tokenize(" class import"), stop)
+    assert slot.cached == asked, "what was read stays"
+    assert llama_cpp.llama_memory_seq_pos_max(slot._mem, 0) == len(asked) - 1, "batch given up"
+
+
 def test_prompt_too_long_for_the_context_is_refused(model: LlamaModel) -> None:
     slot = model.new_slot(64, 1, 16)
     with pytest.raises(ValueError, match="exceeds the context"):
@@ -524,6 +542,28 @@ async def test_a_chat_gives_way_while_a_fill_in_the_middle_runs(
         with llama_backend._FIM_RUNNING.one():  # one that never ends does not stop chat
             answer = collect(backend.chat([Message("user", "hi")], greedy(4)))
             assert await asyncio.wait_for(answer, 5)
+    finally:
+        await backend.close()
+
+
+async def test_a_chat_read_ahead_leaves_the_answer_only_its_new_tokens_to_read(
+    tiny: Path, tmp_path: Path
+) -> None:
+    backend = backend_for(tiny, tmp_path)
+    try:
+        await backend.load()
+        sources = "Sources: def hello world class self import return " * 6
+        draft = [Message("system", "be short"), Message("user", sources + "Question: what")]
+        held = await backend.prime_chat(draft, greedy(4))
+        asked = [draft[0], Message("user", sources + "Question: what does hello do?")]
+        await collect(backend.chat(asked, greedy(4)))
+        usage = backend.chat_usage()
+        assert held > 100 and usage.cached_tokens >= held - 12  # the question's words differ
+        assert usage.prompt_tokens - usage.cached_tokens <= 24
+        reading = backend._prime_stop
+        stream = backend.chat(asked, greedy(2))
+        assert reading.is_set(), "a question stops the read ahead of a draft"
+        await stream.aclose()
     finally:
         await backend.close()
 
