@@ -93,6 +93,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<CodeAs
         source.dispose();
       }
     },
+    notify: (method, params) => {
+      const client = server.client;
+      if (client?.isRunning()) void client.sendNotification(method, params).catch(() => undefined);
+    },
     onPartialResult: (token, handler) => running().onProgress(new ProgressType<ChatPiece>(), token, handler),
     onChatDelta: (handler) => running().onNotification(CHAT_DELTA, (piece: ChatPiece) => handler(piece)),
   };

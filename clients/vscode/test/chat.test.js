@@ -17,10 +17,15 @@ const citation = (uri, line) => ({ uri, range: { start: { line, character: 0 }, 
 /** A server whose chat streams through the given channel ('progress' or 'notification'). */
 function scriptedServer({ channel = 'progress', pieces = [], result, fail, waitForAbort = false } = {}) {
   const requests = [];
+  const notified = [];
   const partial = new Map();
   const deltas = new Set();
   return {
     requests,
+    notified,
+    notify(method, params) {
+      notified.push({ method, params });
+    },
     listeners: () => partial.size + deltas.size,
     async request(method, params, signal) {
       requests.push({ method, params });
@@ -136,6 +141,21 @@ test('a server error is shown in the panel and as a notification', async () => {
   await new ChatController(server, host).handle({ type: 'send', text: 'hi' });
   assert.deepStrictEqual(host.posted.map((m) => m.type), ['userMessage', 'error']);
   assert.match(host.errors[0], /not installed/);
+});
+
+test('a question being typed goes to the server as each word from the third is finished', async () => {
+  const server = scriptedServer({ result: answer });
+  const chat = new ChatController(server, recordingHost());
+  for (const text of ['How ', 'How does ', 'How does the ', 'How does the ', 'How does the cl']) {
+    await chat.handle({ type: 'draft', text });
+  }
+  assert.deepStrictEqual(server.notified, [
+    { method: 'codeassist/chatDraft', params: { message: 'How does the', textDocument: { uri: 'file:///ws/a.py' } } },
+  ]);
+  await chat.send('How does the client retry?');
+  await chat.handle({ type: 'draft', text: 'And where is ' });
+  assert.deepStrictEqual(server.notified.at(-1).params.conversationId, 'c1', 'a follow-up draft is in its conversation');
+  assert.strictEqual(server.notified.length, 2);
 });
 
 test('the selection given by "Ask about selection" goes with the next question only', async () => {

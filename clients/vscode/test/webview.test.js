@@ -97,6 +97,8 @@ test('the chat panel streams sources then Markdown, and everything is reachable 
       await page.keyboard.type('How does the client retry?');
       await page.keyboard.press('Enter');
       assert.deepStrictEqual((await posted()).at(-1), { type: 'send', text: 'How does the client retry?' });
+      const drafts = (await posted()).filter((m) => m.type === 'draft').map((m) => m.text);
+      assert.deepStrictEqual(drafts, ['How ', 'How does ', 'How does the ', 'How does the client '], 'a draft as each word ends');
       assert.strictEqual(await page.inputValue('#input'), '');
 
       await send({ type: 'context', label: 'webclient/retry.py:28-33' });

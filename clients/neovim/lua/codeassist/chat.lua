@@ -278,8 +278,14 @@ local function open_window(buf)
   vim.wo.linebreak = true
 end
 
+local asking = false -- the chat's own question prompt is open (its typing is a draft)
+local last_draft = ""
+local DRAFT_WORDS = 3 -- a draft of fewer words finds sources about nothing yet
+
 local function prompt(session)
+  asking = true
   vim.ui.input({ prompt = "Ask CodeAssist: " }, function(text)
+    asking = false
     if text and vim.trim(text) ~= "" then
       M.send(text)
     end
@@ -324,6 +330,58 @@ function M.session()
   return chat
 end
 
+--- The params of `question` asked from buffer `source`: its conversation, and the file
+--- (and lines) it was asked from when that is a file of the workspace.
+local function question_params(session, c, source, question, range)
+  local params = { message = question, conversationId = session.conversation_id }
+  local from = source ~= session.buf and source or session.source_buf
+  if from and vim.api.nvim_buf_is_valid(from) and vim.lsp.buf_is_attached(from, c.id) and source == from then
+    params.textDocument = { uri = vim.uri_from_bufnr(from) }
+    if range then
+      local last = vim.api.nvim_buf_get_lines(from, range.end_ - 1, range.end_, false)[1] or ""
+      params.range = {
+        start = { line = range.start - 1, character = 0 },
+        ["end"] = { line = range.end_ - 1, character = vim.str_utfindex(last, c.offset_encoding) },
+      }
+    end
+  end
+  return params
+end
+
+--- A question being typed, as each word from the third is finished: the server finds its
+--- sources and the model reads them while the typing goes on, so the answer starts sooner
+--- once it is asked (`codeassist/chatDraft`, a notification: nothing comes back).
+---@param text string the question as typed so far
+function M.draft(text)
+  local question = vim.trim(text)
+  if not text:match("%S%s$") or question == last_draft or #vim.split(question, "%s+") < DRAFT_WORDS then
+    return
+  end
+  local session = M.session()
+  local source = vim.api.nvim_get_current_buf()
+  local c = client.get(source ~= session.buf and source or session.source_buf)
+  if not c or session.request then
+    return
+  end
+  last_draft = question
+  c:notify("codeassist/chatDraft", question_params(session, c, source, question, nil))
+end
+
+--- The command line changed: the chat's question prompt, or `:CodeAssistChat question`
+--- being typed, is a draft of the question.
+---@param kind string `getcmdtype()`
+---@param line string `getcmdline()`
+function M.on_cmdline(kind, line)
+  if kind == "@" and asking then
+    M.draft(line)
+  elseif kind == ":" then
+    local question = line:match("^%s*CodeAssistChat!?%s+(.*)$")
+    if question then
+      M.draft(question)
+    end
+  end
+end
+
 --- Ask `question` in the chat (continuing its conversation), about the file and lines
 --- the command was run from when it was run from a file.
 ---@param question string
@@ -343,18 +401,8 @@ function M.send(question, range)
     session.source_buf = source
   end
   session.root = session.root or c.root_dir
-  local params = { message = question, conversationId = session.conversation_id }
-  local from = session.source_buf
-  if from and vim.api.nvim_buf_is_valid(from) and vim.lsp.buf_is_attached(from, c.id) and source == from then
-    params.textDocument = { uri = vim.uri_from_bufnr(from) }
-    if range then
-      local last = vim.api.nvim_buf_get_lines(from, range.end_ - 1, range.end_, false)[1] or ""
-      params.range = {
-        start = { line = range.start - 1, character = 0 },
-        ["end"] = { line = range.end_ - 1, character = vim.str_utfindex(last, c.offset_encoding) },
-      }
-    end
-  end
+  last_draft = ""
+  local params = question_params(session, c, source, question, range)
   session.turns[#session.turns + 1] = { question = question, citations = {}, answer = "", state = "waiting" }
   open_window(session.buf)
   M.ask(session, c, "codeassist/chat", params)

@@ -104,6 +104,12 @@ function M.setup(user)
       end
     end,
   })
+  vim.api.nvim_create_autocmd("CmdlineChanged", {
+    group = group,
+    callback = function()
+      require("codeassist.chat").on_cmdline(vim.fn.getcmdtype(), vim.fn.getcmdline())
+    end,
+  })
   if config.options.commands then
     define_commands()
   end

@@ -152,3 +152,38 @@ test("a stored conversation is shown and continued", function()
   eq("c9", session.conversation_id)
   eq({ "## You", "where?", "", "Sources:", "  [1] webclient/retry.py:3  RetryPolicy", "", "## CodeAssist", "In retry.py [1].", "" }, lines(session))
 end)
+
+test("a question typed in the chat prompt or after :CodeAssistChat goes out as each word ends", function()
+  local c = fake_client()
+  c.notified = {}
+  function c:notify(method, params)
+    self.notified[#self.notified + 1] = { method = method, params = params }
+    return true
+  end
+  local client = require("codeassist.client")
+  local get = client.get
+  client.get = function()
+    return c
+  end
+  chat.on_cmdline(":", "CodeAssistChat where do ")
+  chat.on_cmdline(":", "CodeAssistChat where do we ")
+  chat.on_cmdline(":", "CodeAssistChat where do we ")
+  chat.on_cmdline(":", "CodeAssistChat where do we ret")
+  chat.on_cmdline(":", "edit where do we retry ")
+  chat.on_cmdline("@", "how does it retry ") -- another plugin's input(), not the chat's prompt
+  eq(1, #c.notified)
+  eq("codeassist/chatDraft", c.notified[1].method)
+  eq({ message = "where do we", conversationId = "c9" }, c.notified[1].params)
+  local input = vim.ui.input
+  vim.ui.input = function(_, on_confirm) -- the chat's own prompt, typed into
+    chat.on_cmdline("@", "who calls the retry ")
+    on_confirm(nil)
+  end
+  vim.api.nvim_set_current_buf(chat.session().buf)
+  vim.api.nvim_feedkeys("i", "x", false)
+  vim.ui.input = input
+  client.get = get
+  eq("who calls the retry", c.notified[2].params.message)
+  chat.on_cmdline("@", "how does it retry ")
+  eq(2, #c.notified, "the prompt is closed")
+end)

@@ -18,6 +18,9 @@ import type {
 
 export const CHAT = 'codeassist/chat';
 export const CHAT_DELTA = 'codeassist/chatDelta';
+export const CHAT_DRAFT = 'codeassist/chatDraft';
+/** A draft of fewer words finds sources about nothing yet. */
+export const DRAFT_WORDS = 3;
 export const CONVERSATIONS = 'codeassist/conversations';
 export const CONVERSATION = 'codeassist/conversation';
 export const DELETE_CONVERSATION = 'codeassist/deleteConversation';
@@ -30,6 +33,7 @@ export interface Disposable {
 
 export interface ChatServer {
   request<R>(method: string, params: unknown, signal?: AbortSignal): Promise<R>;
+  notify(method: string, params: unknown): void;
   onPartialResult(token: string, handler: (piece: ChatPiece) => void): Disposable;
   onChatDelta(handler: (piece: ChatPiece) => void): Disposable;
 }
@@ -81,6 +85,7 @@ export class ChatController {
   private context: ChatContext | undefined;
   private running: AbortController | undefined;
   private nextToken = 0;
+  private lastDraft = '';
 
   constructor(
     private readonly server: ChatServer,
@@ -109,6 +114,8 @@ export class ChatController {
         return;
       case 'send':
         return this.send(message.text);
+      case 'draft':
+        return this.draft(message.text);
       case 'cancel':
         this.running?.abort();
         return;
@@ -135,6 +142,29 @@ export class ChatController {
     }
   }
 
+  /**
+   * A question being typed, as each word is finished: the server finds its sources and the
+   * model reads them while the typing goes on, so the answer starts sooner once it is asked
+   * (`codeassist/chatDraft`, a notification: nothing comes back).
+   */
+  draft(text: string): void {
+    const message = text.trim();
+    if (this.running || message === this.lastDraft || !/\S\s$/.test(text)) return;
+    if (message.split(/\s+/).length < DRAFT_WORDS) return;
+    this.lastDraft = message;
+    this.server.notify(CHAT_DRAFT, this.questionParams(message, this.context ?? this.host.activeContext()));
+  }
+
+  private questionParams(message: string, context: ChatContext | undefined): Record<string, unknown> {
+    const params: Record<string, unknown> = { message };
+    if (this.conversationId) params.conversationId = this.conversationId;
+    if (context) {
+      params.textDocument = context.textDocument;
+      if (context.range) params.range = context.range;
+    }
+    return params;
+  }
+
   async send(text: string): Promise<void> {
     const message = text.trim();
     if (!message || this.running) return;
@@ -154,12 +184,8 @@ export class ChatController {
     };
     const subscriptions = [this.server.onPartialResult(token, onPiece), this.server.onChatDelta(onPiece)];
     this.host.post({ type: 'userMessage', text: message });
-    const params: Record<string, unknown> = { message, partialResultToken: token };
-    if (this.conversationId) params.conversationId = this.conversationId;
-    if (context) {
-      params.textDocument = context.textDocument;
-      if (context.range) params.range = context.range;
-    }
+    const params = { ...this.questionParams(message, context), partialResultToken: token };
+    this.lastDraft = '';
     try {
       const result = await this.server.request<ChatResult>(CHAT, params, abort.signal);
       this.conversationId = result.conversationId ?? this.conversationId;

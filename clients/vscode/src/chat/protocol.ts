@@ -64,6 +64,7 @@ export interface ChatPiece {
 export type FromWebview =
   | { type: 'ready' }
   | { type: 'send'; text: string }
+  | { type: 'draft'; text: string }
   | { type: 'cancel' }
   | { type: 'newConversation' }
   | { type: 'listConversations' }

@@ -302,6 +302,10 @@ messages.addEventListener('click', (event) => {
   else if (action === 'apply') post({ type: 'apply', code: block.code });
 });
 
+input.addEventListener('input', () => {
+  // a word was just finished: the extension may let the server read the question ahead
+  if (/\S\s$/.test(input.value)) post({ type: 'draft', text: input.value });
+});
 input.addEventListener('keydown', (event) => {
   if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
     event.preventDefault();

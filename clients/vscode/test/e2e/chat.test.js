@@ -40,7 +40,8 @@ describe('the chat panel in a real VS Code', { timeout: 600000 }, () => {
     await h.runCommand(page, 'CodeAssist: New Chat');
     panel = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
     await panel.locator('#input').waitFor({ timeout: 30000 });
-    await panel.locator('#input').fill('Where in this code is the delay before a retry computed?');
+    // typed as a user types: each word finished sends the draft the server reads ahead
+    await panel.locator('#input').pressSequentially('Where in this code is the delay before a retry computed?', { delay: 20 });
     await panel.locator('#input').press('Enter');
     const answer = panel.locator('.message.assistant').last();
     await answer.locator('.sources a').first().waitFor({ timeout: 60000 });
