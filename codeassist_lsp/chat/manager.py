@@ -172,7 +172,7 @@ class ChatManager:
         self._backend = backend
         self.settings = settings or ChatSettings()
         self._drafts = 0  # bumped by each draft and each question: older drafts drop out
-        self._primed: tuple[object, ...] | None = None  # what the last draft's read holds
+        self._reading: tuple[object, ...] | None = None  # what the draft being read is of
 
     async def ask(
         self,
@@ -185,7 +185,6 @@ class ChatManager:
         if not message:
             raise ChatError("the message is empty")
         self._drafts += 1
-        self._primed = None
         notices: list[str] = []
         if len(message) > MAX_QUESTION_CHARS:
             message = message[:MAX_QUESTION_CHARS]
@@ -234,10 +233,9 @@ class ChatManager:
         token here, are most of a prompt). Nothing is stored. Returns the prompt tokens
         the cache holds (0 when nothing was read).
 
-        A draft whose sources and earlier turns are those of the draft before reads
-        nothing more: only its question's words changed, and the read of the one before
-        goes on. Not with query rewriting or HyDE, which would ask the model for every
-        draft."""
+        A draft whose sources and earlier turns are those of the draft still being read
+        is left to that read: only its question's words changed. Not with query rewriting
+        or HyDE, which would ask the model for every draft."""
         message = request.message.strip()[:MAX_QUESTION_CHARS]
         if not message or self.settings.rewrite_query or self.settings.hyde:
             return 0
@@ -250,16 +248,20 @@ class ChatManager:
         question = ChatMessage("", conversation.id, "user", message, 0.0)
         turn = _Turn(conversation, question, "", time.perf_counter())
         await self._retrieve(turn, request, earlier, workspace, run)
-        primed = (
+        reading = (
             request.conversation_id,
             tuple(m.id for m in earlier),
             tuple(s.citation for s in turn.sources),
         )
-        if draft != self._drafts or primed == self._primed:
+        if draft != self._drafts or reading == self._reading:
             return 0  # a newer draft or the question came meanwhile, or nothing new
-        self._primed = primed
-        backend = self._backend()
-        return await backend.prime_chat(self._messages(turn, earlier), self._options())
+        self._reading = reading
+        try:
+            backend = self._backend()
+            return await backend.prime_chat(self._messages(turn, earlier), self._options())
+        finally:
+            if self._reading is reading:
+                self._reading = None
 
     async def _retrieve(
         self,

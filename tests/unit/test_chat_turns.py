@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Sequence
 from contextlib import aclosing
 from pathlib import Path
 
@@ -297,15 +298,34 @@ async def test_a_follow_up_after_an_answer_that_quotes_no_name_takes_what_it_cit
     assert workspace.queries == ["and where is `sleep_for` called?"]
 
 
+class SlowReadingFake(FakeBackend):
+    """`FakeBackend` whose read ahead of a draft lasts until `done` is set."""
+
+    def __init__(self, reply: str) -> None:
+        super().__init__(reply)
+        self.done = asyncio.Event()
+
+    async def prime_chat(self, messages: Sequence[Message], options: object = None) -> int:
+        self.primed.append(list(messages))
+        await self.done.wait()
+        return 0
+
+
 async def test_a_draft_is_read_ahead_with_the_sources_of_the_question_and_not_stored(
     tmp_path: Path,
 ) -> None:
-    fake = FakeBackend("`retry` [1] waits with backoff.")
+    fake = SlowReadingFake("`retry` [1] waits with backoff.")
     manager = _manager(tmp_path, fake)
     workspace = SmallWorkspace()
-    await manager.prime(ChatRequest("how does retry wait"), workspace)
+    first = asyncio.create_task(manager.prime(ChatRequest("how does retry wait"), workspace))
+    while not fake.primed:
+        await asyncio.sleep(0.01)
     await manager.prime(ChatRequest("how does retry wait between"), workspace)
-    assert len(fake.primed) == 1, "the same sources again: the first read goes on"
+    assert len(fake.primed) == 1, "the same sources again: the read going on is left to go on"
+    fake.done.set()
+    await first
+    await manager.prime(ChatRequest("how does retry wait between"), workspace)
+    assert len(fake.primed) == 2, "once it ended, read again (the cache may hold another prompt)"
     assert manager.history.conversations() == []
     async with aclosing(manager.ask(ChatRequest("how does retry wait?"), workspace)) as events:
         result = [event async for event in events][-1]
@@ -318,7 +338,7 @@ async def test_a_draft_is_read_ahead_with_the_sources_of_the_question_and_not_st
     assert "how does retry wait?" in fake.primed[-1][1].content, "the earlier turn is read too"
     manager.settings = dataclasses.replace(manager.settings, rewrite_query=True)
     assert await manager.prime(ChatRequest("how does sleep_for work"), workspace) == 0
-    assert len(fake.primed) == 2, "no draft asks the model to rewrite it"
+    assert len(fake.primed) == 3, "no draft asks the model to rewrite it"
 
 
 async def test_a_selection_is_the_first_source(tmp_path: Path) -> None:
