@@ -184,6 +184,7 @@ def test_chat_streams_sources_then_answer_jumps_continues_cancels_remembers_rate
     assert with_sources[0].rstrip().endswith("…"), with_sources[0]
     final = first[-1]
     assert "## You\nwhere do we retry failed HTTP requests?" in final
+    assert a["drafts"] == 4, "a draft as each word from the third was typed"
     assert "  [1] webclient/" in final and final.count("## CodeAssist") == 1
     assert a["conversation"]
     label = a["jumped"]["label"]  # "  [1] webclient/retry.py:12  RetryPolicy"

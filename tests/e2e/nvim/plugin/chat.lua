@@ -31,8 +31,11 @@ local function watch()
   return seen
 end
 
-vim.cmd("CodeAssistChat where do we retry failed HTTP requests?")
+-- typed as a user types it: each word finished on the command line is a draft the
+-- server reads ahead (CmdlineChanged)
+vim.api.nvim_feedkeys(":CodeAssistChat where do we retry failed HTTP requests?\r", "xt", false)
 H.answers.first = watch()
+H.answers.drafts = c:request_sync("codeassist/status", {}, 10000).result.chat.drafts
 H.answers.conversation = chat.session().conversation_id
 
 -- + on the answer: the server stores the rating, which shows under it
