@@ -188,6 +188,9 @@ def walk_workspace(
             continue
         for entry in entries:
             rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+            if not _utf8(entry.name):  # the stores and the protocol speak UTF-8 only
+                result.skipped[_printable(rel)] = "its name is not valid UTF-8"
+                continue
             try:
                 if entry.is_symlink():
                     target = Path(entry.path).resolve()
@@ -223,6 +226,21 @@ def walk_workspace(
     for path, reason in result.skipped.items():
         log.debug("skip %s: %s", path, reason)
     return result
+
+
+def _utf8(name: str) -> bool:
+    """Whether a file name decoded from the file system is UTF-8 (Python keeps the other
+    bytes as lone surrogates, which no UTF-8 store or JSON message can carry)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _printable(name: str) -> str:
+    """`name` with the bytes that are not UTF-8 shown as replacement characters."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _skip_reason(path: Path, name: str, st: os.stat_result, max_bytes: int) -> str | None:

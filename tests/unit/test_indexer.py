@@ -67,6 +67,21 @@ def test_cold_then_unchanged_refresh_does_no_work(ws: Path, settings: Settings) 
     index.close()
 
 
+def test_a_file_name_that_is_not_utf8_is_skipped_and_the_rest_indexed(
+    ws: Path, settings: Settings
+) -> None:
+    with open(os.fsencode(ws) + b"/bad\xffname.py", "wb") as file:
+        file.write(b"def bad_name():\n    pass\n")
+    os.mkdir(os.fsencode(ws) + b"/dir\xfe")
+    index = _open(ws, settings)
+    stats = index.refresh()
+    assert stats.files > 5
+    assert stats.skipped["bad\ufffdname.py"] == "its name is not valid UTF-8"
+    assert stats.skipped["dir\ufffd"] == "its name is not valid UTF-8"
+    assert index.stores.meta.chunk_ids()
+    index.close()
+
+
 def test_facts_of_another_parser_version_are_parsed_again_without_embedding(
     ws: Path, settings: Settings
 ) -> None:
