@@ -16,6 +16,7 @@ from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 
 from codeassist_lsp.cli_index import _run_index, _settings, open_index
+from codeassist_lsp.errors import CodeAssistError
 
 if TYPE_CHECKING:
     from codeassist_lsp.chat.manager import ChatManager, ChatResult
@@ -25,9 +26,15 @@ HELP = "commands: /new (start over), /history, /search TEXT, /quit"
 
 
 def split_args(words: list[str]) -> tuple[str, str]:
-    """(PATH, question): the first word is the path when it names a folder."""
+    """(PATH, question): the first word is the path when it names a folder, or when it
+    looks like a path (a slash, a leading `~`, a file's name) and a question follows: then
+    a missing folder or a file is an error (`open_index`), not words of a question about
+    the current folder."""
     if words and os.path.isdir(words[0]):
         return words[0], " ".join(words[1:])
+    first = words[0] if words else ""
+    if len(words) > 1 and ("/" in first or first.startswith("~") or os.path.exists(first)):
+        return first, " ".join(words[1:])
     return ".", " ".join(words)
 
 
@@ -118,6 +125,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
     from codeassist_lsp.llm.backend import create_backend
 
     path, question = split_args(args.words)
+    if args.json and not question.strip():
+        raise CodeAssistError("--json needs a question: codeassist chat [PATH] QUESTION --json")
     settings = _settings()
     index = open_index(path, settings)
     llm = dataclasses.replace(settings.llm, model=settings.llm.model_for("chat"))

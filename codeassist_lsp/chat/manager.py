@@ -138,6 +138,16 @@ class _Turn:
     pieces: list[str] = field(default_factory=list)
     retrieval_ms: float = 0.0
     first_token_ms: float = 0.0
+    searched: bool = False  # the workspace was searched for the question's sources
+
+
+def _check_workspace(conversation: Conversation, root: str) -> None:
+    """A conversation goes on in the workspace it is about: its earlier answers cite that
+    code, and a follow-up's "it" names one of its definitions."""
+    if conversation.root and root and conversation.root != root:
+        raise ChatError(
+            f"conversation {conversation.id} is about another workspace ({conversation.root})"
+        )
 
 
 def _ms(since: float) -> float:
@@ -192,6 +202,7 @@ class ChatManager:
         root = workspace.root if workspace is not None else ""
         if request.conversation_id:
             conversation = await run(self.history.conversation, request.conversation_id)
+            _check_workspace(conversation, root)
             earlier = await run(self.history.messages, conversation.id)
         else:
             conversation = await run(self.history.create, root, title_of(message))
@@ -243,6 +254,8 @@ class ChatManager:
         draft = self._drafts
         earlier: list[ChatMessage] = []
         if request.conversation_id:
+            conversation = await run(self.history.conversation, request.conversation_id)
+            _check_workspace(conversation, workspace.root if workspace is not None else "")
             earlier = await run(self.history.messages, request.conversation_id)
         conversation = Conversation(request.conversation_id or "", "", "", 0.0, 0.0)
         question = ChatMessage("", conversation.id, "user", message, 0.0)
@@ -307,6 +320,13 @@ class ChatManager:
         )
         await self._search(turn, request, query, workspace, run)
         turn.retrieval_ms = _ms(begin)
+        turn.searched = True
+        if not turn.sources and not workspace.indexing:
+            turn.notices.append(
+                "no code in the workspace matches the question"
+                if workspace.view().chunks
+                else "nothing in the workspace is indexed: its folder has no files to index"
+            )
 
     async def _rewritten(self, question: str, query: str, keywords: bool, hyde: bool) -> str:
         """The search query with the model's keywords and/or HyDE snippet, when switched on."""
@@ -381,7 +401,9 @@ class ChatManager:
         history = fit_history(
             earlier_turns(earlier), self.settings.history_tokens, self._token_counter()
         )
-        return chat_messages(history, turn.question.content, turn.sources, turn.facts)
+        return chat_messages(
+            history, turn.question.content, turn.sources, turn.facts, turn.searched
+        )
 
     def _options(self) -> GenerationOptions:
         return GenerationOptions(

@@ -59,10 +59,17 @@ def render_sources(sources: Sequence[Source], facts: str = "") -> str:
     return body
 
 
-def user_turn(question: str, sources: Sequence[Source], facts: str = "") -> str:
-    """This turn's message: sources first, the question last."""
+NO_SOURCES = "No code from the user's workspace matches this question."
+
+
+def user_turn(
+    question: str, sources: Sequence[Source], facts: str = "", searched: bool = False
+) -> str:
+    """This turn's message: sources first, the question last. A question about the code
+    that found nothing says so, or the model answers it as if the system prompt's example
+    were the user's code."""
     if not sources:
-        return question
+        return f"{NO_SOURCES}\nQuestion: {question}" if searched else question
     return f"Sources from the user's code:\n{render_sources(sources, facts)}\nQuestion: {question}"
 
 
@@ -113,10 +120,14 @@ def fit_history(
 
 
 def chat_messages(
-    history: Sequence[Message], question: str, sources: Sequence[Source], facts: str = ""
+    history: Sequence[Message],
+    question: str,
+    sources: Sequence[Source],
+    facts: str = "",
+    searched: bool = False,
 ) -> list[Message]:
     return [
         Message("system", SYSTEM_PROMPT),
         *history,
-        Message("user", user_turn(question, sources, facts)),
+        Message("user", user_turn(question, sources, facts, searched)),
     ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from contextlib import aclosing
+from contextlib import aclosing, suppress
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -121,10 +121,12 @@ class Chat(Feature):
         if self._manager is not None:
             self._manager.settings = settings.chat
 
-    def workspace(self, uri: str | None) -> IndexWorkspace | None:
-        """The workspace a chat is about: the document's, else the first open one."""
+    def workspace(self, uri: str | None, conversation_root: str = "") -> IndexWorkspace | None:
+        """The workspace a chat is about: its conversation's when that is open, else the
+        document's, else the first open one."""
         found = self._ctx.locate(uri) if uri else None
-        index = found[0] if found else next(iter(self._ctx.indexes.values()), None)
+        index = self._ctx.indexes.get(Path(conversation_root)) if conversation_root else None
+        index = index or (found[0] if found else next(iter(self._ctx.indexes.values()), None))
         if index is None:
             return None
         return IndexWorkspace(index, index.root in self._ctx.indexing)
@@ -169,7 +171,9 @@ class Chat(Feature):
         return Selection(path, start + 1, end + 1, chosen, language_for_path(path) or "")
 
 
-def _request(params: Any, feature: Chat) -> tuple[ChatRequest, IndexWorkspace | None]:
+async def _request(
+    params: Any, feature: Chat, run: Callable[..., Any]
+) -> tuple[ChatRequest, IndexWorkspace | None]:
     message = param(params, "message")
     if not isinstance(message, str) or not message.strip():
         raise JsonRpcInvalidParams("codeassist/chat needs a non-empty 'message' string")
@@ -181,7 +185,12 @@ def _request(params: Any, feature: Chat) -> tuple[ChatRequest, IndexWorkspace | 
     selection = feature.selection(uri, param(params, "range"))
     found = feature.located(uri)
     request = ChatRequest(message, conversation_id, selection, found)
-    return request, feature.workspace(uri)
+    root = ""
+    if conversation_id:
+        manager = await run(feature.manager)
+        with suppress(UnknownConversation):  # the manager says so with the rest
+            root = (await run(manager.history.conversation, conversation_id)).root
+    return request, feature.workspace(uri, root)
 
 
 def _conversation_id(params: Any) -> str:
@@ -200,7 +209,10 @@ def register(server: LanguageServer, ctx: ServerContext) -> Chat:
 
     @server.feature(CHAT)
     async def chat(ls: LanguageServer, params: Any) -> dict[str, Any]:
-        request, workspace = _request(params, feature)
+        try:
+            request, workspace = await _request(params, feature, ctx.run)
+        except HistoryError as exc:
+            raise history_failed(exc) from exc
         root = workspace.root if workspace else ""
         token = param(params, "partialResultToken")
 
@@ -254,7 +266,7 @@ def register(server: LanguageServer, ctx: ServerContext) -> Chat:
         if not ctx.settings.chat.read_ahead or not isinstance(message, str) or not message.strip():
             return
         try:
-            request, workspace = _request(params, feature)
+            request, workspace = await _request(params, feature, ctx.run)
             manager = await ctx.run(feature.manager)
             held = await manager.prime(request, workspace, ctx.run)
         except (

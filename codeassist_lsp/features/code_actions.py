@@ -86,6 +86,10 @@ class TaskArgs:
     @classmethod
     def from_json(cls, raw: Any, kind: TaskKind | None = None) -> TaskArgs:
         """Read the arguments back; a malformed one is a `TaskError`."""
+        if not isinstance(raw, dict):
+            raise TaskError(
+                "needs one argument: {uri, range: {start, end}} of the code (and its task)"
+            )
         try:
             kind = kind or raw["task"]
             if kind not in TASK_KINDS:
@@ -98,7 +102,14 @@ class TaskArgs:
             conversation_id = str(conversation) if conversation else None
             return cls(kind, str(raw["uri"]), types.Range(start, end), problems, conversation_id)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise TaskError(f"malformed arguments: {exc!r}") from exc
+            raise TaskError(f"malformed argument: {_missing(exc)}") from exc
+
+
+def _missing(exc: Exception) -> str:
+    """What is wrong with an argument, in words (a KeyError's text is only the key)."""
+    if isinstance(exc, KeyError):
+        return f"no {exc.args[0]!r}"
+    return str(exc)
 
 
 def _kind_wanted(kind: str, only: list[str] | None) -> bool:

@@ -119,3 +119,17 @@ def test_history_survives_a_kill_9_mid_answer(tmp_path: Path, env: dict[str, str
     )
     assert again.returncode == 0, again.stderr[-3000:]
     assert len(history.messages(reply["conversationId"])) == 4
+
+
+def test_a_path_that_is_not_a_folder_and_an_empty_json_question_are_clear_errors(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    (tmp_path / "notes.py").write_text("x = 1\n")
+    missing = _chat([str(tmp_path / "nope"), "what does it do?", "--json"], env)
+    assert missing.returncode == 2 and "does not exist" in missing.stderr, missing.stderr
+    a_file = _chat([str(tmp_path / "notes.py"), "what does x hold?"], env)
+    assert a_file.returncode == 2 and "is not a directory" in a_file.stderr, a_file.stderr
+    empty = _chat([str(tmp_path), "  ", "--json"], env, stdin="")
+    assert empty.returncode == 2 and "--json needs a question" in empty.stderr, empty.stderr
+    assert not missing.stdout and not a_file.stdout and not empty.stdout
+    assert not (Path(env["CODEASSIST_DATA_DIR"]) / "workspaces").exists(), "nothing was indexed"

@@ -397,6 +397,29 @@ async def test_bad_requests_are_refused_or_bounded(tmp_path: Path) -> None:
     events = await _collect(manager, ChatRequest("retry " * 20_000))
     result = events[-1]
     assert isinstance(result, ChatResult) and any("cut" in n for n in result.notices)
+    elsewhere = manager.history.create("/another/ws", "elsewhere")
+    with pytest.raises(ChatError, match="about another workspace"):
+        await _collect(manager, ChatRequest("and where is it called?", elsewhere.id))
+
+
+class NothingFound(SmallWorkspace):
+    def search(self, query: str, limit: int) -> list[SearchHit]:
+        return []
+
+
+async def test_a_question_about_code_that_finds_nothing_says_so(tmp_path: Path) -> None:
+    fake = FakeBackend("Nothing in your code matches.")
+    manager = _manager(tmp_path, fake)
+    async with aclosing(manager.ask(ChatRequest("how is retry done?"), NothingFound())) as events:
+        result = [event async for event in events][-1]
+    assert isinstance(result, ChatResult)
+    assert result.notices == ("no code in the workspace matches the question",)
+    assert (
+        "No code from the user's workspace matches this question.\nQuestion: how is"
+        in (fake.prompts[-1])
+    )
+    general = await _collect(manager, ChatRequest("What is a Python list?"))
+    assert "No code" not in fake.prompts[-1] and isinstance(general[-1], ChatResult)
 
 
 def test_encrypted_history_hides_the_text_and_refuses_a_wrong_key(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from lsprotocol import types
 
 from codeassist_lsp.chat.rewrite_edits import TextChange
@@ -67,6 +68,10 @@ def test_malformed_task_arguments_are_a_task_error() -> None:
         except TaskError:
             continue
         raise AssertionError(f"{raw!r} was accepted")
+    with pytest.raises(TaskError, match="needs one argument: "):
+        TaskArgs.from_json(None, "explain")
+    with pytest.raises(TaskError, match="malformed argument: no 'range'"):
+        TaskArgs.from_json({"task": "fix", "uri": URI})
 
 
 def test_columns_are_converted_to_utf16_units() -> None:
