@@ -89,6 +89,7 @@ def _raise_if_refused(exc: BaseException, directory: Path) -> None:
 # DuckDB's words for a file another process holds; damage ("checksum … in block …") also
 # says "lock", so the whole phrase is matched.
 _HELD_LOCK = re.compile(r"could not set lock on file|conflicting lock is held", re.IGNORECASE)
+_LOCK_PID = re.compile(r"\(PID (\d+)\)")  # DuckDB names the process that holds the lock
 
 
 def workspace_dir(data_dir: Path, root: Path) -> Path:
@@ -163,8 +164,12 @@ def open_stores(data_dir: Path, root: Path, dim: int, embedder_name: str) -> Wor
         return _open(root, directory, dim, embedder_name)
     except duckdb.IOException as exc:
         if _HELD_LOCK.search(str(exc)):
+            pid = _LOCK_PID.search(str(exc))
+            holder = f" (PID {pid.group(1)})" if pid else ""
             raise IndexStorageError(
-                f"the index in {directory} is in use by another codeassist process"
+                f"the index in {directory} is in use by another codeassist process{holder}: "
+                "an editor with this folder open serves it; close that project there, or wait "
+                "for the other command to finish"
             ) from exc
         failure: BaseException = exc
     except (IndexCorrupt, VectorStoreMismatch, ValueError, OSError, RuntimeError) as exc:

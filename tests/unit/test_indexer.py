@@ -190,8 +190,9 @@ def test_a_damaged_database_is_rebuilt_and_a_held_one_is_said_to_be_in_use(
     )  # fmt: skip
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        with pytest.raises(IndexStorageError, match="in use by another codeassist process"):
+        with pytest.raises(IndexStorageError, match="in use by another codeassist process") as e:
             _open(ws, settings)
+        assert f"(PID {holder.pid})" in str(e.value) and "close that project" in str(e.value)
     finally:
         holder.kill()
         holder.wait()
