@@ -10,7 +10,9 @@ conversation; the two modes run one after the other over the same questions, so 
 cache holds the question before in both.
 
 Prints per mode p50 / p95 of the time to the first token and of the prompt tokens read
-after the question was asked, and how many answers are the same in both modes (greedy).
+after the question was asked, how many answers are the same in both modes (greedy), and,
+as `bench/chat_eval.py` counts them, the answers citing an expected place and the facts
+stated (meaningful with whole answers: `--answer-tokens 320`).
 
     PYTHONPATH=$PWD python bench/chat_read_ahead.py [--only @] [--limit 20] [--cps 5]
         [--enter 0.3] [--answer-tokens 24]
@@ -30,7 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_common import cpu_name, loadavg
-from chat_eval import CACHE, Question, load_questions, overlaps_expected
+from chat_eval import CACHE, Question, facts_stated, load_questions, overlaps_expected
 
 from codeassist_lsp.chat.history import History
 from codeassist_lsp.chat.manager import ChatManager, ChatRequest, ChatResult
@@ -49,6 +51,8 @@ class Asked:
     read: int
     answer: str
     given: bool
+    cited: bool
+    facts: int
     drafts: int = 0
 
 
@@ -88,6 +92,8 @@ async def ask_after_typing(
         usage.prompt_tokens - usage.cached_tokens,
         result.answer,
         overlaps_expected(result.sources, question.expected),
+        overlaps_expected(result.citations, question.expected),
+        facts_stated(result.answer, question.facts),
         len(primes),
     )
 
@@ -138,8 +144,14 @@ async def run(
             f" {_pct(reads, 0.5):>14.0f} / {_pct(reads, 0.95):<6.0f}"
         )
     same = sum(a.answer == b.answer for a, b in zip(results[False], results[True], strict=True))
-    given = [sum(a.given for a in asked) for asked in results.values()]
-    print(f"same answer in both modes: {same} of {len(questions)}; given: {given[0]} / {given[1]}")
+    print(f"same answer in both modes: {same} of {len(questions)}")
+    facts = sum(len(q.facts) for q in questions)
+    for read_ahead, asked in results.items():
+        print(
+            f"{'read ahead' if read_ahead else 'asked cold'}: given {sum(a.given for a in asked)},"
+            f" cited {sum(a.cited for a in asked)} of {len(asked)};"
+            f" facts {sum(a.facts for a in asked)} of {facts}"
+        )
 
 
 def main() -> None:
