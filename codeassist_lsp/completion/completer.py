@@ -28,6 +28,7 @@ from codeassist_lsp.completion.postprocess import (
     cut_block,
     enter_indent,
     multiline_allowed,
+    opens_block,
 )
 from codeassist_lsp.completion.syntax_check import breaks_syntax, code_language
 from codeassist_lsp.completion.window import CursorWindow, accepted
@@ -247,7 +248,7 @@ class InlineCompleter:
         options = GenerationOptions(
             max_tokens=settings.max_tokens * (2 if multiline else 1),
             temperature=0.0,
-            stop=FIM_STOPS if multiline else (*FIM_STOPS, "\n"),
+            stop=FIM_STOPS,
             background=background,
         )
         text = ""
@@ -255,6 +256,11 @@ class InlineCompleter:
         async with aclosing(backend.fim(request, options)) as stream:
             async for piece in stream:
                 text += piece
+                if not multiline and "\n" in text:
+                    if not opens_block(window, text):
+                        text = text.split("\n", 1)[0]
+                        break  # one line: what llama.cpp's stop at a newline did
+                    multiline = True  # `{` ending the typed line: its body comes too
                 if multiline and cut_block(text, window, settings.max_lines).ended:
                     break
         text = after_typed_indent(text, window)

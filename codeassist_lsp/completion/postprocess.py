@@ -1,8 +1,8 @@
 """What the model wrote, cut to what is worth showing (rules of llama.vim and Continue).
 
-One line unless the cursor's line is empty or opens a block; a block ends where the
-indentation falls back; nothing that only repeats the text right of the cursor or the
-next line; nothing that is only whitespace.
+One line unless the cursor's line is empty or opens a block, typed or suggested; a block
+ends where the indentation falls back; nothing that only repeats the text right of the
+cursor or the next line; nothing that is only whitespace.
 """
 
 from __future__ import annotations
@@ -19,6 +19,17 @@ def multiline_allowed(window: CursorWindow) -> bool:
     """True when the cursor's line is blank up to the cursor or opens a block."""
     typed = window.middle.rstrip()
     return not typed.strip() or typed.endswith(BLOCK_OPENERS)
+
+
+def opens_block(window: CursorWindow, text: str) -> bool:
+    """True when the suggestion's first line ends the typed line with a block opener
+    (`if err != nil ` + `{`): its body then belongs to it, and one `{` alone would be
+    dropped as unbalanced."""
+    first = text.split("\n", 1)[0]
+    typed = window.middle
+    return bool(typed.strip() and first.strip()) and (typed + first).rstrip().endswith(
+        BLOCK_OPENERS
+    )
 
 
 def enter_indent(line: str, prefix: str) -> str:
@@ -101,12 +112,22 @@ def cut_block(text: str, window: CursorWindow, max_lines: int) -> BlockCut:
         if block and width == base and line.lstrip()[:1] in CLOSERS:
             if not complete:
                 return BlockCut("\n".join(kept), False)
-            kept.append(line)
+            kept.append(_closing(line))
             return BlockCut("\n".join(kept), True)
         if width < base or (block and width == base):
             return BlockCut("\n".join(kept), True)
         kept.append(line)
     return BlockCut("\n".join(kept), False)
+
+
+def _closing(line: str) -> str:
+    """A block's closing line as kept: the whole line, or only its closing brackets when
+    it opens the next block (`} else {`), which the suggestion would leave unbalanced."""
+    if not line.rstrip().endswith(BLOCK_OPENERS):
+        return line
+    body = line.lstrip()
+    end = len(body) - len(body.lstrip(CLOSERS + ",;"))
+    return line[: len(line) - len(body)] + body[:end].rstrip()
 
 
 @dataclass(frozen=True)
@@ -120,7 +141,7 @@ class Cleaned:
 
 def clean(text: str, window: CursorWindow, max_lines: int) -> Cleaned | None:
     """The suggestion worth showing for raw model output, or None."""
-    if multiline_allowed(window):
+    if multiline_allowed(window) or opens_block(window, text):
         text = cut_block(text + "\n", window, max_lines).text
     else:
         text = text.split("\n", 1)[0]

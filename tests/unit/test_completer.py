@@ -49,6 +49,16 @@ async def test_without_repo_context_the_prompt_is_the_plain_layout() -> None:
     assert prompt.startswith("<|fim_prefix|>import os") and "<|repo_name|>" not in prompt
 
 
+async def test_a_block_the_suggestion_opens_on_the_typed_line_is_generated_whole() -> None:
+    text = "func f() error {\n\tif err != nil \n\treturn nil\n}\n"
+    fake = FakeBackend("{\n\t\treturn err\n\t}\n\tlog(err)\n")
+    found = await completer(fake).suggest(window(text, 1, 15), Place("f.go"), False)
+    assert found is not None and found.text == "{\n\t\treturn err\n\t}"
+    fake = FakeBackend("wd()\nprint(1)\n")
+    found = await completer(fake).suggest(window(), Place("app.py"), False)
+    assert found is not None and found.text == "wd()" and fake.produced == 3  # up to the newline
+
+
 async def test_typing_through_a_suggestion_is_served_from_the_cache() -> None:
     fake = FakeBackend("wd() + '/x'")
     assist = completer(fake)

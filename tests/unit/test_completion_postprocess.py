@@ -41,6 +41,15 @@ def test_a_closing_bracket_at_the_openers_depth_ends_the_block_and_is_kept() -> 
     assert cut.ended and cut.text == "\n    run();\n  }"
 
 
+def test_a_suggestion_that_opens_a_block_at_the_end_of_the_typed_line_brings_its_body() -> None:
+    window = at("  unknownOption(flag) {\n    if (this._allowUnknownOption) |\n  }\n")
+    assert not multiline_allowed(window)
+    cleaned = clean("{\n      return;\n    } else {\n      fail(flag);\n    }\n", window, 8)
+    assert cleaned is not None and cleaned.text == "{\n      return;\n    }"
+    one = clean("return;\n    fail(flag);\n", window, 8)
+    assert one is not None and one.text == "return;", "no block opened: one line"
+
+
 def test_a_blank_line_keeps_lines_as_deep_as_the_cursor_up_to_a_blank_line() -> None:
     window = at("def f():\n    |\n")
     cleaned = clean("a = 1\n    b = 2\n\n    c = 3\n", window, 8)
