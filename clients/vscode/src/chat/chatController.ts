@@ -218,6 +218,7 @@ export class ChatController {
   newConversation(): void {
     this.running?.abort();
     this.conversationId = undefined;
+    this.lastDraft = '';
     this.context = undefined;
     this.host.post({ type: 'cleared' });
   }
