@@ -201,9 +201,7 @@ class ChatManager:
             notices.append(f"the message was cut to its first {MAX_QUESTION_CHARS:,} characters")
         root = workspace.root if workspace is not None else ""
         if request.conversation_id:
-            conversation = await run(self.history.conversation, request.conversation_id)
-            _check_workspace(conversation, root)
-            earlier = await run(self.history.messages, conversation.id)
+            conversation, earlier = await self._so_far(request.conversation_id, root, run)
         else:
             conversation = await run(self.history.create, root, title_of(message))
             earlier = []
@@ -254,9 +252,8 @@ class ChatManager:
         draft = self._drafts
         earlier: list[ChatMessage] = []
         if request.conversation_id:
-            conversation = await run(self.history.conversation, request.conversation_id)
-            _check_workspace(conversation, workspace.root if workspace is not None else "")
-            earlier = await run(self.history.messages, request.conversation_id)
+            root = workspace.root if workspace is not None else ""
+            _, earlier = await self._so_far(request.conversation_id, root, run)
         conversation = Conversation(request.conversation_id or "", "", "", 0.0, 0.0)
         question = ChatMessage("", conversation.id, "user", message, 0.0)
         turn = _Turn(conversation, question, "", time.perf_counter())
@@ -275,6 +272,14 @@ class ChatManager:
         finally:
             if self._reading is reading:
                 self._reading = None
+
+    async def _so_far(
+        self, conversation_id: str, root: str, run: Callable[..., Any]
+    ) -> tuple[Conversation, list[ChatMessage]]:
+        """The conversation a turn continues and its messages, when it is about `root`."""
+        conversation = await run(self.history.conversation, conversation_id)
+        _check_workspace(conversation, root)
+        return conversation, await run(self.history.messages, conversation.id)
 
     async def _retrieve(
         self,

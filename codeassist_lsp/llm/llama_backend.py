@@ -198,13 +198,9 @@ class LlamaCppBackend:
             model = self._ensure()
             slot = self._slots[Role.CHAT]
             tokens = _chat_tokens(model, slot, messages, options)
-
-            def give_way() -> None:
-                _FIM_RUNNING.wait_none(stop, GIVE_WAY_S)
-
             try:
                 with _waited_for(options):
-                    yield from _decode_text(model, slot, tokens, options, stop, give_way)
+                    yield from _decode_text(model, slot, tokens, options, stop, _after_fim(stop))
             finally:
                 self._chat_usage = PromptUsage(len(tokens), slot.reused)
 
@@ -223,14 +219,11 @@ class LlamaCppBackend:
             slot = self._slots[Role.CHAT]
             tokens = _chat_tokens(model, slot, messages, options)
             started = time.perf_counter()
-            with slot.lock:
-                slot.give_way = lambda: _FIM_RUNNING.wait_none(stop, GIVE_WAY_S)
+            with _holding(slot, _after_fim(stop)):
                 try:
                     slot.read_ahead(tokens, stop)
                 except (ValueError, RuntimeError) as exc:
                     log.warning("could not read the chat prompt ahead: %s", exc)
-                finally:
-                    slot.give_way = None
                 held = common_prefix(slot.cached, tokens)
             log.debug(
                 "read ahead %d of %d chat prompt tokens in %.1f s%s",
@@ -412,12 +405,24 @@ def _decode_text(
     """Generate in `slot` and turn token ids into text, honouring max_tokens and stops;
     `give_way` runs before each model step."""
     sampling = Sampling(temperature=options.temperature, seed=RANDOM_SEED)
+    with _holding(slot, give_way):
+        yield from _texts(model, slot, tokens, sampling, options, stop)
+
+
+@contextmanager
+def _holding(slot: Slot, give_way: Callable[[], None] | None) -> Iterator[None]:
+    """Hold `slot` for one request; `give_way` runs before each of its model steps."""
     with slot.lock:
         slot.give_way = give_way
         try:
-            yield from _texts(model, slot, tokens, sampling, options, stop)
+            yield
         finally:
             slot.give_way = None
+
+
+def _after_fim(stop: threading.Event) -> Callable[[], None]:
+    """A chat step's wait for a running fill-in-the-middle (`GIVE_WAY_S` at most)."""
+    return lambda: _FIM_RUNNING.wait_none(stop, GIVE_WAY_S)
 
 
 def _texts(

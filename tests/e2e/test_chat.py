@@ -12,6 +12,7 @@ import asyncio
 import os
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -108,16 +109,29 @@ def _server_env(monkeypatch: pytest.MonkeyPatch, server_env: dict[str, str]) -> 
         monkeypatch.setenv(key, server_env[key])
 
 
-async def _wait_indexed(client: LanguageClient, timeout: float = 240) -> None:
+async def _status_when(
+    client: LanguageClient, ready: Callable[[dict], bool], what: str, timeout: float
+) -> dict:
+    """`codeassist/status` once `ready` holds for it."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while loop.time() < deadline:
         status = await request(client, "codeassist/status", {})
-        ws = status["workspaces"]
-        if ws and not status["indexing"] and ws[0]["files"] > 0 and not ws[0]["vectors_pending"]:
-            return
+        if ready(status):
+            return status
         await asyncio.sleep(0.3)
-    raise AssertionError("the workspace was not indexed in time")
+    raise AssertionError(f"{what} did not come in time")
+
+
+def _indexed(status: dict) -> bool:
+    ws = status["workspaces"]
+    return bool(
+        ws and not status["indexing"] and ws[0]["files"] > 0 and not ws[0]["vectors_pending"]
+    )
+
+
+async def _wait_indexed(client: LanguageClient, timeout: float = 240) -> None:
+    await _status_when(client, _indexed, "the index", timeout)
 
 
 class Deltas:
@@ -305,12 +319,9 @@ async def test_a_question_read_ahead_while_typed_leaves_little_to_read(
         words = " ".join(draft.split()[:n])
         client.protocol.notify("codeassist/chatDraft", {"message": words})
     client.protocol.notify("codeassist/chatDraft", {"message": "   "})  # ignored
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 120
-    status = await request(client, "codeassist/status", {})
-    while not status["chat"]["readAheadTokens"] and loop.time() < deadline:
-        await asyncio.sleep(0.3)
-        status = await request(client, "codeassist/status", {})
+    status = await _status_when(
+        client, lambda s: s["chat"]["readAheadTokens"] > 0, "the draft's read", 120
+    )
     assert status["chat"]["drafts"] == 4 and status["chat"]["readAheadTokens"] > 100
     asked = await request(
         client, "codeassist/chat", {"message": "Which function parses the Retry-After header?"}
